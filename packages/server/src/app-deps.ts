@@ -1,0 +1,33 @@
+/** What `createApp` is given. `main.ts` builds it; tests build as many as they like. */
+import type { Logger } from "pino";
+import type { AuthDeps } from "./auth/context.js";
+import type { Config } from "./config.js";
+import type { AuthGuardDeps } from "./http/authenticate.js";
+import type { RateLimiter } from "./http/rate-limit.js";
+import type { SessionCookieSettings } from "./http/session-cookie.js";
+
+export interface RateLimiters {
+  /** Flood ceiling per IP for the CLI handoff endpoints. */
+  cliPerIp: RateLimiter;
+  signupPerIp: RateLimiter;
+  loginPerIp: RateLimiter;
+  /** Consecutive failed password sign-ins per account (reset by a success). */
+  loginFailuresPerAccount: RateLimiter;
+  emailCodesPerAddress: RateLimiter;
+  emailCodesPerIp: RateLimiter;
+  /** Failed email-code checks per address, across codes. */
+  emailCodeFailuresPerAddress: RateLimiter;
+}
+
+export interface AppDeps {
+  config: Config;
+  auth: AuthDeps;
+  /** What the authentication guards need. */
+  guard: AuthGuardDeps;
+  cookie: SessionCookieSettings;
+  logger: Logger;
+  rateLimits: RateLimiters;
+  /** Whether an error means the database is unreachable (answered 503, not 500). */
+  isServiceUnavailable: (error: unknown) => boolean;
+  version: string;
+}

@@ -1,0 +1,95 @@
+/**
+ * createApp(deps): builds the Hono app once, with no globals, so tests can make as many as
+ * they like. Every route is declared with @hono/zod-openapi: its zod schemas validate requests
+ * and produce the OpenAPI document.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import type { AppDeps } from "./app-deps.js";
+import { ApiError } from "./errors.js";
+import type { AppEnv } from "./http/context.js";
+import { createErrorHandler, renderError } from "./http/error-envelope.js";
+import { requestContext } from "./http/app-middleware.js";
+import { registerAuthCliRoutes } from "./routes/auth-cli.js";
+import { registerAuthEmailRoutes } from "./routes/auth-email.js";
+import { registerAuthPasswordRoutes } from "./routes/auth-password.js";
+import { registerAuthSessionRoutes } from "./routes/auth-session.js";
+import { registerDocsRoutes } from "./routes/docs.js";
+import { registerMetaRoutes } from "./routes/meta.js";
+import { createOpenApiDocument } from "./routes/openapi.js";
+import { registerUserRoutes } from "./routes/user.js";
+import { registerWebAppRoutes } from "./routes/web-app.js";
+
+export type { AppDeps } from "./app-deps.js";
+
+function describeValidationIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return "The request is invalid.";
+  const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "body";
+  return `${where}: ${issue.message}`;
+}
+
+function patternToRegExp(pattern: string): RegExp {
+  const escaped = pattern
+    .split("/")
+    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${escaped}/?$`);
+}
+
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw new ApiError("invalid_request", describeValidationIssue(result.error.issues[0]));
+    },
+  });
+
+  app.use("*", requestContext({ logger: deps.logger, trustProxyHops: deps.config.trustProxyHops }));
+  app.use(
+    "/api/*",
+    cors({
+      origin: deps.config.webOrigins,
+      credentials: true,
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      maxAge: 600,
+    }),
+  );
+
+  registerMetaRoutes(app, deps);
+  registerAuthCliRoutes(app, deps);
+  registerAuthSessionRoutes(app, deps);
+  registerAuthPasswordRoutes(app, deps);
+  registerAuthEmailRoutes(app, deps);
+  registerUserRoutes(app, deps);
+  registerDocsRoutes(app, deps);
+  registerWebAppRoutes(app, deps);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A Harmont session bearer token.",
+  });
+  const servedDocument = JSON.stringify(createOpenApiDocument(app, { serverUrl: deps.config.publicUrl.href.replace(/\/+$/, ""), version: deps.version }));
+  app.get("/api/v0/openapi.json", (c) => {
+    c.set("routePattern", "/api/v0/openapi.json");
+    c.header("Content-Type", "application/json");
+    return c.body(servedDocument);
+  });
+
+  let knownRoutes: Array<{ method: string; pattern: RegExp }> | null = null;
+  app.notFound((c) => {
+    knownRoutes ??= app.routes
+      .filter((route) => route.method !== "ALL")
+      .map((route) => ({ method: route.method, pattern: patternToRegExp(route.path) }));
+    const path = c.req.path;
+    const allowed = knownRoutes.filter((route) => route.pattern.test(path)).map((route) => route.method);
+    if (allowed.length > 0) {
+      c.header("Allow", [...new Set(allowed)].join(", "));
+      return renderError(c, new ApiError("method_not_allowed"), deps.config.docsUrl);
+    }
+    return renderError(c, new ApiError("not_found"), deps.config.docsUrl);
+  });
+  app.onError(createErrorHandler({ docsUrl: deps.config.docsUrl, logger: deps.logger, isServiceUnavailable: deps.isServiceUnavailable }));
+  return app;
+}

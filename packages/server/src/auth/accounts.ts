@@ -1,0 +1,228 @@
+/**
+ * Accounts: sign-up and password sign-in. An unknown email and a wrong password give the same
+ * answer after the same work (a dummy hash runs for unknown emails).
+ */
+import { recordAuditEvent } from "./audit.js";
+import type { AuthDeps, RequestMeta } from "./context.js";
+import { isPlausibleEmail, normalizeEmail } from "./email-address.js";
+import { issueEmailCode, useEmailCode } from "./email-codes.js";
+import { checkPasswordPolicy, type PasswordProblem } from "./passwords.js";
+import { fail, ok, type Result } from "./result.js";
+import { createWebSession, revokeAllUserSessions } from "./sessions.js";
+import { generateId } from "./tokens.js";
+import type { Authenticated } from "./context.js";
+import type { Session, User, UserWithPassword } from "./types.js";
+
+export interface SignedIn {
+  token: string;
+  session: Session;
+  user: User;
+}
+
+export type SignUpFailure = "invalid_email" | "email_taken" | PasswordProblem;
+
+function publicUser(user: User): User {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    emailVerifiedAt: user.emailVerifiedAt,
+    disabledAt: user.disabledAt,
+    createdAt: user.createdAt,
+  };
+}
+
+/** Checks an address and a password and builds the new user (not yet stored). */
+async function preparePasswordUser(
+  deps: AuthDeps,
+  input: { email: string; password: string; name?: string | undefined },
+  emailVerifiedAt: number | null,
+): Promise<Result<SignUpFailure, UserWithPassword>> {
+  const email = normalizeEmail(input.email);
+  if (!isPlausibleEmail(email)) return fail("invalid_email");
+  const problem = checkPasswordPolicy(input.password);
+  if (problem) return fail(problem);
+  return ok({
+    id: generateId("usr"),
+    email,
+    name: input.name?.trim() || null,
+    passwordHash: await deps.passwords.hash(input.password),
+    emailVerifiedAt,
+    disabledAt: null,
+    createdAt: deps.clock.now(),
+  });
+}
+
+export async function signUpWithPassword(
+  deps: AuthDeps,
+  input: { email: string; password: string; name?: string | undefined },
+  meta: RequestMeta,
+): Promise<Result<SignUpFailure, SignedIn>> {
+  const prepared = await preparePasswordUser(deps, input, null);
+  if (!prepared.ok) return prepared;
+  const user = prepared.value;
+  if (!(await deps.store.users.insert(user))) return fail("email_taken");
+  const { token, session } = await createWebSession(deps, user, meta);
+  await recordAuditEvent(deps, meta, { action: "user.signed_up", actorUserId: user.id, target: session.id });
+  await issueEmailCode(deps, user.email, "verify_email");
+  return ok({ token, session, user: publicUser(user) });
+}
+
+export async function signInWithPassword(
+  deps: AuthDeps,
+  input: { email: string; password: string },
+  meta: RequestMeta,
+): Promise<Result<"invalid_credentials", SignedIn>> {
+  const email = normalizeEmail(input.email);
+  const user = await deps.store.users.findByEmail(email);
+  let verified = false;
+  if (user?.passwordHash) verified = await deps.passwords.verify(user.passwordHash, input.password);
+  else await deps.passwords.verifyDummy(input.password);
+  if (!user || !verified || user.disabledAt !== null) {
+    await recordAuditEvent(deps, meta, { action: "auth.login.failed", actorUserId: user?.id ?? null, target: null });
+    return fail("invalid_credentials");
+  }
+  const { token, session } = await createWebSession(deps, user, meta);
+  await recordAuditEvent(deps, meta, { action: "auth.login.succeeded", actorUserId: user.id, target: session.id });
+  return ok({ token, session, user: publicUser(user) });
+}
+
+/** Sends a sign-in code. Says nothing about whether the account exists. */
+export async function requestSignInCode(deps: AuthDeps, emailInput: string): Promise<Result<"invalid_email">> {
+  const email = normalizeEmail(emailInput);
+  if (!isPlausibleEmail(email)) return fail("invalid_email");
+  // The code goes to the stored address, which is the normalised one the lookup matched.
+  const user = await deps.store.users.findByEmail(email);
+  await issueEmailCode(deps, user?.email ?? email, "sign_in");
+  return ok(undefined);
+}
+
+/**
+ * Signs in with an emailed code, creating the account (verified) on first use. Whoever holds
+ * the mailbox owns the address: signing into an unverified account this way marks it verified,
+ * removes the password set before verification, and signs out every other session, so an
+ * account pre-registered by someone else with this address is taken back.
+ */
+export async function signInWithEmailCode(
+  deps: AuthDeps,
+  input: { email: string; code: string },
+  meta: RequestMeta,
+): Promise<Result<"email_code_invalid", SignedIn & { created: boolean }>> {
+  const email = normalizeEmail(input.email);
+  if (!isPlausibleEmail(email)) return fail("email_code_invalid");
+  if (!(await useEmailCode(deps, email, "sign_in", input.code))) {
+    await recordAuditEvent(deps, meta, { action: "auth.email_code.failed", actorUserId: null, target: null });
+    return fail("email_code_invalid");
+  }
+  const now = deps.clock.now();
+  let user: UserWithPassword | null = await deps.store.users.findByEmail(email);
+  let created = false;
+  if (!user) {
+    const fresh = { id: generateId("usr"), email, name: null, passwordHash: null, emailVerifiedAt: now, disabledAt: null, createdAt: now };
+    if (await deps.store.users.insert(fresh)) {
+      user = fresh;
+      created = true;
+    } else {
+      user = await deps.store.users.findByEmail(email);
+    }
+  }
+  if (!user || user.disabledAt !== null) return fail("email_code_invalid");
+  if (user.emailVerifiedAt === null) {
+    await deps.store.users.markEmailVerified(user.id, now, true);
+    await revokeAllUserSessions(deps, user.id, meta, "unverified_account_claimed_by_mailbox_owner");
+    await recordAuditEvent(deps, meta, {
+      action: "user.unverified_account_reclaimed",
+      actorUserId: user.id,
+      target: user.id,
+      detail: { password_cleared: user.passwordHash !== null },
+    });
+    user = { ...user, emailVerifiedAt: now, passwordHash: null };
+  }
+  const { token, session } = await createWebSession(deps, user, meta);
+  await recordAuditEvent(deps, meta, {
+    action: created ? "user.signed_up_by_email_code" : "auth.email_code.succeeded",
+    actorUserId: user.id,
+    target: session.id,
+  });
+  return ok({ token, session, user: publicUser(user), created });
+}
+
+/** Sends a new verification code to the caller's stored address. */
+export async function resendVerificationCode(deps: AuthDeps, caller: Authenticated): Promise<Result<"already_verified">> {
+  if (caller.user.emailVerifiedAt !== null) return fail("already_verified");
+  await issueEmailCode(deps, caller.user.email, "verify_email");
+  return ok(undefined);
+}
+
+/** Verifies the caller's email with the code sent at sign-up. Only sets `email_verified_at`. */
+export async function verifyEmailAddress(
+  deps: AuthDeps,
+  caller: Authenticated,
+  code: string,
+  meta: RequestMeta,
+): Promise<Result<"email_code_invalid", User>> {
+  if (caller.user.emailVerifiedAt !== null) return ok(caller.user);
+  if (!(await useEmailCode(deps, caller.user.email, "verify_email", code))) return fail("email_code_invalid");
+  const now = deps.clock.now();
+  await deps.store.users.markEmailVerified(caller.user.id, now, false);
+  await recordAuditEvent(deps, meta, { action: "user.email_verified", actorUserId: caller.user.id, target: caller.user.id });
+  return ok({ ...caller.user, emailVerifiedAt: now });
+}
+
+/** How recent a session must be to set a first password without the current one. */
+export const FRESH_SESSION_MS = 15 * 60_000;
+
+/**
+ * Changes the caller's password: checks the current one (an account without a password needs a
+ * session made in the last 15 minutes instead), signs out every other session, deletes pending
+ * handoffs and codes, and sends a notice.
+ */
+export async function changePassword(
+  deps: AuthDeps,
+  caller: Authenticated,
+  input: { currentPassword?: string | undefined; newPassword: string },
+  meta: RequestMeta,
+): Promise<Result<"invalid_credentials" | "reauthentication_required" | PasswordProblem>> {
+  const user = await deps.store.users.findById(caller.user.id);
+  if (!user) return fail("invalid_credentials");
+  if (user.passwordHash) {
+    const verified = input.currentPassword !== undefined && (await deps.passwords.verify(user.passwordHash, input.currentPassword));
+    if (!verified) {
+      await recordAuditEvent(deps, meta, { action: "auth.password_change.failed", actorUserId: user.id, target: caller.session.id });
+      return fail("invalid_credentials");
+    }
+  } else if (deps.clock.now() - caller.session.createdAt > FRESH_SESSION_MS) {
+    return fail("reauthentication_required");
+  }
+  const problem = checkPasswordPolicy(input.newPassword);
+  if (problem) return fail(problem);
+  await deps.store.users.setPasswordHash(user.id, await deps.passwords.hash(input.newPassword), deps.clock.now());
+  await revokeAllUserSessions(deps, user.id, meta, "password_changed", caller.session.id);
+  await recordAuditEvent(deps, meta, { action: "auth.password_changed", actorUserId: user.id, target: caller.session.id });
+  await deps.notifier.sendPasswordChanged(user.email);
+  return ok(undefined);
+}
+
+/** Operators: creates a verified account with a password. */
+export async function createUserAsOperator(
+  deps: AuthDeps,
+  input: { email: string; password: string; name?: string | undefined },
+  meta: RequestMeta,
+): Promise<Result<SignUpFailure, User>> {
+  const prepared = await preparePasswordUser(deps, input, deps.clock.now());
+  if (!prepared.ok) return prepared;
+  const user = prepared.value;
+  if (!(await deps.store.users.insert(user))) return fail("email_taken");
+  await recordAuditEvent(deps, meta, { action: "operator.user_created", actorUserId: null, target: user.id });
+  return ok(publicUser(user));
+}
+
+/** Operators: disables an account and revokes every session at once. */
+export async function disableUser(deps: AuthDeps, emailInput: string, meta: RequestMeta): Promise<Result<"unknown_user", { sessionsRevoked: number }>> {
+  const user = await deps.store.users.findByEmail(normalizeEmail(emailInput));
+  if (!user) return fail("unknown_user");
+  await deps.store.users.setDisabled(user.id, deps.clock.now(), deps.clock.now());
+  const sessionsRevoked = await revokeAllUserSessions(deps, user.id, meta, "user_disabled");
+  await recordAuditEvent(deps, meta, { action: "operator.user_disabled", actorUserId: null, target: user.id });
+  return ok({ sessionsRevoked });
+}

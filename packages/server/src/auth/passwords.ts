@@ -1,0 +1,72 @@
+/**
+ * Password hashing: argon2id (m = 19 MiB, t = 2, p = 1, the OWASP baseline) on libuv's thread
+ * pool through the async API, so hashing never blocks the event loop.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { hash, verify } from "@node-rs/argon2";
+
+// Algorithm.Argon2id is a const enum; its value is 2.
+const ARGON2ID = 2;
+const options = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 256;
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+  /** Spends the same work as a real verification, for accounts that do not exist. */
+  verifyDummy(password: string): Promise<void>;
+}
+
+export function createPasswordHasher(): PasswordHasher {
+  let dummyHash: Promise<string> | null = null;
+  const hasher: PasswordHasher = {
+    hash: (password) => hash(password, options),
+    async verify(stored, password) {
+      try {
+        return await verify(stored, password);
+      } catch {
+        return false;
+      }
+    },
+    async verifyDummy(password) {
+      dummyHash ??= hash(randomBytes(32).toString("base64url"), options);
+      await hasher.verify(await dummyHash, password);
+    },
+  };
+  return hasher;
+}
+
+export type PasswordProblem = "too_short" | "too_long" | "too_common";
+
+let commonPasswords: Set<string> | null = null;
+
+/** The 10,000 most common passwords, shipped in `data/` (see its README). */
+function loadCommonPasswords(): Set<string> {
+  commonPasswords ??= new Set(
+    readFileSync(new URL("../../data/common-passwords.txt", import.meta.url), "utf8")
+      .split("\n")
+      .filter(Boolean),
+  );
+  return commonPasswords;
+}
+
+/**
+ * NIST 800-63B: 8 to 256 characters (counted in code points), no composition rules, and not
+ * one of the most common passwords. The password is otherwise used exactly as received.
+ */
+export function checkPasswordPolicy(password: string): PasswordProblem | null {
+  const length = Array.from(password).length;
+  if (length < MIN_PASSWORD_LENGTH) return "too_short";
+  if (length > MAX_PASSWORD_LENGTH) return "too_long";
+  if (loadCommonPasswords().has(password.toLowerCase())) return "too_common";
+  return null;
+}
+
+export const passwordProblemMessages: Record<PasswordProblem, string> = {
+  too_short: `The password must be at least ${MIN_PASSWORD_LENGTH} characters.`,
+  too_long: `The password must be at most ${MAX_PASSWORD_LENGTH} characters.`,
+  too_common: "This password is one of the most common passwords; choose another (a few unrelated words work well).",
+};

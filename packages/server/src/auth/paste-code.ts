@@ -1,0 +1,92 @@
+/**
+ * Paste codes: 16 characters of Crockford base32 (80 bits), read the way people type them.
+ * @see https://www.crockford.com/base32.html
+ */
+import { randomBytes } from "node:crypto";
+import { recordAuditEvent } from "./audit.js";
+import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
+import { fail, ok, type Result } from "./result.js";
+import { issueCliSession } from "./sessions.js";
+import { cleanSessionName, hashSecret } from "./tokens.js";
+
+export const CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const PASTE_CODE_LENGTH = 16;
+const canonicalPattern = /^[0-9A-HJKMNP-TV-Z]{16}$/;
+
+/** A fresh paste code: 10 random bytes, 5 bits a character, 16 characters. */
+export function generatePasteCode(): string {
+  const bytes = randomBytes(10);
+  let bits = 0n;
+  for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
+  let code = "";
+  for (let index = PASTE_CODE_LENGTH - 1; index >= 0; index--) {
+    code += CROCKFORD_ALPHABET[Number((bits >> BigInt(index * 5)) & 31n)];
+  }
+  return code;
+}
+
+/**
+ * The canonical form of a typed code, or `null` when it cannot be one: upper case, spaces and
+ * dashes dropped, O read as 0 and I or L as 1.
+ */
+export function normalizePasteCode(typed: string): string | null {
+  if (typed.length > 64) return null;
+  const canonical = typed
+    .toUpperCase()
+    .replace(/[\s-]/g, "")
+    .replace(/O/g, "0")
+    .replace(/[IL]/g, "1");
+  return canonicalPattern.test(canonical) ? canonical : null;
+}
+
+/** `K7P2QR9MX3WZ4NTV` → `K7P2-QR9M-X3WZ-4NTV`, for reading aloud or retyping. */
+export function formatPasteCode(code: string): string {
+  return code.match(/.{1,4}/g)?.join("-") ?? code;
+}
+
+// ---- minting and redeeming ----
+
+
+/** cli/code: mints a paste code for the caller's account. Only its hash is stored. */
+export async function createPasteCode(
+  deps: AuthDeps,
+  caller: Authenticated,
+  meta: RequestMeta,
+): Promise<{ code: string; expiresAt: number }> {
+  const now = deps.clock.now();
+  const code = generatePasteCode();
+  const expiresAt = now + deps.lifetimes.pasteCodeMs;
+  await deps.store.pasteCodes.insert({
+    codeHash: hashSecret(code),
+    userId: caller.user.id,
+    sessionId: caller.session.id,
+    createdAt: now,
+    expiresAt,
+  });
+  await recordAuditEvent(deps, meta, { action: "cli.paste_code.created", actorUserId: caller.user.id, target: caller.session.id });
+  return { code, expiresAt };
+}
+
+/** cli/redeem: consumes a paste code in one conditional write and creates a new CLI session. */
+export async function redeemPasteCode(
+  deps: AuthDeps,
+  typed: string,
+  name: unknown,
+  meta: RequestMeta,
+): Promise<Result<"cli_code_invalid", { token: string }>> {
+  const canonical = normalizePasteCode(typed);
+  if (!canonical) return fail("cli_code_invalid");
+  const codeHash = hashSecret(canonical);
+  if (!(await deps.store.pasteCodes.isPending(codeHash, deps.clock.now()))) return fail("cli_code_invalid");
+  return deps.store.transaction(async (store) => {
+    const pasteCode = await store.pasteCodes.consume(codeHash, deps.clock.now());
+    if (!pasteCode) return fail("cli_code_invalid");
+    const issued = await issueCliSession(
+      deps,
+      store,
+      { userId: pasteCode.userId, parentSessionId: pasteCode.sessionId, name: cleanSessionName(name), auditAction: "cli.paste_code.redeemed" },
+      meta,
+    );
+    return issued ? ok(issued) : fail("cli_code_invalid");
+  });
+}

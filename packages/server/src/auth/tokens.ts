@@ -1,0 +1,56 @@
+/**
+ * Secrets and identifiers: session tokens, hashing, ids, nonces. Tokens carry 256 random bits
+ * from the OS CSPRNG and only their SHA-256 is ever stored.
+ */
+import { createHash, randomBytes } from "node:crypto";
+
+export const SESSION_TOKEN_PREFIX = "hmt_";
+const sessionTokenPattern = /^hmt_[A-Za-z0-9_-]{43}$/;
+
+/** A new session token: `hmt_` and 43 characters of base64url (256 bits). */
+export function generateSessionToken(): string {
+  return SESSION_TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/** Whether a string has the shape of a session token (prefix and length), known or not. */
+export function isWellFormedSessionToken(value: string): boolean {
+  return sessionTokenPattern.test(value);
+}
+
+/** SHA-256 as base64url: what the database holds in place of a token, nonce or code. */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret).digest("base64url");
+}
+
+/** A record id with a readable prefix (`usr_`, `ses_`, …) and 120 random bits. */
+export function generateId(prefix: "usr" | "ses" | "aud"): string {
+  return `${prefix}_${randomBytes(15).toString("base64url")}`;
+}
+
+const noncePattern = /^[A-Za-z0-9_-]{22,256}$/;
+
+/**
+ * Whether a CLI nonce has an acceptable shape: 22–256 characters of base64url. 22 characters
+ * hold 128 bits; the server cannot measure entropy, so clients must draw nonces from a CSPRNG.
+ */
+export function isValidNonce(value: string): boolean {
+  return noncePattern.test(value);
+}
+
+const DEFAULT_CLI_SESSION_NAME = "CLI session";
+const MAX_SESSION_NAME_LENGTH = 100;
+
+/**
+ * Cleans a client-given session name: control and format characters (including bidi
+ * overrides, which can disguise a name) are dropped, white space folded, and the result cut to
+ * 100 characters. Never fails: an empty or missing name becomes "CLI session".
+ */
+export function cleanSessionName(name: unknown, fallback = DEFAULT_CLI_SESSION_NAME): string {
+  if (typeof name !== "string") return fallback;
+  const cleaned = name
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  const cut = Array.from(cleaned).slice(0, MAX_SESSION_NAME_LENGTH).join("").trim();
+  return cut === "" ? fallback : cut;
+}

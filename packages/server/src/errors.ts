@@ -1,0 +1,173 @@
+/**
+ * The one table of error codes. Nothing outside this table may produce an error body: the
+ * envelope renderer, the OpenAPI document and the generated error pages all read it.
+ */
+
+export const errorCodes = {
+  invalid_request: {
+    status: 400,
+    type: "invalid_request",
+    message: "The request is invalid.",
+    meaning: "A field is missing, has the wrong type, or is out of range. The message names the field.",
+    remedy: "Fix the named field and send the request again.",
+  },
+  invalid_json: {
+    status: 400,
+    type: "invalid_request",
+    message: "The request body is not valid JSON.",
+    meaning: "The body could not be parsed as JSON (truncated, or not JSON at all).",
+    remedy: "Send a complete JSON document with `Content-Type: application/json`.",
+  },
+  invalid_nonce: {
+    status: 400,
+    type: "invalid_request",
+    message: "The nonce must be 22 to 256 characters of A-Z, a-z, 0-9, '-' and '_'.",
+    meaning: "The nonce sent to transfer or deny is too short, too long, or has characters outside base64url.",
+    remedy: "Generate at least 128 bits with a CSPRNG and encode them as base64url (the CLI does this for you).",
+  },
+  cli_code_invalid: {
+    status: 400,
+    type: "invalid_request",
+    message: "The code or nonce is not valid (unknown, expired or already used).",
+    meaning:
+      "No pending handoff or paste code matches. The same answer is given for one that never existed, is not parked yet, has expired or was already used.",
+    remedy: "A polling CLI keeps polling on this code; otherwise start `harmont login` again.",
+  },
+  payload_too_large: {
+    status: 413,
+    type: "invalid_request",
+    message: "The request body is larger than 64 KiB.",
+    meaning: "The body exceeds the server's limit and was not read.",
+    remedy: "Send a smaller body.",
+  },
+  unsupported_media_type: {
+    status: 415,
+    type: "invalid_request",
+    message: "The request body must be application/json.",
+    meaning: "A body was sent with a Content-Type other than application/json.",
+    remedy: "Send JSON with `Content-Type: application/json`.",
+  },
+  method_not_allowed: {
+    status: 405,
+    type: "invalid_request",
+    message: "This method is not allowed on this path.",
+    meaning: "The path exists but does not accept this HTTP method.",
+    remedy: "See the API reference for the methods this path takes.",
+  },
+  unauthorized: {
+    status: 401,
+    type: "unauthorized",
+    message: "A valid session is required.",
+    meaning: "No `Authorization: Bearer` header (or session cookie) was sent, it is malformed, or the session has expired or been revoked.",
+    remedy: "Sign in again (for the CLI: `harmont login`).",
+  },
+  invalid_credentials: {
+    status: 401,
+    type: "unauthorized",
+    message: "The email or password is incorrect.",
+    meaning: "The email and password do not match an account. The answer does not say which one was wrong.",
+    remedy: "Check both, or sign in with an email code instead.",
+  },
+  cli_handoff_denied: {
+    status: 403,
+    type: "forbidden",
+    message: "The sign-in was denied in the browser.",
+    meaning: "The person at the browser pressed Deny for this CLI login.",
+    remedy: "If that was a mistake, run `harmont login` again.",
+  },
+  forbidden: {
+    status: 403,
+    type: "forbidden",
+    message: "This request is not allowed.",
+    meaning: "The session may not do this, or a cookie-authenticated request came from an origin that is not allowed.",
+    remedy: "Use a session that has the right, or send the request from the web app.",
+  },
+  not_found: {
+    status: 404,
+    type: "not_found",
+    message: "Not found.",
+    meaning: "There is no such route, or the resource does not exist or is not yours.",
+    remedy: "Check the path and the id.",
+  },
+  cli_nonce_in_use: {
+    status: 409,
+    type: "conflict",
+    message: "This login has already been answered.",
+    meaning: "A handoff for this nonce was already parked or denied. The first answer stands, so nobody can swap in another account.",
+    remedy: "Start a new login in the terminal (`harmont login`).",
+  },
+  email_taken: {
+    status: 409,
+    type: "conflict",
+    message: "An account with this email already exists.",
+    meaning: "Sign-up was asked for an address that already has an account. (Sign-up reveals this; it is rate-limited per IP.)",
+    remedy: "Sign in instead, or sign in with an email code if you do not know the password.",
+  },
+  password_rejected: {
+    status: 400,
+    type: "invalid_request",
+    message: "The password is not acceptable.",
+    meaning: "The password is shorter than 8 characters, longer than 256, or one of the most common passwords. The message says which.",
+    remedy: "Choose a longer, less common password; a passphrase of several words works well.",
+  },
+  email_code_invalid: {
+    status: 400,
+    type: "invalid_request",
+    message: "The email code is not valid.",
+    meaning: "The code is wrong, was already used, has expired, or was killed after too many wrong tries. The same answer is given for each.",
+    remedy: "Request a new code and use the latest one.",
+  },
+  email_unconfigured: {
+    status: 503,
+    type: "service_unavailable",
+    message: "Email is not configured on this server.",
+    meaning: "The server runs in production without SMTP, so it cannot send codes.",
+    remedy: "The operator must set HARMONT_SMTP_URL.",
+  },
+  rate_limited: {
+    status: 429,
+    type: "rate_limited",
+    message: "Too many requests; try again later.",
+    meaning: "A rate limit was reached. The `Retry-After` header says how many seconds to wait.",
+    remedy: "Wait the number of seconds in `Retry-After`, then try again.",
+  },
+  server_error: {
+    status: 500,
+    type: "server_error",
+    message: "Something went wrong on our side.",
+    meaning: "An unexpected error. It was logged with the request id.",
+    remedy: "Try again; if it persists, report the request id to the operator.",
+  },
+  service_unavailable: {
+    status: 503,
+    type: "service_unavailable",
+    message: "The service is temporarily unavailable.",
+    meaning: "A dependency (usually the database) is unreachable.",
+    remedy: "Try again in a moment.",
+  },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export interface ErrorDefinition {
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503;
+  type: string;
+  message: string;
+  meaning: string;
+  remedy: string;
+}
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** An error a handler may throw; the envelope renderer turns it into the response. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly code: ErrorCode;
+  readonly status: ErrorDefinition["status"];
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message?: string, headers: Record<string, string> = {}) {
+    super(message ?? errorCodes[code].message);
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.headers = headers;
+  }
+}

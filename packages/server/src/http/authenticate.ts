@@ -1,0 +1,74 @@
+/**
+ * Authentication middleware. Only `Authorization: Bearer <token>` and the web app's HttpOnly
+ * session cookie authenticate: a token in a query string or a body is never read. A request
+ * authenticated by the cookie that changes anything must come from an allowed web origin
+ * (`Origin` header), which is the CSRF defence for the cookie.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import type { AuthDeps } from "../auth/context.js";
+import { validateSessionToken } from "../auth/sessions.js";
+import { isWellFormedSessionToken } from "../auth/tokens.js";
+import { ApiError } from "../errors.js";
+import type { AppEnv } from "./context.js";
+
+export interface AuthGuardDeps extends Pick<AuthDeps, "store" | "clock"> {
+  /** Origins allowed to make cookie-authenticated writes. */
+  webOrigins: readonly string[];
+  cookieName: string;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or `null`. The scheme is case-insensitive (RFC 7235). */
+export function readBearerToken(header: string | undefined): string | null {
+  if (!header || header.length > 1024) return null;
+  const space = header.indexOf(" ");
+  if (space !== 6 || header.slice(0, 6).toLowerCase() !== "bearer") return null;
+  const token = header.slice(7).trim();
+  return token === "" ? null : token;
+}
+
+export type Credential = { token: string; via: "bearer" | "cookie" };
+
+/** The request's credential: the Authorization header wins over the cookie. */
+export function readCredential(c: Context<AppEnv>, cookieName: string): Credential | null {
+  const header = c.req.header("authorization");
+  if (header !== undefined) {
+    const token = readBearerToken(header);
+    return token ? { token, via: "bearer" } : null;
+  }
+  const cookie = c.req.header("cookie") ? getCookie(c, cookieName) : undefined;
+  return cookie ? { token: cookie, via: "cookie" } : null;
+}
+
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function checkCookieOrigin(c: Context<AppEnv>, credential: Credential, webOrigins: readonly string[]): void {
+  if (credential.via !== "cookie" || safeMethods.has(c.req.method)) return;
+  const origin = c.req.header("origin");
+  if (!origin || !webOrigins.includes(origin)) {
+    throw new ApiError("forbidden", "A cookie-authenticated change must come from the web app's origin.");
+  }
+}
+
+/** Requires a live session; sets `auth`. */
+export function requireSession(deps: AuthGuardDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const credential = readCredential(c, deps.cookieName);
+    if (!credential) throw new ApiError("unauthorized");
+    const auth = await validateSessionToken(deps, credential.token);
+    if (!auth) throw new ApiError("unauthorized");
+    checkCookieOrigin(c, credential, deps.webOrigins);
+    c.set("auth", auth);
+    await next();
+  };
+}
+
+/** Requires a credential with a token's shape, live or not (logout is idempotent). */
+export function requireWellFormedCredential(deps: AuthGuardDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const credential = readCredential(c, deps.cookieName);
+    if (!credential || !isWellFormedSessionToken(credential.token)) throw new ApiError("unauthorized");
+    checkCookieOrigin(c, credential, deps.webOrigins);
+    await next();
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The checks in front of every route, in one fixed order: route and method (the router),
+ * body size, rate limit, authentication, media type, then the zod schema (the validator).
+ * So a token smuggled in a form body meets a 401 before anything looks at the body.
+ */
+import type { MiddlewareHandler } from "hono";
+import { requireSession, requireWellFormedCredential, type AuthGuardDeps } from "./authenticate.js";
+import { limitBodySize, requireJsonBody } from "./body.js";
+import type { AppEnv } from "./context.js";
+import { limitByIp, type RateLimiter } from "./rate-limit.js";
+
+export type RouteAuth = "session" | "bearer-shape" | "none";
+
+export interface RouteGuardOptions {
+  path: string;
+  auth: RouteAuth;
+  jsonBody: boolean;
+  ipLimiter?: RateLimiter;
+}
+
+export function routeGuards(auth: AuthGuardDeps, options: RouteGuardOptions): MiddlewareHandler<AppEnv>[] {
+  const pattern = options.path.replaceAll(/\{(\w+)\}/g, ":$1");
+  const guards: MiddlewareHandler<AppEnv>[] = [
+    async (c, next) => {
+      c.set("routePattern", pattern);
+      await next();
+    },
+  ];
+  if (options.jsonBody) guards.push(limitBodySize());
+  if (options.ipLimiter) guards.push(limitByIp(options.ipLimiter));
+  if (options.auth === "session") guards.push(requireSession(auth));
+  if (options.auth === "bearer-shape") guards.push(requireWellFormedCredential(auth));
+  if (options.jsonBody) guards.push(requireJsonBody());
+  return guards;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * harmont-server: the composition root. config → database → services → app → listen.
+ * Nothing else wires.
+ */
+import { ConfigError, loadConfig, redactUrl, renderHelp } from "./config.js";
+import { operatorUsage, runOperatorCommand } from "./operator-commands.js";
+import { createLogger, serverVersion, startServer } from "./server.js";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${renderHelp()}Operator commands:\n${operatorUsage}\n`);
+    return 0;
+  }
+  if (argv.includes("--version") || argv.includes("-v")) {
+    process.stdout.write(`${serverVersion}\n`);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`harmont-server: ${error.message}\nRun harmont-server --help for every setting.\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (argv.length > 0) return runOperatorCommand(argv, config);
+
+  const logger = createLogger(config);
+  const running = await startServer(config, { logger });
+  const publicUrl = config.publicUrl.href.replace(/\/+$/, "");
+  logger.info(
+    { url: publicUrl, port: running.port, database: redactUrl(config.databaseUrl), environment: config.environment, version: serverVersion },
+    "listening",
+  );
+  process.stderr.write(
+    [
+      "",
+      `  Harmont ${serverVersion} is running at ${publicUrl} (${config.environment}, ${redactUrl(config.databaseUrl)})`,
+      "",
+      "  Create an account:",
+      `    curl -s ${publicUrl}/api/v0/auth/signup -H 'Content-Type: application/json' \\`,
+      `      -d '{"email":"you@example.com","password":"a long passphrase"}'`,
+      "  or, as the operator:  npx harmont-server users create --email you@example.com",
+      `  API reference: ${config.docsUrl}    OpenAPI: ${publicUrl}/api/v0/openapi.json`,
+      "",
+    ].join("\n") + "\n",
+  );
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, "shutting down");
+      void running.stop().then(resolve);
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+  logger.info("stopped");
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`harmont-server: failed to start: ${error instanceof Error ? error.message : JSON.stringify(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,162 @@
+/**
+ * The web app (`packages/web`, built by Vite into `packages/web/dist`), served at `/` from this
+ * server's own origin, so `npm start` brings up the API and the app together:
+ *
+ * - `/assets/*`: Vite's content-hashed files, cached for a year (`immutable`);
+ * - other files at the top of the build (`/favicon.svg`, …): cached for an hour;
+ * - every other GET of a client route (`/`, `/sign-in`, `/cli-login`, `/account`, …): `index.html`
+ *   with `Cache-Control: no-store`, and the React app picks the page.
+ *
+ * `/api/*` and `/docs*` are never answered here: unknown API paths still get the JSON 404/405
+ * envelope and the docs keep their own Content-Security-Policy. Everything served here carries
+ * the web app's strict policy (scripts and styles from this origin only, nothing inline) and
+ * `Referrer-Policy: no-referrer`: `/cli-login` receives a nonce in its URL, and no request the
+ * page makes, including the navigation to the CLI's loopback listener, may carry it in a
+ * `Referer`. The access log names route patterns only, never the path with its query.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, Next } from "hono";
+import type { AppDeps } from "../app-deps.js";
+import { ApiError } from "../errors.js";
+import type { AppEnv } from "../http/context.js";
+
+/** The web app's build: from both src/routes/web-app.ts and dist/routes/web-app.js, `packages/web/dist`. */
+export const defaultWebDirectory = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+
+/** The policy of every web app response. The app needs nothing but its own origin. */
+export const webAppSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join("; ");
+
+const contentTypes: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".webmanifest": "application/manifest+json; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".webp": "image/webp",
+  ".woff2": "font/woff2",
+  ".woff": "font/woff",
+};
+
+/** File names the server will look up: plain names only, so no path can leave the build folder. */
+const fileNamePattern = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+const missingBuildPage = (base: string) => `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Harmont: web app not built</title></head>
+<body>
+<h1>The web app has not been built</h1>
+<p>This server answers the API at <a href="${base}/api/v0/meta">/api/v0</a> and its reference at <a href="${base}/docs">/docs</a>,
+but the web app's files (<code>packages/web/dist</code>) are missing.</p>
+<p>Run <code>npm run build</code> in the repository, then reload this page. While working on the app, <code>npm run dev</code>
+serves it with hot reload.</p>
+</body>
+</html>
+`;
+
+export interface WebAppRouteOptions {
+  /** Where the built app is (tests point it elsewhere). */
+  webDirectory?: string;
+}
+
+function escapeAttribute(value: string): string {
+  return value.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+async function readBuildFile(directory: string, relative: string[]): Promise<Buffer | null> {
+  if (!relative.every((segment) => fileNamePattern.test(segment) && !segment.startsWith("."))) return null;
+  try {
+    return await readFile(join(directory, ...relative));
+  } catch {
+    return null;
+  }
+}
+
+function typeOf(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return (dot >= 0 ? contentTypes[name.slice(dot).toLowerCase()] : undefined) ?? "application/octet-stream";
+}
+
+function isServerPath(path: string): boolean {
+  return path === "/api" || path.startsWith("/api/") || path === "/docs" || path.startsWith("/docs/");
+}
+
+/**
+ * Serves the built web app. Register it after every other route: its catch-all answers only GET
+ * and HEAD paths that no other route took, and passes `/api/*` and `/docs*` on untouched.
+ */
+export function registerWebAppRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, options: WebAppRouteOptions = {}): void {
+  const directory = options.webDirectory ?? defaultWebDirectory;
+  // Behind a proxy that mounts the server under a path (https://example.com/auth/), the page's
+  // links must carry that path; the app reads it from the `harmont-base` meta tag.
+  const base = deps.config.publicUrl.pathname.replace(/\/+$/, "");
+
+  const secure = (c: Context<AppEnv>) => {
+    c.header("Content-Security-Policy", webAppSecurityPolicy);
+    c.header("Referrer-Policy", "no-referrer");
+    c.header("X-Content-Type-Options", "nosniff");
+  };
+
+  const sendIndex = async (c: Context<AppEnv>) => {
+    secure(c);
+    c.header("Cache-Control", "no-store");
+    const file = await readBuildFile(directory, ["index.html"]);
+    if (!file) return c.html(missingBuildPage(escapeAttribute(base)), 503);
+    let html = file.toString("utf8");
+    if (base) {
+      html = html
+        .replace(/\b(src|href)="\//g, `$1="${base}/`)
+        .replace(/<meta name="harmont-base" content="[^"]*"\s*\/?>/, `<meta name="harmont-base" content="${escapeAttribute(base)}">`);
+    }
+    return c.html(html);
+  };
+
+  const sendFile = (c: Context<AppEnv>, name: string, body: Buffer, cacheControl: string) => {
+    secure(c);
+    c.header("Content-Type", typeOf(name));
+    c.header("Cache-Control", cacheControl);
+    return c.body(new Uint8Array(body));
+  };
+
+  app.get("/assets/*", async (c) => {
+    c.set("routePattern", "/assets/*");
+    const relative = c.req.path.slice("/assets/".length).split("/");
+    const body = await readBuildFile(directory, ["assets", ...relative]);
+    if (!body) throw new ApiError("not_found");
+    // Vite puts a content hash in every name under assets/, so a name never changes meaning.
+    return sendFile(c, relative.at(-1)!, body, "public, max-age=31536000, immutable");
+  });
+
+  app.get("*", async (c, next: Next) => {
+    const path = c.req.path;
+    if (isServerPath(path)) return next();
+    const lastSegment = path.slice(path.lastIndexOf("/") + 1);
+    if (lastSegment.includes(".")) {
+      // A file at the top of the build (favicon, robots.txt); anything else is the 404 envelope.
+      if (path.indexOf("/", 1) !== -1 || lastSegment === "index.html") return next();
+      const body = await readBuildFile(directory, [lastSegment]);
+      if (!body) return next();
+      c.set("routePattern", "/(web)");
+      return sendFile(c, lastSegment, body, "public, max-age=3600");
+    }
+    c.set("routePattern", "/(web)");
+    return sendIndex(c);
+  });
+}

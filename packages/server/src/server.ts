@@ -1,0 +1,175 @@
+/**
+ * Starting and stopping a server: opens the database, builds the services and the app, listens,
+ * purges expired records on a timer, and shuts down gracefully (stop accepting, finish what is
+ * in flight, close the database).
+ */
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import pino, { type Logger } from "pino";
+import type { AppDeps, RateLimiters } from "./app-deps.js";
+import { createApp } from "./app.js";
+import type { AuthDeps } from "./auth/context.js";
+import { purgeExpiredRecords } from "./auth/maintenance.js";
+import { createPasswordHasher } from "./auth/passwords.js";
+import { systemClock, type Clock } from "./auth/types.js";
+import type { Config } from "./config.js";
+import { createLogMailer, createSmtpMailer, type Mailer } from "./email/mailer.js";
+import { createMailNotifier } from "./email/notifier.js";
+import { createRateLimiter } from "./http/rate-limit.js";
+import { sessionCookieSettings } from "./http/session-cookie.js";
+import { openDatabase, type OpenDatabase } from "./store/database.js";
+import { isDatabaseUnavailableError } from "./store/errors.js";
+import { purgeRateLimits } from "./store/kysely-store.js";
+
+export const serverVersion: string = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+export function createLogger(config: Pick<Config, "logLevel">, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level: config.logLevel,
+    base: { service: "harmont-server" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // A second line of defence: these keys never reach a log line, whatever a caller passes.
+    redact: {
+      paths: ["token", "password", "nonce", "code", "authorization", "*.token", "*.password", "*.nonce", "*.code", "*.authorization", "req.headers.authorization", "req.headers.cookie"],
+      censor: "[redacted]",
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+export function createRateLimiters(config: Config, database: OpenDatabase): RateLimiters {
+  return {
+    cliPerIp: createRateLimiter({ name: "cli_ip", points: config.limits.cliPerIpPerMinute, durationSeconds: 60, failOpen: true }, database.pool),
+    signupPerIp: createRateLimiter({ name: "signup_ip", points: config.limits.signupPerIpPerHour, durationSeconds: 3600, failOpen: false }, database.pool),
+    loginPerIp: createRateLimiter({ name: "login_ip", points: config.limits.loginPerIpPerMinute, durationSeconds: 60, failOpen: false }, database.pool),
+    loginFailuresPerAccount: createRateLimiter(
+      {
+        name: "login_account",
+        points: config.accountLimits.loginFailuresPerAccount,
+        durationSeconds: Math.ceil(config.accountLimits.loginCooldownMs / 1000),
+        failOpen: false,
+      },
+      database.pool,
+    ),
+    emailCodesPerAddress: createRateLimiter(
+      { name: "email_code_address", points: config.accountLimits.emailCodesPerAddress, durationSeconds: 15 * 60, failOpen: false },
+      database.pool,
+    ),
+    emailCodesPerIp: createRateLimiter(
+      { name: "email_code_ip", points: config.accountLimits.emailCodesPerIp, durationSeconds: 3600, failOpen: false },
+      database.pool,
+    ),
+    emailCodeFailuresPerAddress: createRateLimiter(
+      { name: "email_code_failures", points: config.accountLimits.emailCodeFailuresPerAddress, durationSeconds: 3600, failOpen: false },
+      database.pool,
+    ),
+  };
+}
+
+export interface BuiltServer {
+  deps: AppDeps;
+  database: OpenDatabase;
+  app: ReturnType<typeof createApp>;
+  /** Closes the mail transport and the database. */
+  close(): Promise<void>;
+}
+
+export function createMailer(config: Config, logger: Logger): Mailer {
+  if (config.email.smtpUrl) return createSmtpMailer(config.email.smtpUrl, config.email.from);
+  // Config refuses production without SMTP; this is development's stand-in.
+  logger.warn("HARMONT_SMTP_URL is not set: mail (with its codes) is written to this log instead of being sent");
+  return createLogMailer(logger);
+}
+
+/** Opens the database and builds the app, without listening (tests use `app.request`). */
+export async function buildServer(config: Config, options: { logger: Logger; clock?: Clock; mailer?: Mailer }): Promise<BuiltServer> {
+  const database = await openDatabase(config.databaseUrl, {
+    onBackgroundError: (error) => options.logger.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, "idle database connection failed"),
+  });
+  const mailer = options.mailer ?? createMailer(config, options.logger);
+  const auth: AuthDeps = {
+    store: database.store,
+    clock: options.clock ?? systemClock,
+    passwords: createPasswordHasher(),
+    lifetimes: config.lifetimes,
+    notifier: createMailNotifier(mailer, config.publicUrl.href),
+    emailCodeTtlMs: config.email.codeTtlMs,
+  };
+  const cookie = sessionCookieSettings(config.publicUrl);
+  const deps: AppDeps = {
+    config,
+    auth,
+    guard: { store: auth.store, clock: auth.clock, webOrigins: config.webOrigins, cookieName: cookie.name },
+    cookie,
+    logger: options.logger,
+    rateLimits: createRateLimiters(config, database),
+    isServiceUnavailable: isDatabaseUnavailableError,
+    version: serverVersion,
+  };
+  const close = async () => {
+    mailer.close();
+    await database.close();
+  };
+  return { deps, database, app: createApp(deps), close };
+}
+
+export interface RunningServer extends BuiltServer {
+  url: string;
+  port: number;
+  /** Stops accepting, waits for in-flight requests, closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, options: { logger: Logger; clock?: Clock }): Promise<RunningServer> {
+  const built = await buildServer(config, options);
+  const { logger } = options;
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const listening = serve({ fetch: built.app.fetch, port: config.port, hostname: config.host }, () => resolve(listening));
+    listening.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const purge = setInterval(() => {
+    void (async () => {
+      try {
+        const purged = await purgeExpiredRecords(built.deps.auth);
+        const rateLimits = built.database.kind === "postgres" ? await purgeRateLimits(built.database.db, Date.now()) : 0;
+        logger.debug({ ...purged, rate_limits: rateLimits }, "purged expired records");
+      } catch (error) {
+        logger.warn({ err: { message: (error as Error).message } }, "purge failed");
+      }
+    })();
+  }, config.purgeIntervalMs);
+  purge.unref();
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      clearInterval(purge);
+      await new Promise<void>((resolve) => {
+        // Keep-alive sockets would hold close() open: close each as soon as it is idle, so busy
+        // ones finish their request first; after 10 s, close whatever is left.
+        const closeIdle = () => {
+          if ("closeIdleConnections" in server) server.closeIdleConnections();
+        };
+        const sweeper = setInterval(closeIdle, 50);
+        const deadline = setTimeout(() => {
+          if ("closeAllConnections" in server) server.closeAllConnections();
+        }, 10_000);
+        server.close(() => {
+          clearInterval(sweeper);
+          clearTimeout(deadline);
+          resolve();
+        });
+        closeIdle();
+      });
+      await built.close();
+    })();
+    return stopping;
+  };
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  return { ...built, url: `http://${host}:${port}`, port, stop };
+}

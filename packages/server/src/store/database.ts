@@ -1,0 +1,145 @@
+/**
+ * Opens the database named by `HARMONT_DATABASE_URL`, applies migrations, and builds the store.
+ * SQLite (better-sqlite3, WAL) is the embedded default; PostgreSQL (pg) is the scale-out path.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { AuthStore } from "../auth/types.js";
+import { migrationProvider } from "./migrations.js";
+import type { Database } from "./schema.js";
+import { createKyselyStore, type FastReads } from "./kysely-store.js";
+import { pendingHandoffSql, pendingPasteCodeSql, sessionWithUserSql, toSessionWithUser, type SessionWithUserRow } from "./mappers.js";
+
+export type DatabaseKind = "sqlite" | "postgres";
+
+export interface OpenDatabase {
+  kind: DatabaseKind;
+  db: Kysely<Database>;
+  store: AuthStore;
+  /** The pg pool, when on PostgreSQL (the rate limiter shares it). */
+  pool: pg.Pool | null;
+  /** Checks that the database answers (for readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+function createPgPool(connectionString: string, max: number): pg.Pool {
+  // int8 columns hold millisecond times, far below 2^53: read them as numbers, not strings.
+  const types = {
+    getTypeParser: ((oid: number, format?: "text" | "binary") =>
+      oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+  return new pg.Pool({ connectionString, max, types });
+}
+
+function sqlitePathOf(url: string): string {
+  return url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+}
+
+function openSqlite(path: string): SqliteDatabase.Database {
+  if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+  const database = new SqliteDatabase(path);
+  database.pragma("journal_mode = WAL");
+  database.pragma("busy_timeout = 5000");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  return database;
+}
+
+async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === "Error");
+    throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${String(error)}`, { cause: error });
+  }
+}
+
+export interface OpenDatabaseOptions {
+  /** Size of the PostgreSQL pool. */
+  poolSize?: number;
+  /**
+   * Errors of idle pooled connections (for example when PostgreSQL restarts). Without a listener
+   * they would end the process; the pool replaces the connection at the next query.
+   */
+  onBackgroundError?: (error: Error) => void;
+}
+
+/** Opens the database, applies pending migrations and returns the store. */
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {
+  if (url.startsWith("sqlite:")) {
+    const path = sqlitePathOf(url);
+    const writer = openSqlite(path);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
+    await migrate(db);
+    // The session check reads through its own connection with a prepared statement: WAL lets it
+    // read committed rows while the writer is inside a transaction, and it skips the query builder.
+    const reader = path === ":memory:" ? writer : new SqliteDatabase(path, { readonly: true });
+    if (reader !== writer) reader.pragma("busy_timeout = 5000");
+    const sessionStatement = reader.prepare<[string], SessionWithUserRow>(sessionWithUserSql("?"));
+    const handoffStatement = reader.prepare<[string, number], unknown>(pendingHandoffSql("?", "?"));
+    const pasteCodeStatement = reader.prepare<[string, number], unknown>(pendingPasteCodeSql("?", "?"));
+    const fastReads: FastReads = {
+      sessionWithUser: async (tokenHash) => {
+        const row = sessionStatement.get(tokenHash);
+        return row ? toSessionWithUser(row) : null;
+      },
+      pendingHandoff: async (hash, now) => handoffStatement.get(hash, now) !== undefined,
+      pendingPasteCode: async (hash, now) => pasteCodeStatement.get(hash, now) !== undefined,
+    };
+    return {
+      kind: "sqlite",
+      db,
+      store: createKyselyStore(db, fastReads),
+      pool: null,
+      ping: async () => {
+        reader.prepare("select 1").get();
+      },
+      close: async () => {
+        await db.destroy();
+        if (reader !== writer) reader.close();
+      },
+    };
+  }
+
+  const pool = createPgPool(url, options.poolSize ?? 10);
+  pool.on("error", (error) => options.onBackgroundError?.(error));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  // Named statements are parsed and planned once per connection.
+  const sessionText = sessionWithUserSql("$1");
+  const handoffText = pendingHandoffSql("$1", "$2");
+  const pasteCodeText = pendingPasteCodeSql("$1", "$2");
+  const fastReads: FastReads = {
+    sessionWithUser: async (tokenHash) => {
+      const result = await pool.query<SessionWithUserRow>({ name: "harmont_session_by_token_hash", text: sessionText, values: [tokenHash] });
+      const row = result.rows[0];
+      return row ? toSessionWithUser(row) : null;
+    },
+    pendingHandoff: async (hash, now) =>
+      ((await pool.query({ name: "harmont_pending_handoff", text: handoffText, values: [hash, now] })).rowCount ?? 0) > 0,
+    pendingPasteCode: async (hash, now) =>
+      ((await pool.query({ name: "harmont_pending_paste_code", text: pasteCodeText, values: [hash, now] })).rowCount ?? 0) > 0,
+  };
+  return {
+    kind: "postgres",
+    db,
+    store: createKyselyStore(db, fastReads),
+    pool,
+    ping: async () => {
+      await pool.query("select 1");
+    },
+    // Destroying Kysely ends the pool it was given.
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,84 @@
+/** Table shapes as Kysely sees them. Times are integer milliseconds since the epoch (UTC). */
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string | null;
+  email_verified_at: number | null;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  kind: string;
+  name: string;
+  parent_session_id: string | null;
+  org_id: string | null;
+  impersonator_user_id: string | null;
+  /** 0 or 1: integers behave the same on both databases. */
+  second_factor_pending: number;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+  last_used_at: number;
+  idle_timeout_ms: number;
+  absolute_expires_at: number;
+}
+
+export interface CliHandoffsTable {
+  nonce_hash: string;
+  state: string;
+  user_id: string;
+  session_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface CliPasteCodesTable {
+  code_hash: string;
+  user_id: string;
+  session_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: number;
+  action: string;
+  actor_user_id: string | null;
+  target: string | null;
+  ip: string | null;
+  request_id: string | null;
+  detail: string | null;
+}
+
+export interface EmailCodesTable {
+  email: string;
+  purpose: string;
+  code_hash: string;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  expire: number | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  cli_handoffs: CliHandoffsTable;
+  cli_paste_codes: CliPasteCodesTable;
+  audit_events: AuditEventsTable;
+  email_codes: EmailCodesTable;
+  rate_limits: RateLimitsTable;
+}

@@ -1,0 +1,117 @@
+/**
+ * harmont-server as an operator runs it: --help, a clear refusal of bad settings, a start on
+ * the embedded database, and a graceful stop on SIGTERM that lets in-flight requests finish.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { findFreePort } from "../src/test-support/ports.js";
+import { createTestServer } from "../src/test-support/harness.js";
+
+const main = new URL("../dist/main.js", import.meta.url).pathname;
+
+
+async function waitForServer(url: string, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/v0/meta`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("server did not start");
+}
+
+describe("harmont-server process", () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+
+  it("prints every setting with --help and exits 0", () => {
+    const result = spawnSync(process.execPath, [main, "--help"], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    for (const name of ["PORT", "HARMONT_DATABASE_URL", "HARMONT_PUBLIC_URL", "HARMONT_TRUST_PROXY", "HARMONT_HANDOFF_TTL"]) {
+      expect(result.stdout).toContain(name);
+    }
+  });
+
+  it("refuses a bad setting with a message naming it and exit code 2", () => {
+    const result = spawnSync(process.execPath, [main], { encoding: "utf8", env: { ...process.env, PORT: "not-a-port" } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("PORT must be a whole number");
+  });
+
+  it("starts on a SQLite file, tells how to sign in, and stops gracefully on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "harmont-process-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await findFreePort();
+    const child = spawn(process.execPath, [main], {
+      cwd: dir,
+      env: { ...process.env, PORT: String(port), HARMONT_HOST: "127.0.0.1", HARMONT_DATABASE_URL: "", HARMONT_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    cleanups.push(() => child.kill("SIGKILL"));
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await waitForServer(url, child);
+    expect(existsSync(join(dir, ".harmont", "harmont.db"))).toBe(true);
+    expect(stderr).toContain("/api/v0/auth/signup");
+
+    // A request in flight when SIGTERM arrives still gets its answer.
+    const signup = fetch(`${url}/api/v0/auth/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "graceful@example.com", password: "correct horse battery" }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill("SIGTERM");
+    const exitCode = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    expect((await signup).status).toBe(201);
+    expect(exitCode).toBe(0);
+    const lines = stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { msg: string });
+    expect(lines.map((line) => line.msg)).toEqual(expect.arrayContaining(["listening", "shutting down", "stopped"]));
+  });
+
+  it("lets an operator create an account (password from stdin, never argv) and disable it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "harmont-operator-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const env = { ...process.env, HARMONT_DATABASE_URL: `sqlite:${join(dir, "h.db")}`, HARMONT_LOG_LEVEL: "warn" };
+    const run = (args: string[], input = "") => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env, input });
+
+    const created = run(["users", "create", "--email", "Op@Example.com", "--name", "Op"], "an operator passphrase\n");
+    expect(created.stderr).not.toContain("an operator passphrase");
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/^created op@example\.com \(usr_/);
+    expect(run(["users", "create", "--email", "op@example.com"], "an operator passphrase\n").status).toBe(1);
+    const weak = run(["users", "create", "--email", "weak@example.com"], "password\n");
+    expect(weak.status).toBe(1);
+    expect(weak.stderr).toMatch(/common/);
+    expect(run(["users", "create"]).status).toBe(2);
+
+    // Sign in as that account through the API, then disable it from the command line.
+    const server = await createTestServer({ kind: "sqlite", url: env.HARMONT_DATABASE_URL, drop: async () => {} });
+    try {
+      const login = await server.request("/api/v0/auth/login", { json: { email: "op@example.com", password: "an operator passphrase" } });
+      expect(login.status).toBe(200);
+      const { token, user } = (await login.json()) as { token: string; user: { email_verified: boolean } };
+      expect(user.email_verified).toBe(true);
+
+      const disabled = run(["users", "disable", "--email", "op@example.com"]);
+      expect(disabled.status).toBe(0);
+      expect(disabled.stdout).toContain("revoked 1 session");
+      expect((await server.request("/api/v0/auth/session", { token })).status).toBe(401);
+      expect((await server.request("/api/v0/auth/login", { json: { email: "op@example.com", password: "an operator passphrase" } })).status).toBe(401);
+      expect(run(["users", "disable", "--email", "nobody@example.com"]).status).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * Two real server processes on one PostgreSQL database: single-use handoffs and paste codes
+ * hold across processes, and a session (or its revocation) made on one is seen by the other at
+ * the next request. Runs the built server (`npm test` builds it first).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findFreePort } from "../src/test-support/ports.js";
+import { createPostgresTestDatabase, postgresUrl, reportSkippedPostgres, type TestDatabase } from "../src/test-support/databases.js";
+
+reportSkippedPostgres();
+
+const mainScript = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const CONCURRENT_ATTEMPTS = 60;
+const PASSWORD = "correct horse battery staple";
+
+interface ServerProcess {
+  name: string;
+  child: ChildProcess;
+  baseUrl: string;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+
+function startServerProcess(name: string, port: number, databaseUrl: string): ServerProcess {
+  const env: NodeJS.ProcessEnv = {};
+  // Only this test's settings reach the server: nothing HARMONT_* leaks in from the shell.
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("HARMONT_")) env[key] = value;
+  Object.assign(env, {
+    PORT: String(port),
+    HARMONT_HOST: "127.0.0.1",
+    HARMONT_DATABASE_URL: databaseUrl,
+    HARMONT_LOG_LEVEL: "warn",
+  });
+  const child = spawn(process.execPath, [mainScript], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const output: string[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+  child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { name, child, baseUrl: `http://127.0.0.1:${port}`, output, exited };
+}
+
+async function waitUntilReady(server: ServerProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) {
+      throw new Error(`server ${server.name} exited with ${server.child.exitCode}:\n${server.output.join("")}`);
+    }
+    try {
+      const response = await fetch(`${server.baseUrl}/api/v0/meta`);
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`server ${server.name} did not answer /api/v0/meta within ${timeoutMs} ms:\n${server.output.join("")}`);
+}
+
+async function stopServerProcess(server: ServerProcess): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  server.child.kill("SIGTERM");
+  const stopped = await Promise.race([server.exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000))]);
+  if (!stopped) {
+    server.child.kill("SIGKILL");
+    await server.exited;
+  }
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+async function call(server: ServerProcess, method: string, path: string, options: { json?: unknown; token?: string } = {}): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  if (options.json !== undefined) headers["content-type"] = "application/json";
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers,
+    body: options.json === undefined ? undefined : JSON.stringify(options.json),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  if (text !== "" && response.headers.get("content-type")?.includes("application/json")) body = JSON.parse(text);
+  return { status: response.status, body };
+}
+
+function errorCode(answer: Answer): string | undefined {
+  return (answer.body as { error?: { code?: string } } | null)?.error?.code;
+}
+
+/** Sorts a burst of answers into the single winner and everything else. */
+function tally(answers: Answer[]) {
+  const winners = answers.filter((answer) => answer.status === 200);
+  const serverErrors = answers.filter((answer) => answer.status >= 500);
+  const losers = answers.filter((answer) => answer.status !== 200);
+  return { winners, serverErrors, losers };
+}
+
+describe.skipIf(!postgresUrl)("two server processes on one PostgreSQL database", () => {
+  let database: TestDatabase | undefined;
+  const servers: ServerProcess[] = [];
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let email: string;
+  let token: string;
+  let userId: string;
+
+  beforeAll(async () => {
+    if (!existsSync(mainScript)) throw new Error(`${mainScript} is missing: run \`npm run build\` first`);
+    database = await createPostgresTestDatabase();
+    const [portA, portB] = [await findFreePort(), await findFreePort()];
+    // Both start at once on the fresh database, as a scaled-out deployment would.
+    a = startServerProcess("A", portA!, database.url);
+    b = startServerProcess("B", portB!, database.url);
+    servers.push(a, b);
+    await Promise.all(servers.map((server) => waitUntilReady(server)));
+
+    email = `two-process-${randomBytes(6).toString("hex")}@example.com`;
+    const signup = await call(a, "POST", "/api/v0/auth/signup", { json: { email, password: PASSWORD } });
+    expect(signup.status).toBe(201);
+    const body = signup.body as { token: string; user: { id: string; email: string } };
+    expect(body.user.email).toBe(email);
+    token = body.token;
+    userId = body.user.id;
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => stopServerProcess(server)));
+    await database?.drop();
+  }, 30_000);
+
+  it("both processes serve the same account", async () => {
+    for (const server of [a, b]) {
+      const current = await call(server, "GET", "/api/v0/auth/session", { token });
+      expect(current.status).toBe(200);
+      expect((current.body as { user: { id: string } }).user.id).toBe(userId);
+    }
+  });
+
+  it(`a handoff parked through A is claimed exactly once by ${CONCURRENT_ATTEMPTS} concurrent claims on A and B`, async () => {
+    const nonce = randomBytes(32).toString("base64url");
+    expect(nonce).toHaveLength(43);
+    const transfer = await call(a, "POST", "/api/v0/auth/cli/transfer", { json: { nonce }, token });
+    expect(transfer.status).toBe(204);
+
+    const answers = await Promise.all(
+      Array.from({ length: CONCURRENT_ATTEMPTS }, (_, index) =>
+        call(index % 2 === 0 ? a : b, "POST", "/api/v0/auth/cli/claim", { json: { nonce, name: `race ${index}` } }),
+      ),
+    );
+    const { winners, serverErrors, losers } = tally(answers);
+    expect(serverErrors).toEqual([]);
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(CONCURRENT_ATTEMPTS - 1);
+    for (const loser of losers) {
+      expect(loser.status).toBe(400);
+      expect(errorCode(loser)).toBe("cli_code_invalid");
+    }
+
+    const claimed = (winners[0]!.body as { token: string }).token;
+    expect(claimed).toMatch(/^hmt_[A-Za-z0-9_-]{43}$/);
+    expect(claimed).not.toBe(token);
+    // The new CLI session works on both processes and belongs to the parking user.
+    for (const server of [a, b]) {
+      const current = await call(server, "GET", "/api/v0/auth/session", { token: claimed });
+      expect(current.status).toBe(200);
+      const body = current.body as { user: { id: string }; session: { kind: string; name: string } };
+      expect(body.user.id).toBe(userId);
+      expect(body.session.kind).toBe("cli");
+      expect(body.session.name).toMatch(/^race \d+$/);
+    }
+    // And the nonce stays spent.
+    const again = await call(b, "POST", "/api/v0/auth/cli/claim", { json: { nonce } });
+    expect(again.status).toBe(400);
+    expect(errorCode(again)).toBe("cli_code_invalid");
+  });
+
+  it(`a paste code minted on A is redeemed exactly once by ${CONCURRENT_ATTEMPTS} concurrent redeems on A and B`, async () => {
+    const minted = await call(a, "POST", "/api/v0/auth/cli/code", { token });
+    expect(minted.status).toBe(200);
+    const { code, expires_at: expiresAt } = minted.body as { code: string; expires_at: string };
+    expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{16}$/);
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+
+    const answers = await Promise.all(
+      Array.from({ length: CONCURRENT_ATTEMPTS }, (_, index) =>
+        call(index % 2 === 0 ? b : a, "POST", "/api/v0/auth/cli/redeem", { json: { code, name: `paste ${index}` } }),
+      ),
+    );
+    const { winners, serverErrors, losers } = tally(answers);
+    expect(serverErrors).toEqual([]);
+    expect(winners).toHaveLength(1);
+    for (const loser of losers) {
+      expect(loser.status).toBe(400);
+      expect(errorCode(loser)).toBe("cli_code_invalid");
+    }
+
+    const redeemed = (winners[0]!.body as { token: string }).token;
+    expect(redeemed).toMatch(/^hmt_[A-Za-z0-9_-]{43}$/);
+    for (const server of [a, b]) {
+      const current = await call(server, "GET", "/api/v0/auth/session", { token: redeemed });
+      expect(current.status).toBe(200);
+      expect((current.body as { user: { id: string } }).user.id).toBe(userId);
+    }
+  });
+
+  it("a session created on B works on A", async () => {
+    const login = await call(b, "POST", "/api/v0/auth/login", { json: { email, password: PASSWORD } });
+    expect(login.status).toBe(200);
+    const fromB = (login.body as { token: string }).token;
+
+    const onA = await call(a, "GET", "/api/v0/auth/session", { token: fromB });
+    expect(onA.status).toBe(200);
+    expect((onA.body as { user: { id: string; email: string } }).user).toMatchObject({ id: userId, email });
+  });
+
+  it("a token revoked through A is refused by B at the next request", async () => {
+    const login = await call(a, "POST", "/api/v0/auth/login", { json: { email, password: PASSWORD } });
+    expect(login.status).toBe(200);
+    const doomed = (login.body as { token: string }).token;
+
+    // B has seen the session live, so an answer it kept would still say 200.
+    expect((await call(b, "GET", "/api/v0/auth/session", { token: doomed })).status).toBe(200);
+
+    expect((await call(a, "POST", "/api/v0/auth/logout", { token: doomed })).status).toBe(204);
+
+    const onB = await call(b, "GET", "/api/v0/auth/session", { token: doomed });
+    expect(onB.status).toBe(401);
+    expect(errorCode(onB)).toBe("unauthorized");
+    expect((await call(a, "GET", "/api/v0/auth/session", { token: doomed })).status).toBe(401);
+    // The account's other sessions are untouched.
+    expect((await call(b, "GET", "/api/v0/auth/session", { token })).status).toBe(200);
+  });
+});
