@@ -1,0 +1,182 @@
+/**
+ * The code in the docs cannot rot: every example file under docs/examples and every `ts` block of
+ * the guides is type-checked against @harmont/cloud, the SDK reference's import lines and return
+ * types are checked to exist, and the example files run against a real, listening server.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import ts from "typescript";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../packages/server/src/config.js";
+import { createLogger, startServer, type RunningServer } from "../packages/server/src/server.js";
+import { createSqliteTestDatabase, type TestDatabase } from "../packages/server/src/test-support/databases.js";
+
+const docs = new URL("./", import.meta.url).pathname;
+const root = new URL("../", import.meta.url).pathname;
+const cloudEntry = join(root, "packages/cloud/src/index.ts");
+
+function typeCheck(files: string[]): string[] {
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    verbatimModuleSyntax: true,
+    noEmit: true,
+    skipLibCheck: true,
+    // Browser globals only: what a page or a CLI can rely on without Node's types.
+    lib: ["lib.es2023.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
+    types: [],
+    // The SDK's sources, so the check needs no build.
+    baseUrl: root,
+    paths: { "@harmont/cloud": [cloudEntry] },
+  };
+  const program = ts.createProgram(files, options);
+  return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+    const where = diagnostic.file ? `${diagnostic.file.fileName}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}` : "";
+    return `${where} ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`;
+  });
+}
+
+const exampleFiles = () =>
+  readdirSync(join(docs, "examples"))
+    .filter((name) => name.endsWith(".ts"))
+    .map((name) => join(docs, "examples", name));
+
+describe("type checking", () => {
+  let scratch: string;
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), "harmont-docs-"));
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("every example file and every other ts block of the guides compiles", () => {
+    const files = exampleFiles();
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const name of readdirSync(join(docs, "guides")).filter((file) => file.endsWith(".md"))) {
+      const text = readFileSync(join(docs, "guides", name), "utf8");
+      let index = 0;
+      for (const match of text.matchAll(/^```(ts|typescript)( [^\n]*)?\n([\s\S]*?)^```$/gm)) {
+        // Blocks that quote an example file are checked as that file (generated.test.ts checks the quote).
+        if (match[2]?.includes('title="docs/examples/')) continue;
+        const path = join(scratch, `${name.replace(/\.md$/, "")}-${index++}.mts`);
+        writeFileSync(path, `${match[3]}\nexport {};\n`);
+        files.push(path);
+      }
+    }
+    expect(typeCheck(files)).toEqual([]);
+  });
+
+  it("the SDK reference's import lines and return types exist in @harmont/cloud", () => {
+    const lines: string[] = [];
+    let index = 0;
+    for (const name of readdirSync(join(docs, "sdk/reference"))) {
+      const text = readFileSync(join(docs, "sdk/reference", name), "utf8");
+      for (const [, line] of text.matchAll(/^(import \{ \w+ \} from "@harmont\/cloud";)$/gm)) lines.push(line!);
+      for (const [, functionName, returned] of text.matchAll(/^(\w+)\(options\): RequestResult<(\w+)>$/gm)) {
+        lines.push(`import { ${functionName} as check${index} } from "@harmont/cloud";`);
+        lines.push(`import type { ${returned} as Returned${index}, RequestResult as Result${index} } from "@harmont/cloud";`);
+        lines.push(`export type Call${index} = typeof check${index};`);
+        lines.push(`export const returns${index}: Result${index}<Returned${index}> | undefined = undefined;`);
+        index++;
+      }
+    }
+    expect(index).toBeGreaterThan(5);
+    const path = join(scratch, "sdk-reference.mts");
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    expect(typeCheck([path])).toEqual([]);
+  });
+});
+
+describe("running the examples against a real server", () => {
+  let database: TestDatabase;
+  let running: RunningServer;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    if (!existsSync(join(root, "packages/cloud/dist/index.js"))) {
+      throw new Error("@harmont/cloud is not built: run `npm run build` first (npm test does it)");
+    }
+    database = createSqliteTestDatabase();
+    const config = loadConfig({ HARMONT_DATABASE_URL: database.url, PORT: "0", HARMONT_HOST: "127.0.0.1", HARMONT_LOG_LEVEL: "silent" });
+    const silent = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    running = await startServer(config, { logger: createLogger(config, silent) });
+    baseUrl = running.url;
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await database?.drop();
+  });
+
+  const email = () => `example-${Math.random().toString(36).slice(2)}@example.com`;
+
+  it("quick start: signs up and reads the user back", async () => {
+    const { signUpAndReadBack } = await import("./examples/quick-start.js");
+    const address = email();
+    const { token, user } = await signUpAndReadBack(baseUrl, address, "correct horse battery staple");
+    expect(token).toMatch(/^hmt_/);
+    expect(user.email).toBe(address);
+    await expect(signUpAndReadBack(baseUrl, address, "correct horse battery staple")).rejects.toThrow(/^email_taken: /);
+  });
+
+  it("CLI login, loopback: approve hands the CLI a new token; deny stops it; silence expires", async () => {
+    const { signUpAndReadBack } = await import("./examples/quick-start.js");
+    const { answerLoopbackLogin, startLoopbackLogin, waitForLoopbackToken } = await import("./examples/cli-login-loopback.js");
+    const { currentUserOrNull } = await import("./examples/errors.js");
+    const { token: browserToken, user } = await signUpAndReadBack(baseUrl, email(), "correct horse battery staple");
+
+    const login = await startLoopbackLogin("http://localhost:5173", 49152);
+    expect(login.phrase).toMatch(/^[a-z]+-[a-z]+-[a-z]+-[a-z]+$/);
+    const page = new URL(login.url);
+    expect(page.pathname).toBe("/cli-login");
+    expect(page.searchParams.get("nonce")).toBe(login.nonce);
+    expect(page.searchParams.get("port")).toBe("49152");
+
+    const waiting = waitForLoopbackToken(baseUrl, login.nonce, { sessionName: "docs example", intervalMs: 20, timeoutMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await answerLoopbackLogin(baseUrl, browserToken!, login.nonce, true);
+    const cliToken = await waiting;
+    expect(cliToken).not.toBe(browserToken);
+    expect((await currentUserOrNull(baseUrl, () => cliToken))?.id).toBe(user.id);
+
+    const denied = await startLoopbackLogin("http://localhost:5173", 49153);
+    const refused = waitForLoopbackToken(baseUrl, denied.nonce, { intervalMs: 20, timeoutMs: 5000 });
+    await answerLoopbackLogin(baseUrl, browserToken!, denied.nonce, false);
+    await expect(refused).rejects.toThrow(/^cli_handoff_denied: /);
+
+    const ignored = await startLoopbackLogin("http://localhost:5173", 49154);
+    await expect(waitForLoopbackToken(baseUrl, ignored.nonce, { intervalMs: 20, timeoutMs: 100 })).rejects.toThrow(/expired/);
+  });
+
+  it("CLI login, paste code: the typed code is redeemed once, in any case and with dashes", async () => {
+    const { signUpAndReadBack } = await import("./examples/quick-start.js");
+    const { redeemTypedCode, showPasteCode } = await import("./examples/cli-login-paste.js");
+    const { token } = await signUpAndReadBack(baseUrl, email(), "correct horse battery staple");
+    const shown = await showPasteCode(baseUrl, token!);
+    expect(shown.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    expect(shown.expiresAt.getTime()).toBeGreaterThan(Date.now());
+    const typed = shown.code.toLowerCase().replaceAll("-", " ");
+    expect(await redeemTypedCode(baseUrl, typed, "docs example")).toMatch(/^hmt_/);
+    expect(await redeemTypedCode(baseUrl, typed, "docs example")).toBeNull();
+  });
+
+  it("errors: a revoked token reads as signed out; signing out twice is fine, a malformed token is not", async () => {
+    const { signUpAndReadBack } = await import("./examples/quick-start.js");
+    const { currentUserOrNull, signOut } = await import("./examples/errors.js");
+    const { token, user } = await signUpAndReadBack(baseUrl, email(), "correct horse battery staple");
+    let stored: string | undefined = token;
+    expect((await currentUserOrNull(baseUrl, () => stored))?.id).toBe(user.id);
+    expect(await signOut(baseUrl, token!)).toBe("signed-out");
+    expect(await currentUserOrNull(baseUrl, () => stored)).toBeNull();
+    expect(await signOut(baseUrl, token!)).toBe("signed-out");
+    stored = undefined;
+    expect(await currentUserOrNull(baseUrl, () => stored)).toBeNull();
+    const malformed = await signOut(baseUrl, "not-a-token");
+    expect(malformed).toMatchObject({ error: { code: "unauthorized" } });
+    await expect(currentUserOrNull("http://127.0.0.1:9", () => stored)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,392 @@
+/**
+ * The SDK against a real server: every operation of the OpenAPI document is called through
+ * @harmont/cloud with `fetch` bound to an in-process Harmont app (real database, real routes),
+ * for its success and for its error results (the typed envelope), with and without throwOnError.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { createSqliteTestDatabase } from "../../server/src/test-support/databases.js";
+import { createTestServerWithMail, signUp } from "../../server/src/test-support/harness.js";
+import {
+  changePassword,
+  cliClaim,
+  cliCode,
+  cliDeny,
+  cliRedeem,
+  cliTransfer,
+  configureHarmontClient,
+  createHarmontClient,
+  generateNonce,
+  getMeta,
+  getSession,
+  getUser,
+  isErrorEnvelope,
+  listSessions,
+  login,
+  logout,
+  logoutAll,
+  requestEmailCode,
+  resendVerificationEmail,
+  revokeSession,
+  signup,
+  verifyEmail,
+  verifyEmailCode,
+  type Client,
+  type ErrorEnvelope,
+  type HarmontClientOptions,
+  type SessionToken,
+} from "./index.js";
+
+const BASE_URL = "http://harmont.test";
+
+let server: Awaited<ReturnType<typeof createTestServerWithMail>>;
+
+/** A fetch that hands the request to the in-process app, as the node adapter would. */
+function appFetch(ip = "127.0.0.1"): typeof fetch {
+  return async (input, init) => {
+    const request = input instanceof Request && init === undefined ? input : new Request(input, init);
+    return server.app.fetch(request, { incoming: { socket: { remoteAddress: ip } } });
+  };
+}
+
+function harmont(options: Omit<HarmontClientOptions, "fetch" | "baseUrl"> = {}): Client {
+  return createHarmontClient({ baseUrl: BASE_URL, fetch: appFetch(), ...options });
+}
+
+function expectEnvelope(error: unknown, code: string, status: number, response?: Response): asserts error is ErrorEnvelope {
+  expect(isErrorEnvelope(error)).toBe(true);
+  const envelope = error as ErrorEnvelope;
+  expect(envelope.error.code).toBe(code);
+  expect(envelope.error.doc_url).toBe(`${BASE_URL}/docs/api/errors/${code}`);
+  expect(envelope.error.request_id).toMatch(/\S/);
+  if (response) {
+    expect(response.status).toBe(status);
+    expect(response.headers.get("x-request-id")).toBe(envelope.error.request_id);
+  }
+}
+
+beforeAll(async () => {
+  server = await createTestServerWithMail(createSqliteTestDatabase(), {
+    HARMONT_PUBLIC_URL: BASE_URL,
+    HARMONT_ENV: "development",
+    HARMONT_LIMIT_SIGNUP_PER_IP: "0",
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Every operation this file exercises; checked against the document below. */
+const exercised = new Set([
+  "getMeta",
+  "signup",
+  "login",
+  "getUser",
+  "getSession",
+  "listSessions",
+  "revokeSession",
+  "logout",
+  "logoutAll",
+  "cliTransfer",
+  "cliClaim",
+  "cliDeny",
+  "cliCode",
+  "cliRedeem",
+  "changePassword",
+  "requestEmailCode",
+  "verifyEmailCode",
+  "verifyEmail",
+  "resendVerificationEmail",
+]);
+
+describe("coverage", () => {
+  it("exercises every operation of openapi/openapi.json", () => {
+    const document = JSON.parse(readFileSync(new URL("../../../openapi/openapi.json", import.meta.url), "utf8")) as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    const operations = Object.values(document.paths).flatMap((item) => Object.values(item).map((operation) => operation.operationId));
+    const missing = operations.filter((operationId) => !exercised.has(String(operationId)));
+    expect(missing, "operations without an SDK test in packages/cloud/src/sdk.test.ts").toEqual([]);
+  });
+});
+
+describe("meta", () => {
+  it("getMeta answers without a token", async () => {
+    const { data, error, response } = await getMeta({ client: harmont() });
+    expect(error).toBeUndefined();
+    expect(response.status).toBe(200);
+    expect(data?.docs_url).toBe(`${BASE_URL}/docs`);
+  });
+});
+
+describe("accounts and sessions", () => {
+  it("signup creates an account; a second signup with the address is email_taken", async () => {
+    const email = `ada-${generateNonce().slice(0, 8).toLowerCase()}@example.com`;
+    const created = await signup({ client: harmont(), body: { email, password: "correct horse battery staple", name: "Ada" } });
+    expect(created.response.status).toBe(201);
+    expect(created.data?.token).toMatch(/^hmt_/);
+    expect(created.data?.user).toMatchObject({ email, name: "Ada" });
+
+    const again = await signup({ client: harmont(), body: { email, password: "correct horse battery staple" } });
+    expect(again.data).toBeUndefined();
+    expectEnvelope(again.error, "email_taken", 409, again.response);
+    expect(again.error.error.type).toBe("conflict");
+  });
+
+  it("signup refuses a short password with password_rejected", async () => {
+    const { error, response } = await signup({ client: harmont(), body: { email: "short@example.com", password: "short" } });
+    expectEnvelope(error, "password_rejected", 400, response);
+  });
+
+  it("login signs in; a wrong password is invalid_credentials", async () => {
+    const account = await signUp(server);
+    const signedIn = await login({ client: harmont(), body: { email: account.email, password: account.password } });
+    expect(signedIn.response.status).toBe(200);
+    expect(signedIn.data?.user.id).toBe(account.user.id);
+
+    const wrong = await login({ client: harmont(), body: { email: account.email, password: "not the password" } });
+    expectEnvelope(wrong.error, "invalid_credentials", 401, wrong.response);
+  });
+
+  it("getUser reads the token lazily from a function, on every request", async () => {
+    const account = await signUp(server);
+    let current: string | undefined;
+    const client = harmont({ token: async () => current });
+
+    const before = await getUser({ client });
+    expectEnvelope(before.error, "unauthorized", 401, before.response);
+
+    current = account.token;
+    const after = await getUser({ client });
+    expect(after.data).toMatchObject({ id: account.user.id, email: account.email });
+  });
+
+  it("getSession and listSessions describe the caller's sessions", async () => {
+    const account = await signUp(server);
+    const client = harmont({ token: account.token });
+    const current = await getSession({ client });
+    expect(current.data?.user.id).toBe(account.user.id);
+    expect(current.data?.session.kind).toBe("web");
+
+    const list = await listSessions({ client });
+    expect(list.data?.sessions).toHaveLength(1);
+    expect(list.data?.sessions[0]?.current).toBe(true);
+
+    const anonymous = await listSessions({ client: harmont() });
+    expectEnvelope(anonymous.error, "unauthorized", 401, anonymous.response);
+  });
+
+  it("revokeSession revokes another session by id (path parameter); an unknown id is not_found", async () => {
+    const account = await signUp(server);
+    const second = await login({ client: harmont(), body: { email: account.email, password: account.password }, throwOnError: true });
+    const client = harmont({ token: account.token });
+    const sessions = await listSessions({ client, throwOnError: true });
+    const other = sessions.data.sessions.find((session) => !session.current);
+    expect(other).toBeDefined();
+
+    const revoked = await revokeSession({ client, path: { id: other!.id } });
+    expect(revoked.response.status).toBe(204);
+    expect(revoked.error).toBeUndefined();
+    const afterRevoke = await getUser({ client: harmont({ token: second.data.token }) });
+    expectEnvelope(afterRevoke.error, "unauthorized", 401, afterRevoke.response);
+
+    const unknown = await revokeSession({ client, path: { id: "ses_doesnotexist0000000" } });
+    expectEnvelope(unknown.error, "not_found", 404, unknown.response);
+  });
+
+  it("logout revokes the token it is called with, and is idempotent", async () => {
+    const account = await signUp(server);
+    const client = harmont({ token: account.token });
+    const first = await logout({ client });
+    expect(first.response.status).toBe(204);
+    const second = await logout({ client });
+    expect(second.response.status).toBe(204);
+    const check = await getUser({ client });
+    expectEnvelope(check.error, "unauthorized", 401, check.response);
+
+    const missing = await logout({ client: harmont() });
+    expectEnvelope(missing.error, "unauthorized", 401, missing.response);
+  });
+
+  it("logoutAll revokes every session of the user", async () => {
+    const account = await signUp(server);
+    const other = await login({ client: harmont(), body: { email: account.email, password: account.password }, throwOnError: true });
+    const done = await logoutAll({ client: harmont({ token: account.token }) });
+    expect(done.response.status).toBe(204);
+    for (const token of [account.token, other.data.token]) {
+      const check = await getUser({ client: harmont({ token }) });
+      expectEnvelope(check.error, "unauthorized", 401, check.response);
+    }
+    const again = await logoutAll({ client: harmont({ token: account.token }) });
+    expectEnvelope(again.error, "unauthorized", 401, again.response);
+  });
+});
+
+describe("passwords and email codes", () => {
+  it("changePassword sets a new password; a wrong current one is invalid_credentials", async () => {
+    const account = await signUp(server);
+    const client = harmont({ token: account.token });
+    const wrong = await changePassword({ client, body: { current_password: "not the password", new_password: "a brand new passphrase" } });
+    expectEnvelope(wrong.error, "invalid_credentials", 401, wrong.response);
+
+    const changed = await changePassword({ client, body: { current_password: account.password, new_password: "a brand new passphrase" } });
+    expect(changed.response.status).toBe(204);
+    const signedIn = await login({ client: harmont(), body: { email: account.email, password: "a brand new passphrase" } });
+    expect(signedIn.data?.user.id).toBe(account.user.id);
+  });
+
+  it("requestEmailCode mails a code and verifyEmailCode signs in with it, once", async () => {
+    const account = await signUp(server);
+    const since = server.smtp.messages.length;
+    const requested = await requestEmailCode({ client: harmont(), body: { email: account.email } });
+    expect(requested.response.status).toBe(202);
+    expect(requested.data).toMatchObject({ status: "sent" });
+    await server.smtp.waitForMail(account.email, since);
+    const code = await server.smtp.latestCode(account.email);
+
+    const verified = await verifyEmailCode({ client: harmont(), body: { email: account.email, code } });
+    expect(verified.data?.user.id).toBe(account.user.id);
+    expect(verified.data?.token).toMatch(/^hmt_/);
+
+    const again = await verifyEmailCode({ client: harmont(), body: { email: account.email, code } });
+    expectEnvelope(again.error, "email_code_invalid", 400, again.response);
+  });
+
+  it("resendVerificationEmail mails a verification code and verifyEmail accepts it", async () => {
+    const email = `verify-${generateNonce().slice(0, 8).toLowerCase()}@example.com`;
+    const created = await signup({ client: harmont(), body: { email, password: "correct horse battery staple" }, throwOnError: true });
+    const client = harmont({ token: created.data.token });
+    const since = server.smtp.messages.length;
+    const resent = await resendVerificationEmail({ client });
+    expect(resent.response.status).toBe(202);
+    await server.smtp.waitForMail(email, since);
+    const code = await server.smtp.latestCode(email);
+
+    const wrong = await verifyEmail({ client, body: { code: code === "00000000" ? "11111111" : "00000000" } });
+    expectEnvelope(wrong.error, "email_code_invalid", 400, wrong.response);
+    const verified = await verifyEmail({ client, body: { code } });
+    expect(verified.data?.email).toBe(email);
+
+    const anonymous = await resendVerificationEmail({ client: harmont() });
+    expectEnvelope(anonymous.error, "unauthorized", 401, anonymous.response);
+  });
+});
+
+describe("CLI login: loopback handoff", () => {
+  it("transfer parks a token under the nonce, claim takes it once", async () => {
+    const account = await signUp(server);
+    const browser = harmont({ token: account.token });
+    const cli = harmont();
+    const nonce = generateNonce();
+
+    const early = await cliClaim({ client: cli, body: { nonce } });
+    expectEnvelope(early.error, "cli_code_invalid", 400, early.response);
+
+    const parked = await cliTransfer({ client: browser, body: { nonce } });
+    expect(parked.response.status).toBe(204);
+    expect(parked.error).toBeUndefined();
+
+    // The first answer stands: a second transfer for the same nonce cannot swap the account.
+    const swapped = await cliTransfer({ client: browser, body: { nonce } });
+    expectEnvelope(swapped.error, "cli_nonce_in_use", 409, swapped.response);
+
+    const claimed = await cliClaim({ client: cli, body: { nonce, name: "sdk test" } });
+    expect(claimed.data?.token).toMatch(/^hmt_/);
+    const me = await getSession({ client: harmont({ token: claimed.data!.token }) });
+    expect(me.data?.session).toMatchObject({ kind: "cli", name: "sdk test" });
+
+    const twice = await cliClaim({ client: cli, body: { nonce } });
+    expectEnvelope(twice.error, "cli_code_invalid", 400, twice.response);
+  });
+
+  it("transfer refuses a malformed nonce and an anonymous caller", async () => {
+    const account = await signUp(server);
+    const short = await cliTransfer({ client: harmont({ token: account.token }), body: { nonce: "short" } });
+    expectEnvelope(short.error, "invalid_nonce", 400, short.response);
+    const anonymous = await cliTransfer({ client: harmont(), body: { nonce: generateNonce() } });
+    expectEnvelope(anonymous.error, "unauthorized", 401, anonymous.response);
+  });
+
+  it("deny makes the next claim answer cli_handoff_denied", async () => {
+    const account = await signUp(server);
+    const nonce = generateNonce();
+    const denied = await cliDeny({ client: harmont({ token: account.token }), body: { nonce } });
+    expect(denied.response.status).toBe(204);
+    const claim = await cliClaim({ client: harmont(), body: { nonce } });
+    expectEnvelope(claim.error, "cli_handoff_denied", 403, claim.response);
+
+    const anonymous = await cliDeny({ client: harmont(), body: { nonce: generateNonce() } });
+    expectEnvelope(anonymous.error, "unauthorized", 401, anonymous.response);
+  });
+});
+
+describe("CLI login: paste code", () => {
+  it("code mints a paste code, redeem exchanges it once", async () => {
+    const account = await signUp(server);
+    const minted = await cliCode({ client: harmont({ token: account.token }) });
+    expect(minted.data?.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{16}$/);
+    expect(Date.parse(minted.data!.expires_at)).toBeGreaterThan(0);
+
+    const redeemed = await cliRedeem({ client: harmont(), body: { code: minted.data!.code } });
+    expect(redeemed.data?.token).toMatch(/^hmt_/);
+
+    const twice = await cliRedeem({ client: harmont(), body: { code: minted.data!.code } });
+    expectEnvelope(twice.error, "cli_code_invalid", 400, twice.response);
+
+    const anonymous = await cliCode({ client: harmont() });
+    expectEnvelope(anonymous.error, "unauthorized", 401, anonymous.response);
+  });
+});
+
+describe("throwOnError", () => {
+  it("per call: returns the data on success and throws the typed envelope on failure", async () => {
+    const account = await signUp(server);
+    const { data } = await getUser({ client: harmont({ token: account.token }), throwOnError: true });
+    expectTypeOf(data).toEqualTypeOf<{ id: string; email: string; name: string | null }>();
+    expect(data.id).toBe(account.user.id);
+
+    const failure: unknown = await cliClaim({ client: harmont(), body: { nonce: generateNonce() }, throwOnError: true }).catch((error: unknown) => error);
+    expectEnvelope(failure, "cli_code_invalid", 400);
+  });
+
+  it("per client: the client's throwOnError makes every call throw", async () => {
+    const client = harmont({ throwOnError: true });
+    await expect(getUser({ client })).rejects.toMatchObject({ error: { code: "unauthorized", type: "unauthorized" } });
+    const meta = await getMeta({ client });
+    expect(meta.data?.version).toMatch(/\S/);
+  });
+
+  it("a network failure is thrown as is, and is not an envelope", async () => {
+    const client = createHarmontClient({
+      baseUrl: BASE_URL,
+      fetch: async () => {
+        throw new TypeError("fetch failed");
+      },
+    });
+    const failure: unknown = await getMeta({ client, throwOnError: true }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TypeError);
+    expect(isErrorEnvelope(failure)).toBe(false);
+  });
+});
+
+describe("types", () => {
+  it("errors are typed as the envelope, data as the response schema", async () => {
+    const result = await cliClaim({ client: harmont(), body: { nonce: generateNonce() } });
+    if (result.error) {
+      expectTypeOf(result.error).toEqualTypeOf<ErrorEnvelope>();
+      expect(result.error.error.code).toBe("cli_code_invalid");
+    } else {
+      expectTypeOf(result.data).toEqualTypeOf<SessionToken>();
+    }
+  });
+});
+
+describe("the default client", () => {
+  it("configureHarmontClient sets the client used when none is passed", async () => {
+    const account = await signUp(server);
+    configureHarmontClient({ baseUrl: BASE_URL, fetch: appFetch(), token: () => account.token });
+    const { data } = await getUser();
+    expect(data?.id).toBe(account.user.id);
+  });
+});
