@@ -1,0 +1,311 @@
+/**
+ * The `harmont` command line: parses arguments, resolves the server and profile, and runs one
+ * command. `runCli` never calls `process.exit`; it resolves the exit code, so it can be run from
+ * tests or another program with streams of their own.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { runLogin } from "./commands/login.js";
+import { runLogout } from "./commands/logout.js";
+import { runSessionsList, runSessionsRevoke } from "./commands/sessions.js";
+import { runStatus } from "./commands/status.js";
+import { runToken } from "./commands/token.js";
+import { createContextClient, Printer, type Context, type Io } from "./context.js";
+import { parseDuration } from "./duration.js";
+import { ExitCode, exitCodeMeanings, type ExitCodeValue } from "./exit-codes.js";
+import { DEFAULT_LOGIN_TIMEOUT_MS } from "./login/browser-login.js";
+import { normalizeApiUrl } from "./login/urls.js";
+import { createCredentialStore, CredentialStoreError } from "./storage/credential-store.js";
+
+export const DEFAULT_API_URL = "http://localhost:8080";
+
+/** The package's version, read from its package.json. */
+export const version: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+const options = {
+  "api-url": { type: "string" },
+  profile: { type: "string" },
+  json: { type: "boolean" },
+  "no-color": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+  "web-url": { type: "string" },
+  browser: { type: "boolean" },
+  paste: { type: "boolean" },
+  "with-token": { type: "boolean" },
+  timeout: { type: "string" },
+} as const;
+
+const loginOnly = ["web-url", "browser", "paste", "with-token", "timeout"] as const;
+
+const exitCodeLines = exitCodeMeanings.map(({ code, meaning }) => `  ${String(code).padEnd(4)}${meaning}`);
+
+const globalFlags = [
+  "Global flags:",
+  "  --api-url <url>       the Harmont server (HARMONT_API_URL; default: the profile's last server,",
+  `                        else ${DEFAULT_API_URL})`,
+  "  --profile <name>      a separate login, for several accounts or servers (default: default)",
+  "  --json                print data as JSON on stdout",
+  "  --no-color            no colours (also NO_COLOR=1)",
+  "  -h, --help            this help; `harmont <command> --help` for one command",
+  "  -V, --version         print the version",
+];
+
+const loginFlags = [
+  "Login flags:",
+  "  --browser             use the browser even where none seems to be (SSH, CI, no display)",
+  "  --paste               use a paste code; with stdin not a terminal, read the code from stdin",
+  "  --with-token          read a token from stdin, check it with the server, and store it",
+  "  --web-url <url>       the web app (HARMONT_WEB_URL; default: what the server advertises)",
+  "  --timeout <duration>  how long to wait for the browser: 90s, 10m… (default 5m)",
+];
+
+const environment = [
+  "Environment:",
+  "  HARMONT_TOKEN         a token to use instead of the stored one (CI); it wins over any login",
+  "  HARMONT_API_URL       as --api-url",
+  "  HARMONT_WEB_URL       as --web-url",
+  "  HARMONT_BROWSER       the command that opens the login page (the URL is added as its last argument)",
+  "  HARMONT_KEYCHAIN=off  never use the OS keychain; keep the token in the file",
+  "  NO_COLOR              no colours",
+];
+
+const helps: Record<string, string[]> = {
+  main: [
+    "harmont: log in to Harmont from a terminal, over SSH, or in CI",
+    "",
+    "Usage:",
+    "  harmont <command> [flags]",
+    "",
+    "Commands:",
+    "  login                 log in: browser, paste code, or --with-token (picked for you)",
+    "  logout                revoke this CLI's session on the server and delete its token",
+    "  status                account, session, expiry and where the token comes from (alias: whoami)",
+    "  token                 print the token alone, for piping",
+    "  sessions              list your sessions",
+    "  sessions revoke <id>  revoke one of your sessions",
+    "",
+    ...loginFlags,
+    "",
+    ...globalFlags,
+    "",
+    ...environment,
+    "",
+    "Examples:",
+    "  harmont login                                   # on a laptop: approve in the browser",
+    "  harmont login --paste                           # over SSH: type the code the web page shows",
+    "  echo \"$CODE\" | harmont login --paste            # a script with a code in hand",
+    "  harmont login --with-token < token.txt          # CI (or set HARMONT_TOKEN)",
+    "  harmont status --json | jq -r .user.email",
+    "  curl -H \"Authorization: Bearer $(harmont token)\" https://auth.example.com/api/v0/user",
+    "  harmont --profile staging --api-url https://auth.staging.example.com login",
+    "",
+    "Exit codes:",
+    ...exitCodeLines,
+    "",
+    "Tokens are kept in the OS keychain when one is reachable, else in",
+    "$XDG_CONFIG_HOME/harmont/credentials.json (default ~/.config/harmont/), mode 0600.",
+  ],
+  login: [
+    "harmont login: log in to a Harmont server",
+    "",
+    "Usage:",
+    "  harmont login [--browser | --paste | --with-token] [--web-url <url>] [--timeout <duration>]",
+    "",
+    "The way is picked in this order: --paste; --browser or HARMONT_BROWSER; else the browser on",
+    "a desktop, and a paste code over SSH, in CI, or on Linux without a display. When the browser",
+    "cannot be opened, a paste code is offered instead. The URL and a verification phrase are",
+    "printed first: continue in the browser only if it shows the same phrase.",
+    "",
+    ...loginFlags,
+    "",
+    ...globalFlags,
+    "",
+    "Examples:",
+    "  harmont login",
+    "  harmont login --timeout 10m",
+    "  ssh devbox -t harmont login --paste",
+    "  echo \"$CODE\" | harmont login --paste",
+    "  printf '%s' \"$HARMONT_CI_TOKEN\" | harmont login --with-token",
+    "",
+    "Exit codes:",
+    ...exitCodeLines,
+  ],
+  logout: [
+    "harmont logout: revoke this CLI's session on the server, then delete the token here",
+    "",
+    "If the server cannot be reached, the token is deleted anyway and harmont says it may still be",
+    "valid (exit code 5). A token in HARMONT_TOKEN is not touched: unset it yourself.",
+    "",
+    "Usage:",
+    "  harmont logout [--profile <name>] [--api-url <url>] [--json]",
+    "",
+    ...globalFlags,
+  ],
+  status: [
+    "harmont status (alias whoami): who you are logged in as",
+    "",
+    "Shows the API URL, the account, the session's name and expiry, and where the token comes from",
+    "(env, keychain or file). Exits 1 when not logged in or when the session expired or was revoked.",
+    "",
+    "Usage:",
+    "  harmont status [--json]",
+    "",
+    "Examples:",
+    "  harmont status",
+    "  harmont status --json | jq -r .session.expires_at",
+    "",
+    ...globalFlags,
+  ],
+  token: [
+    "harmont token: print the token, and nothing else, on stdout",
+    "",
+    "Usage:",
+    "  harmont token [--json]",
+    "",
+    "Examples:",
+    "  curl -H \"Authorization: Bearer $(harmont token)\" https://auth.example.com/api/v0/user",
+    "",
+    ...globalFlags,
+  ],
+  sessions: [
+    "harmont sessions: list your sessions, or revoke one",
+    "",
+    "Usage:",
+    "  harmont sessions [--json]",
+    "  harmont sessions revoke <id>",
+    "",
+    "Examples:",
+    "  harmont sessions",
+    "  harmont sessions revoke ses_0123456789abcdef",
+    "",
+    ...globalFlags,
+  ],
+};
+helps.whoami = helps.status!;
+
+/** The help text of a command (or of `harmont` itself). */
+export function helpText(command = "main"): string {
+  return `${(helps[command] ?? helps.main!).join("\n")}\n`;
+}
+
+const commands = ["login", "logout", "status", "whoami", "token", "sessions", "help"];
+
+export interface RunOptions {
+  /** Aborted on Ctrl-C; the running command then stops and resolves 130. */
+  signal?: AbortSignal;
+  /** Called on Ctrl-C at a prompt (where the terminal sends no signal). */
+  interrupt?: () => void;
+}
+
+/** Runs `harmont` with these arguments and resolves its exit code. */
+export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}): Promise<ExitCodeValue> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr.write(`error: ${(error as Error).message.split("\n")[0]}\nRun \`harmont --help\` for usage.\n`);
+    return ExitCode.usage;
+  }
+  const { values, positionals } = parsed;
+  const print = new Printer(io, values["no-color"] === true);
+  const usage = (message: string) => {
+    print.error(`${message}\nRun \`harmont --help\` for usage.`);
+    return ExitCode.usage;
+  };
+
+  const [command, ...rest] = positionals;
+  if (values.version && command === undefined) {
+    print.result(`harmont ${version}`);
+    return ExitCode.ok;
+  }
+  if (command === "help") {
+    print.result(helpText(rest[0]).trimEnd());
+    return ExitCode.ok;
+  }
+  if (values.help || command === undefined) {
+    print.result(helpText(command).trimEnd());
+    return ExitCode.ok;
+  }
+  if (!commands.includes(command)) return usage(`unknown command "${command}"`);
+  if (command !== "login") {
+    const misplaced = loginOnly.find((name) => values[name] !== undefined);
+    if (misplaced) return usage(`--${misplaced} belongs to \`harmont login\``);
+  }
+  if (command === "sessions") {
+    if (rest.length > 0 && !(rest[0] === "revoke" && rest.length === 2)) {
+      return usage(rest[0] === "revoke" ? "usage: harmont sessions revoke <id>" : `unknown sessions command "${rest.join(" ")}"`);
+    }
+  } else if (rest.length > 0) {
+    return usage(`unexpected argument "${rest[0]}"`);
+  }
+
+  const profile = values.profile ?? "default";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(profile)) return usage(`--profile must be letters, digits, ".", "_" or "-" (got "${profile}")`);
+
+  const keychainOff = ["off", "0", "false", "no"].includes(io.env.HARMONT_KEYCHAIN?.trim().toLowerCase() ?? "");
+  const store = createCredentialStore({
+    env: io.env,
+    ...(keychainOff ? { keychain: { skip: "turned off by HARMONT_KEYCHAIN" } } : {}),
+  });
+
+  const apiUrlText = values["api-url"] ?? (io.env.HARMONT_API_URL?.trim() || undefined);
+  let apiUrl: string | null;
+  if (apiUrlText !== undefined) {
+    apiUrl = normalizeApiUrl(apiUrlText);
+    if (apiUrl === null) return usage(`the API URL must be an http(s) URL (got "${apiUrlText}")`);
+  } else {
+    try {
+      apiUrl = (await store.rememberedApiUrl(profile)) ?? DEFAULT_API_URL;
+    } catch (error) {
+      if (!(error instanceof CredentialStoreError)) throw error;
+      print.error(error.message);
+      return ExitCode.failure;
+    }
+  }
+
+  let timeoutMs = DEFAULT_LOGIN_TIMEOUT_MS;
+  if (values.timeout !== undefined) {
+    const parsedTimeout = parseDuration(values.timeout);
+    if (parsedTimeout === null) return usage(`--timeout must be a duration like 90s or 5m (got "${values.timeout}")`);
+    timeoutMs = parsedTimeout;
+  }
+  const ways = [values.browser, values.paste, values["with-token"]].filter(Boolean).length;
+  if (ways > 1) return usage("choose one of --browser, --paste and --with-token");
+
+  const context: Context = {
+    io,
+    print,
+    apiUrl,
+    profile,
+    key: { profile, apiUrl },
+    json: values.json === true,
+    store,
+    version,
+    signal: runOptions.signal ?? new AbortController().signal,
+    interrupt: runOptions.interrupt ?? (() => {}),
+    client: createContextClient(apiUrl, version, io.platform),
+  };
+
+  switch (command) {
+    case "login":
+      return runLogin(context, {
+        paste: values.paste === true,
+        browser: values.browser === true,
+        withToken: values["with-token"] === true,
+        webUrl: values["web-url"],
+        timeoutMs,
+      });
+    case "logout":
+      return runLogout(context);
+    case "status":
+    case "whoami":
+      return runStatus(context);
+    case "token":
+      return runToken(context);
+    case "sessions":
+      return rest[0] === "revoke" ? runSessionsRevoke(context, rest[1]!) : runSessionsList(context);
+    default:
+      return usage(`unknown command "${command}"`);
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * `harmont login`: picks the way to log in (paste code, browser handoff, or a token from stdin),
+ * falls back by itself when a browser cannot be opened, never waits for a terminal that is not
+ * there, and stores the new token.
+ */
+import { getMeta, getSession, logout, type CurrentSession } from "@harmont/cloud";
+import { reportUnreachable, type Context } from "../context.js";
+import { formatDuration } from "../duration.js";
+import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { describeNetworkError, outcomeOf } from "../http.js";
+import { loginWithBrowser, type BrowserLoginEvent } from "../login/browser-login.js";
+import { detectBrowserSupport } from "../login/environment.js";
+import { commandOpener, systemOpener } from "../login/opener.js";
+import { loginWithPasteCode, type PasteLoginEvent } from "../login/paste-login.js";
+import { buildPasteUrl, defaultSessionName, normalizeApiUrl } from "../login/urls.js";
+import { LineReader } from "../terminal/line-reader.js";
+import { loginHint } from "./session-check.js";
+
+export interface LoginFlags {
+  paste: boolean;
+  browser: boolean;
+  withToken: boolean;
+  webUrl: string | undefined;
+  timeoutMs: number;
+}
+
+/** How a way of logging in ended: with a token, or with the exit code to give. */
+type Finished = { token: string } | { exit: ExitCodeValue };
+
+export async function runLogin(context: Context, flags: LoginFlags): Promise<ExitCodeValue> {
+  const { env, stdin } = context.io;
+  if (flags.withToken) return loginWithTokenFromStdin(context);
+
+  const environmentToken = context.store.environmentToken();
+  if (environmentToken) {
+    context.print.warn(`${environmentToken.location} is set: commands keep using it, not the login stored now, until you unset it`);
+  }
+
+  const interactive = stdin.isTTY === true;
+  let path: "browser" | "paste";
+  let pasteReason: string | null = null;
+  if (flags.paste) path = "paste";
+  else if (flags.browser || env.HARMONT_BROWSER?.trim()) path = "browser";
+  else {
+    const support = detectBrowserSupport(env, context.io.platform);
+    path = support.browser ? "browser" : "paste";
+    if (!support.browser) pasteReason = support.reason;
+  }
+  // Without a terminal, a paste code can only come from stdin when asked for with --paste.
+  // Anything else would wait for a person who is not there: stop now and say what works.
+  if (path === "paste" && !interactive && !flags.paste) return needsTerminal(context, pasteReason ?? "no browser can be opened");
+
+  const meta = await outcomeOf(getMeta({ client: context.client(), signal: context.signal }));
+  if (meta.kind === "network") {
+    if (context.signal.aborted) return ExitCode.interrupted;
+    return reportUnreachable(context, meta.error);
+  }
+  const webUrlText = flags.webUrl ?? (env.HARMONT_WEB_URL?.trim() || undefined) ?? (meta.kind === "ok" ? meta.data.web_url : null) ?? new URL(context.apiUrl).origin;
+  const webUrl = normalizeApiUrl(webUrlText);
+  if (webUrl === null) {
+    context.print.error(`the web app URL "${webUrlText}" is not an http(s) URL (set it with --web-url or HARMONT_WEB_URL)`);
+    return ExitCode.usage;
+  }
+  const sessionName = defaultSessionName();
+
+  let finished: Finished;
+  if (path === "browser") {
+    const step = await browserStep(context, webUrl, sessionName, flags.timeoutMs);
+    if ("openFailed" in step) {
+      if (!interactive) {
+        context.print.error(`could not open a browser (${step.openFailed})`);
+        return needsTerminal(context, "the browser could not be opened");
+      }
+      context.print.note(`Could not open a browser (${step.openFailed}): log in with a paste code instead.`);
+      finished = await pasteStep(context, webUrl, sessionName, null);
+    } else {
+      finished = step;
+    }
+  } else {
+    finished = await pasteStep(context, webUrl, sessionName, pasteReason);
+  }
+  if ("exit" in finished) return finished.exit;
+  return finishLogin(context, finished.token);
+}
+
+function needsTerminal(context: Context, reason: string): ExitCodeValue {
+  context.print.error(
+    `cannot finish the login here: ${reason}, and there is no terminal to type a code into.\n` +
+      "  In CI, pass a token: `harmont login --with-token < token.txt`, or set HARMONT_TOKEN.\n" +
+      "  In a script, pipe a paste code in: `echo CODE | harmont login --paste`.",
+  );
+  return ExitCode.needsTerminal;
+}
+
+function twoDigits(value: number): string {
+  return String(value).padStart(2, "0");
+}
+
+async function browserStep(context: Context, webUrl: string, sessionName: string, timeoutMs: number): Promise<Finished | { openFailed: string }> {
+  const { print } = context;
+  const command = context.io.env.HARMONT_BROWSER?.trim();
+  const open = command ? commandOpener(command) : systemOpener();
+  let deadline = Date.now() + timeoutMs;
+  const waitingText = () => {
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    return `Waiting for you to authorize in the browser… ${Math.floor(left / 60)}:${twoDigits(left % 60)} left (Ctrl-C to cancel)`;
+  };
+  let countdown: NodeJS.Timeout | null = null;
+
+  const onEvent = (event: BrowserLoginEvent) => {
+    switch (event.type) {
+      case "started":
+        deadline = event.deadline;
+        print.note(`Opening ${print.err.bold(webUrl)} in your browser. If it does not open, visit:`);
+        print.note("");
+        print.note(`  ${event.url}`);
+        print.note("");
+        print.note(`Verification phrase: ${print.err.bold(event.phrase)}`);
+        print.note("Continue in the browser only if it shows the same phrase.");
+        print.note("");
+        if (print.spinner.running) break;
+        print.spinner.start(context.io.stderr.isTTY ? waitingText() : `Waiting for you to authorize in the browser (up to ${formatDuration(timeoutMs)})…`);
+        countdown = setInterval(() => print.spinner.update(waitingText()), 1000);
+        countdown.unref();
+        break;
+      case "callback_received":
+        print.spinner.update("The browser is back: finishing the login…");
+        if (countdown) clearInterval(countdown);
+        break;
+      case "network_error":
+        print.warn(`cannot reach ${context.apiUrl} (${describeNetworkError(event.error)}); trying again in ${formatDuration(event.retryInMs)}`);
+        break;
+      case "rate_limited":
+        print.warn(`the server asked to slow down; trying again in ${formatDuration(event.retryInMs)}`);
+        break;
+      case "server_error":
+        print.warn(`the server answered ${event.status} ${event.code}; trying again in ${formatDuration(event.retryInMs)}`);
+        break;
+      case "browser_opened":
+        break;
+    }
+  };
+
+  let result;
+  try {
+    result = await loginWithBrowser({ client: context.client(), webUrl, sessionName, open, timeoutMs, signal: context.signal, onEvent });
+  } finally {
+    if (countdown) clearInterval(countdown);
+    print.spinner.stop();
+  }
+  if (result.ok) return { token: result.token };
+  switch (result.reason) {
+    case "open_failed":
+      return { openFailed: result.detail };
+    case "denied":
+      print.error(`the login was denied in the browser. Run ${loginHint(context)} to start again.`);
+      return { exit: ExitCode.denied };
+    case "timed_out":
+      print.error(
+        `the login timed out after ${formatDuration(result.timeoutMs)} with no answer from the browser: run ${loginHint(context)} again ` +
+          "(or `harmont login --paste` if your browser is on another machine).",
+      );
+      return { exit: ExitCode.timedOut };
+    case "aborted":
+      print.note("Login cancelled.");
+      return { exit: ExitCode.interrupted };
+    case "failed":
+      print.error(`the server refused the login: ${result.status} ${result.code}: ${result.message}`);
+      return { exit: ExitCode.failure };
+  }
+}
+
+async function pasteStep(context: Context, webUrl: string, sessionName: string, reason: string | null): Promise<Finished> {
+  const { print, io } = context;
+  const interactive = io.stdin.isTTY === true;
+  const pasteUrl = buildPasteUrl(webUrl);
+  if (reason) print.note(`Logging in with a paste code: ${reason}.`);
+  print.note("Open this page in a browser on any device, sign in, and copy the code it shows:");
+  print.note("");
+  print.note(`  ${pasteUrl}`);
+  print.note("");
+  if (!interactive) print.note("Reading the code from standard input.");
+
+  const reader = new LineReader(io.stdin, interactive ? io.stderr : null, context.interrupt);
+  const onAbort = () => reader.close();
+  context.signal.addEventListener("abort", onAbort, { once: true });
+  const onEvent = (event: PasteLoginEvent) => {
+    if (event.type === "invalid_code") {
+      const tries = event.attemptsLeft === 1 ? "1 try" : `${event.attemptsLeft} tries`;
+      if (event.attemptsLeft > 0) print.note(`${print.err.red("✗")} That code did not work (mistyped, used or expired): ${tries} left.`);
+    } else if (event.type === "network_error") {
+      print.warn(`cannot reach ${context.apiUrl} (${describeNetworkError(event.error)}); trying again in ${formatDuration(event.retryInMs)}`);
+    } else if (event.type === "rate_limited") {
+      print.warn(`the server asked to slow down; trying again in ${formatDuration(event.retryInMs)}`);
+    }
+  };
+
+  let result;
+  try {
+    result = await loginWithPasteCode({
+      client: context.client(),
+      sessionName,
+      signal: context.signal,
+      onEvent,
+      readCode: (attempt) => reader.read(attempt.number === 1 ? "Code: " : `Code (try ${attempt.number} of ${attempt.of}): `),
+    });
+  } finally {
+    context.signal.removeEventListener("abort", onAbort);
+    reader.close();
+  }
+  if (result.ok) return { token: result.token };
+  switch (result.reason) {
+    case "invalid_code":
+      print.error(`no code worked after ${result.attempts} tries: get a new one at ${pasteUrl} and run \`harmont login --paste\` again`);
+      return { exit: ExitCode.failure };
+    case "no_input":
+      if (context.signal.aborted) {
+        print.note("Login cancelled.");
+        return { exit: ExitCode.interrupted };
+      }
+      if (interactive) {
+        print.error("no code was entered");
+        return { exit: ExitCode.failure };
+      }
+      print.error(`no code on standard input: pipe one in, for example \`echo CODE | harmont login --paste\``);
+      return { exit: ExitCode.needsTerminal };
+    case "aborted":
+      print.note("Login cancelled.");
+      return { exit: ExitCode.interrupted };
+    case "unreachable":
+      return { exit: reportUnreachable(context, result.error) };
+    case "failed":
+      print.error(`the server refused the code: ${result.status} ${result.code}: ${result.message}`);
+      return { exit: ExitCode.failure };
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<string | null> {
+  let text = "";
+  for await (const chunk of stream) {
+    text += typeof chunk === "string" ? chunk : (chunk as Buffer).toString("utf8");
+    if (text.length > limit) return null;
+  }
+  return text;
+}
+
+async function loginWithTokenFromStdin(context: Context): Promise<ExitCodeValue> {
+  const { print, io } = context;
+  if (io.stdin.isTTY) {
+    print.error("--with-token reads the token from standard input: `harmont login --with-token < token.txt`");
+    return ExitCode.usage;
+  }
+  const text = await readAll(io.stdin, 64 * 1024);
+  const token = text?.trim() ?? "";
+  if (text === null || token === "" || /\s/.test(token)) {
+    print.error(text === null ? "standard input is too long to be a token" : "expected one token on standard input");
+    return ExitCode.failure;
+  }
+  // Verify before storing: a mistyped or dead token is refused now, not at the next command.
+  const outcome = await outcomeOf(getSession({ client: context.client(token) }));
+  if (outcome.kind === "network") return reportUnreachable(context, outcome.error);
+  if (outcome.kind === "error") {
+    if (outcome.status === 401) print.error("that token is not valid: it is mistyped, revoked or expired (the server answered 401)");
+    else print.error(`the server could not check the token: ${outcome.status} ${outcome.code}: ${outcome.message}`);
+    return ExitCode.failure;
+  }
+  const environmentToken = context.store.environmentToken();
+  if (environmentToken) {
+    print.warn(`${environmentToken.location} is set: commands keep using it, not the login stored now, until you unset it`);
+  }
+  return storeAndReport(context, token, outcome.data);
+}
+
+async function finishLogin(context: Context, token: string): Promise<ExitCodeValue> {
+  const outcome = await outcomeOf(getSession({ client: context.client(token) }));
+  if (outcome.kind !== "ok") {
+    // The token is brand new; a failure here is the network or the server, not the token.
+    const code = await storeAndReport(context, token, null);
+    if (code !== ExitCode.ok) return code;
+    context.print.warn(
+      `logged in, but could not read the account: ${outcome.kind === "network" ? describeNetworkError(outcome.error) : `${outcome.status} ${outcome.code}`}`,
+    );
+    return ExitCode.ok;
+  }
+  return storeAndReport(context, token, outcome.data);
+}
+
+async function storeAndReport(context: Context, token: string, current: CurrentSession | null): Promise<ExitCodeValue> {
+  const { print } = context;
+  const previous = await context.store.loadStored(context.key).catch(() => null);
+  let saved;
+  try {
+    saved = await context.store.save(context.key, token);
+  } catch (error) {
+    print.error(`could not store the token: ${(error as Error).message}`);
+    // Do not leave a live session nobody holds.
+    await outcomeOf(logout({ client: context.client(token) }));
+    return ExitCode.failure;
+  }
+  if (previous && previous.token !== token) {
+    // The token this login replaces is no longer kept anywhere: end its session too, rather
+    // than leave it alive on the server (best effort; it expires anyway).
+    const revoked = await outcomeOf(logout({ client: context.client(previous.token) }));
+    if (revoked.kind === "ok") print.note("The session this login replaces was revoked on the server.");
+  }
+  if (saved.keychainSkipped !== null) {
+    print.note(`Keychain not used: ${saved.keychainSkipped}. Token saved in ${saved.location} (mode 0600).`);
+  }
+  if (context.json) {
+    print.json({
+      logged_in: true,
+      api_url: context.apiUrl,
+      profile: context.profile,
+      user: current?.user ?? null,
+      session: current?.session ?? null,
+      token_storage: saved.storage,
+      token_location: saved.location,
+    });
+  } else {
+    const who = current ? ` as ${print.out.bold(current.user.email)}` : "";
+    print.result(`${print.out.green("✓")} Logged in to ${context.apiUrl}${who}`);
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { createHarmontClient, getMeta } from "@harmont/cloud";
+import { outcomeOf, parseRetryAfter } from "./http.js";
+
+describe("parseRetryAfter", () => {
+  it("reads seconds and HTTP dates", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(parseRetryAfter("3", now)).toBe(3000);
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:10 GMT", now)).toBe(10_000);
+    expect(parseRetryAfter("Wed, 31 Dec 2025 00:00:00 GMT", now)).toBe(0);
+    expect(parseRetryAfter(null, now)).toBeNull();
+    expect(parseRetryAfter("soon", now)).toBeNull();
+  });
+});
+
+describe("outcomeOf", () => {
+  const clientAnswering = (respond: () => Response | Promise<Response>) =>
+    createHarmontClient({ baseUrl: "http://api.test", fetch: async () => respond() });
+
+  it("tells a success, an error envelope, a bare proxy error and a network failure apart", async () => {
+    const ok = await outcomeOf(getMeta({ client: clientAnswering(() => Response.json({ version: "1", web_url: "w", docs_url: "d" })) }));
+    expect(ok).toMatchObject({ kind: "ok", data: { web_url: "w" } });
+
+    const envelope = { error: { code: "rate_limited", message: "Slow down", type: "rate_limited", doc_url: "", request_id: "r" } };
+    const limited = await outcomeOf(getMeta({ client: clientAnswering(() => Response.json(envelope, { status: 429, headers: { "retry-after": "7" } })) }));
+    expect(limited).toEqual({ kind: "error", status: 429, code: "rate_limited", message: "Slow down", retryAfterMs: 7000 });
+
+    const proxy = await outcomeOf(getMeta({ client: clientAnswering(() => new Response("<html>Bad gateway</html>", { status: 502, statusText: "Bad Gateway" })) }));
+    expect(proxy).toMatchObject({ kind: "error", status: 502, code: "http_502", retryAfterMs: null });
+
+    const down = await outcomeOf(getMeta({ client: clientAnswering(() => Promise.reject(new TypeError("fetch failed"))) }));
+    expect(down).toMatchObject({ kind: "network" });
+  });
+});

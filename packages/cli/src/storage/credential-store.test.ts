@@ -1,0 +1,131 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { configDirectoryFor, createCredentialStore, CredentialStoreError, keychainAccount } from "./credential-store.js";
+import { osKeychain, type Keychain } from "./keychain.js";
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "harmont-store-"));
+});
+afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+const local = { profile: "default", apiUrl: "http://localhost:8080" };
+const staging = { profile: "default", apiUrl: "https://auth.staging.example.com" };
+const work = { profile: "work", apiUrl: "http://localhost:8080" };
+
+/** A keychain in memory; `drop` makes it accept writes and keep nothing. */
+class MemoryKeychain implements Keychain {
+  readonly secrets = new Map<string, string>();
+  constructor(private readonly behaviour: "works" | "drops" | "hangs" | "throws" = "works") {}
+  async get(account: string) {
+    if (this.behaviour === "hangs") return new Promise<string | null>(() => {});
+    return this.secrets.get(account) ?? null;
+  }
+  async set(account: string, secret: string) {
+    if (this.behaviour === "hangs") return new Promise<void>(() => {});
+    if (this.behaviour === "throws") throw new Error("Platform failure: DBus error: the name is not activatable\nmore detail");
+    if (this.behaviour === "works") this.secrets.set(account, secret);
+  }
+  async delete(account: string) {
+    return this.secrets.delete(account);
+  }
+}
+
+const fileStore = (env: Record<string, string> = {}) =>
+  createCredentialStore({ configDirectory: directory, env, keychain: { skip: "no keychain in this test" } });
+
+describe("the file store", () => {
+  it("keeps one token per profile and API URL, in a 0600 file, and says why the keychain was not used", async () => {
+    const store = fileStore();
+    const saved = await store.save(local, "hmt_local");
+    expect(saved).toEqual({ storage: "file", location: join(directory, "credentials.json"), keychainSkipped: "no keychain in this test" });
+    await store.save(staging, "hmt_staging");
+    await store.save(work, "hmt_work");
+    expect(statSync(store.filePath).mode & 0o777).toBe(0o600);
+
+    expect(await store.load(local)).toEqual({ token: "hmt_local", source: "file", location: store.filePath });
+    expect((await store.load(staging))?.token).toBe("hmt_staging");
+    expect((await store.load(work))?.token).toBe("hmt_work");
+    expect(await store.load({ profile: "other", apiUrl: local.apiUrl })).toBeNull();
+  });
+
+  it("remembers the API URL a profile last logged in to, even after logout", async () => {
+    const store = fileStore();
+    expect(await store.rememberedApiUrl("default")).toBeNull();
+    await store.save(local, "a");
+    await store.save(staging, "b");
+    expect(await store.rememberedApiUrl("default")).toBe(staging.apiUrl);
+    expect(await store.remove(staging)).toEqual({ removed: true, keychainError: null });
+    expect(await store.load(staging)).toBeNull();
+    expect((await store.load(local))?.token).toBe("a");
+    expect(await store.rememberedApiUrl("default")).toBe(staging.apiUrl);
+    expect(await store.remove(staging)).toEqual({ removed: false, keychainError: null });
+  });
+
+  it("HARMONT_TOKEN overrides the stored token; loadStored ignores it", async () => {
+    const store = fileStore({ HARMONT_TOKEN: " hmt_from_env \n" });
+    await store.save(local, "hmt_stored");
+    expect(await store.load(local)).toEqual({ token: "hmt_from_env", source: "env", location: "HARMONT_TOKEN" });
+    expect((await store.loadStored(local))?.token).toBe("hmt_stored");
+    const other = createCredentialStore({ configDirectory: directory, env: { HARMONT_TOKEN: "x", ACME_TOKEN: "y" }, tokenVariable: "ACME_TOKEN", keychain: { skip: "-" } });
+    expect((await other.load(local))?.token).toBe("y");
+    const none = createCredentialStore({ configDirectory: directory, env: { HARMONT_TOKEN: "x" }, tokenVariable: null, keychain: { skip: "-" } });
+    expect((await none.load(local))?.token).toBe("hmt_stored");
+  });
+
+  it("refuses a file it does not understand instead of overwriting it", async () => {
+    writeFileSync(join(directory, "credentials.json"), "{ not json");
+    const store = fileStore();
+    await expect(store.load(local)).rejects.toBeInstanceOf(CredentialStoreError);
+    await expect(store.save(local, "t")).rejects.toBeInstanceOf(CredentialStoreError);
+    expect(readFileSync(join(directory, "credentials.json"), "utf8")).toBe("{ not json");
+  });
+});
+
+describe("the keychain", () => {
+  it("holds the token when it works: proved by reading it back, the file keeps no secret", async () => {
+    const keychain = new MemoryKeychain();
+    const store = createCredentialStore({ configDirectory: directory, env: {}, keychain: { use: keychain } });
+    expect(await store.save(local, "hmt_secret")).toEqual({ storage: "keychain", location: "harmont", keychainSkipped: null });
+    expect(keychain.secrets.get(keychainAccount(local))).toBe("hmt_secret");
+    expect(readFileSync(store.filePath, "utf8")).not.toContain("hmt_secret");
+    expect(await store.load(local)).toEqual({ token: "hmt_secret", source: "keychain", location: "harmont" });
+    await store.remove(local);
+    expect(keychain.secrets.size).toBe(0);
+    expect(await store.load(local)).toBeNull();
+  });
+
+  it.each([
+    ["accepts the token but keeps nothing", "drops", /did not give it back/],
+    ["fails", "throws", /^the keychain failed: Platform failure: DBus error: the name is not activatable$/],
+    ["never answers", "hangs", /did not answer within 0\.2 s/],
+  ] as const)("falls back to the file when it %s, with one line saying why", async (_what, behaviour, reason) => {
+    const store = createCredentialStore({ configDirectory: directory, env: {}, keychain: { use: new MemoryKeychain(behaviour) }, keychainTimeoutMs: 200 });
+    const started = Date.now();
+    const saved = await store.save(local, "hmt_secret");
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(saved.storage).toBe("file");
+    expect(saved.keychainSkipped).toMatch(reason);
+    expect(saved.keychainSkipped).not.toContain("\n");
+    expect(await store.load(local)).toEqual({ token: "hmt_secret", source: "file", location: store.filePath });
+    expect(statSync(store.filePath).mode & 0o777).toBe(0o600);
+  });
+
+  it("on Linux, only with a D-Bus session bus (the Secret Service); never on unknown platforms", () => {
+    expect(osKeychain({ env: {}, platform: "linux" })).toEqual({ skip: "no Secret Service (DBUS_SESSION_BUS_ADDRESS is not set)" });
+    expect("use" in osKeychain({ env: { DBUS_SESSION_BUS_ADDRESS: "unix:path=/run/user/1000/bus" }, platform: "linux" })).toBe(true);
+    expect("use" in osKeychain({ env: {}, platform: "darwin" })).toBe(true);
+    expect("use" in osKeychain({ env: {}, platform: "win32" })).toBe(true);
+    expect(osKeychain({ env: {}, platform: "aix" })).toEqual({ skip: "no supported keychain on aix" });
+  });
+});
+
+describe("configDirectoryFor", () => {
+  it("follows XDG_CONFIG_HOME when absolute, else ~/.config", () => {
+    expect(configDirectoryFor("harmont", { XDG_CONFIG_HOME: "/x/config", HOME: "/home/ada" })).toBe("/x/config/harmont");
+    expect(configDirectoryFor("harmont", { XDG_CONFIG_HOME: "relative", HOME: "/home/ada" })).toBe("/home/ada/.config/harmont");
+    expect(configDirectoryFor("acme", { HOME: "/home/ada" })).toBe("/home/ada/.config/acme");
+  });
+});

@@ -1,0 +1,250 @@
+/**
+ * Where a CLI keeps its session token: an environment variable overrides everything (CI); else
+ * the OS keychain; else a file `credentials.json` under `$XDG_CONFIG_HOME/<app>/` (default
+ * `~/.config/<app>/`), mode 0600, written atomically.
+ *
+ * Tokens are kept per profile and API URL, so one person can be logged in to several servers or
+ * as several accounts. The file also records, per profile, the API URL last logged in to, and
+ * which tokens live in the keychain (the file then holds no secret for them).
+ */
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
+import { writeFileAtomic } from "./atomic-file.js";
+import { osKeychain, withTimeout, type Keychain, type KeychainChoice } from "./keychain.js";
+
+/** Which profile and server a token belongs to. */
+export interface CredentialKey {
+  profile: string;
+  /** A normalized API URL (see `normalizeApiUrl`). */
+  apiUrl: string;
+}
+
+export type TokenSource = "env" | "keychain" | "file";
+
+export interface LoadedCredential {
+  token: string;
+  source: TokenSource;
+  /** The variable's name, the keychain service, or the file's path. */
+  location: string;
+}
+
+export interface SaveResult {
+  storage: "keychain" | "file";
+  /** The keychain service, or the file's path. */
+  location: string;
+  /** Why the keychain was not used, in one line; `null` when it was. */
+  keychainSkipped: string | null;
+}
+
+export interface RemoveResult {
+  /** Whether a stored token was found and deleted. */
+  removed: boolean;
+  /** Set when the keychain entry could not be deleted (the file entry is gone anyway). */
+  keychainError: string | null;
+}
+
+export interface CredentialStoreOptions {
+  /** Names the config directory and the keychain service. Default `"harmont"`. */
+  appName?: string;
+  /** The directory of `credentials.json`. Default `$XDG_CONFIG_HOME/<app>` or `~/.config/<app>`. */
+  configDirectory?: string;
+  /** The environment to read (`XDG_CONFIG_HOME`, the token variable, D-Bus). Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** The variable whose token overrides the stored ones; `null` for none. Default `"HARMONT_TOKEN"`. */
+  tokenVariable?: string | null;
+  /** The keychain to use, or why not. Default: the OS keychain where one is reachable. */
+  keychain?: KeychainChoice;
+  /** Each keychain call's time limit. Default 3 s. */
+  keychainTimeoutMs?: number;
+}
+
+/** A stored file could not be read or a keychain entry could not be fetched. */
+export class CredentialStoreError extends Error {
+  override name = "CredentialStoreError";
+}
+
+interface StoredToken {
+  storage: "keychain" | "file";
+  token?: string;
+  saved_at: string;
+}
+
+interface ProfileRecord {
+  /** The API URL this profile last logged in to. */
+  api_url?: string;
+  tokens: Record<string, StoredToken>;
+}
+
+interface CredentialsFile {
+  version: 1;
+  profiles: Record<string, ProfileRecord>;
+}
+
+/** The directory a tool's configuration lives in, following the XDG base directory convention. */
+export function configDirectoryFor(appName: string, env: Record<string, string | undefined> = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME?.trim();
+  // The XDG spec says a relative XDG_CONFIG_HOME is to be ignored.
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME?.trim() || homedir(), ".config");
+  return join(base, appName);
+}
+
+/** The keychain account name of a token: one per profile and API URL. */
+export function keychainAccount(key: CredentialKey): string {
+  return `${key.profile} ${key.apiUrl}`;
+}
+
+/**
+ * Keeps session tokens for a CLI. Create one with {@link createCredentialStore}.
+ */
+export class CredentialStore {
+  readonly filePath: string;
+  readonly service: string;
+  private readonly env: Record<string, string | undefined>;
+  private readonly tokenVariable: string | null;
+  private readonly keychain: KeychainChoice;
+  private readonly keychainTimeoutMs: number;
+
+  constructor(options: CredentialStoreOptions = {}) {
+    const appName = options.appName ?? "harmont";
+    this.env = options.env ?? process.env;
+    this.service = appName;
+    this.filePath = join(options.configDirectory ?? configDirectoryFor(appName, this.env), "credentials.json");
+    this.tokenVariable = options.tokenVariable === undefined ? "HARMONT_TOKEN" : options.tokenVariable;
+    this.keychainTimeoutMs = options.keychainTimeoutMs ?? 3000;
+    this.keychain = options.keychain ?? osKeychain({ service: appName, env: this.env, timeoutMs: this.keychainTimeoutMs });
+  }
+
+  /** The token from the environment variable, when it is set. */
+  environmentToken(): LoadedCredential | null {
+    if (!this.tokenVariable) return null;
+    const token = this.env[this.tokenVariable]?.trim();
+    return token ? { token, source: "env", location: this.tokenVariable } : null;
+  }
+
+  /**
+   * The token to use for `key`: the environment variable's when set, else the stored one.
+   * @throws CredentialStoreError when the file is unreadable or the keychain does not answer.
+   */
+  async load(key: CredentialKey): Promise<LoadedCredential | null> {
+    return this.environmentToken() ?? (await this.loadStored(key));
+  }
+
+  /**
+   * The stored token for `key`, ignoring the environment.
+   * @throws CredentialStoreError when the file is unreadable or the keychain does not answer.
+   */
+  async loadStored(key: CredentialKey): Promise<LoadedCredential | null> {
+    const file = await this.readFile();
+    const entry = file.profiles[key.profile]?.tokens[key.apiUrl];
+    if (!entry) return null;
+    if (entry.storage === "file") {
+      return entry.token ? { token: entry.token, source: "file", location: this.filePath } : null;
+    }
+    if ("skip" in this.keychain) {
+      throw new CredentialStoreError(`the token is in the keychain, which cannot be used here: ${this.keychain.skip}`);
+    }
+    let token: string | null;
+    try {
+      token = await this.keychainCall(this.keychain.use, (keychain) => keychain.get(keychainAccount(key)));
+    } catch (error) {
+      throw new CredentialStoreError(`could not read the token from the keychain: ${(error as Error).message}`);
+    }
+    return token ? { token, source: "keychain", location: this.service } : null;
+  }
+
+  /**
+   * Stores a token for `key`: in the keychain when it works (proved by reading it back), else in
+   * the file. Also remembers `key.apiUrl` as the profile's server.
+   */
+  async save(key: CredentialKey, token: string): Promise<SaveResult> {
+    const file = await this.readFile();
+    let keychainSkipped: string | null;
+    if ("use" in this.keychain) {
+      keychainSkipped = await this.trySaveInKeychain(this.keychain.use, key, token);
+    } else {
+      keychainSkipped = this.keychain.skip;
+    }
+    const profile = (file.profiles[key.profile] ??= { tokens: {} });
+    profile.api_url = key.apiUrl;
+    const savedAt = new Date().toISOString();
+    profile.tokens[key.apiUrl] =
+      keychainSkipped === null ? { storage: "keychain", saved_at: savedAt } : { storage: "file", token, saved_at: savedAt };
+    await this.writeFile(file);
+    return keychainSkipped === null
+      ? { storage: "keychain", location: this.service, keychainSkipped: null }
+      : { storage: "file", location: this.filePath, keychainSkipped };
+  }
+
+  /** Deletes the stored token for `key` (the environment variable is not touched). */
+  async remove(key: CredentialKey): Promise<RemoveResult> {
+    const file = await this.readFile();
+    const profile = file.profiles[key.profile];
+    const entry = profile?.tokens[key.apiUrl];
+    if (!profile || !entry) return { removed: false, keychainError: null };
+    let keychainError: string | null = null;
+    if (entry.storage === "keychain") {
+      if ("use" in this.keychain) {
+        try {
+          await this.keychainCall(this.keychain.use, (keychain) => keychain.delete(keychainAccount(key)));
+        } catch (error) {
+          keychainError = (error as Error).message;
+        }
+      } else {
+        keychainError = this.keychain.skip;
+      }
+    }
+    // The profile keeps its API URL, so `status` after `logout` still names the same server.
+    delete profile.tokens[key.apiUrl];
+    await this.writeFile(file);
+    return { removed: true, keychainError };
+  }
+
+  /** The API URL the profile last logged in to, if any. */
+  async rememberedApiUrl(profile: string): Promise<string | null> {
+    return (await this.readFile()).profiles[profile]?.api_url ?? null;
+  }
+
+  private async trySaveInKeychain(keychain: Keychain, key: CredentialKey, token: string): Promise<string | null> {
+    const account = keychainAccount(key);
+    try {
+      await this.keychainCall(keychain, (k) => k.set(account, token));
+      // Some keychains accept a write and keep nothing (a locked collection, a stub backend).
+      const readBack = await this.keychainCall(keychain, (k) => k.get(account));
+      if (readBack !== token) return "the keychain accepted the token but did not give it back";
+      return null;
+    } catch (error) {
+      return `the keychain failed: ${(error as Error).message.split("\n")[0]}`;
+    }
+  }
+
+  private keychainCall<T>(keychain: Keychain, run: (keychain: Keychain) => Promise<T>): Promise<T> {
+    return withTimeout(this.keychainTimeoutMs, () => run(keychain));
+  }
+
+  private async readFile(): Promise<CredentialsFile> {
+    let text: string;
+    try {
+      text = await readFile(this.filePath, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, profiles: {} };
+      throw new CredentialStoreError(`could not read ${this.filePath}: ${(error as Error).message}`);
+    }
+    try {
+      const parsed = JSON.parse(text) as Partial<CredentialsFile>;
+      if (parsed.version !== 1 || typeof parsed.profiles !== "object" || parsed.profiles === null) throw new Error("unknown format");
+      return parsed as CredentialsFile;
+    } catch (error) {
+      throw new CredentialStoreError(`${this.filePath} is not a credentials file this version understands (${(error as Error).message}): move it away and log in again`);
+    }
+  }
+
+  private async writeFile(file: CredentialsFile): Promise<void> {
+    await writeFileAtomic(this.filePath, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  }
+}
+
+/** A credential store; see {@link CredentialStoreOptions} for the defaults. */
+export function createCredentialStore(options: CredentialStoreOptions = {}): CredentialStore {
+  return new CredentialStore(options);
+}

@@ -1,0 +1,263 @@
+/**
+ * status / whoami, token, sessions, logout and the global flags, end to end: the built binary
+ * against a real server, each test with its own HOME.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createCredentialStore } from "../src/storage/credential-store.js";
+import { assertBuilt, cliEnv, killChildren, makeHome, runHarmont, startTestServer, type TestServer } from "./support/harness.js";
+
+let server: TestServer;
+const cleanups: Array<() => void> = [];
+
+beforeAll(async () => {
+  assertBuilt();
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+afterEach(() => {
+  killChildren();
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/**
+ * A person with a web session, and a HOME where the CLI holds a CLI session of theirs: redeemed
+ * through the API and stored with the CLI's own store (the login commands have tests of their own).
+ */
+async function loggedIn(extra: Record<string, string> = {}) {
+  const person = await server.signup();
+  const dir = makeHome();
+  cleanups.push(dir.remove);
+  const env = cliEnv(dir.home, server.url, extra);
+  const code = await server.pasteCode(person.token);
+  const redeemed = await server.api("/api/v0/auth/cli/redeem", { json: { code, name: "harmont CLI on test-host" } });
+  const { token: cliToken } = (await redeemed.json()) as { token: string };
+  const store = createCredentialStore({ env, keychain: { skip: "not in these tests" } });
+  await store.save({ profile: "default", apiUrl: server.url }, cliToken);
+  expect(store.filePath).toBe(dir.credentialsFile);
+  return { ...person, ...dir, env, cliToken };
+}
+
+const statusOf = async (token: string) => (await server.api("/api/v0/auth/session", { token })).status;
+
+describe("harmont status", () => {
+  it("shows the API URL, account, session, expiry and token source; --json parses; whoami is the same", async () => {
+    const person = await loggedIn();
+    const run = await runHarmont(["status"], { env: person.env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Logged in to ${server.url} as ${person.email}`);
+    expect(run.stdout).toMatch(/API URL: +http:\/\/127\.0\.0\.1:\d+/);
+    expect(run.stdout).toMatch(/Session: +harmont CLI on .+ \(ses_[\w-]+, cli\)/);
+    expect(run.stdout).toMatch(/Expires: +\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 30 days\)/);
+    expect(run.stdout).toContain(`Token:    file ${person.credentialsFile}`);
+
+    const json = await runHarmont(["whoami", "--json"], { env: person.env });
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(parsed).toMatchObject({
+      logged_in: true,
+      api_url: server.url,
+      profile: "default",
+      user: { email: person.email },
+      session: { kind: "cli" },
+      token_source: "file",
+      token_location: person.credentialsFile,
+    });
+  });
+
+  it("exit code 1 and 'session expired: run `harmont login`' once the session is revoked on the server", async () => {
+    const person = await loggedIn();
+    // Revoke the CLI's session from the web session, as the web app's session list would.
+    const sessions = (await (await server.api("/api/v0/auth/sessions", { token: person.token })).json()) as { sessions: Array<{ id: string; kind: string }> };
+    const cli = sessions.sessions.find((session) => session.kind === "cli")!;
+    expect((await server.api(`/api/v0/auth/sessions/${cli.id}`, { method: "DELETE", token: person.token })).status).toBe(204);
+
+    const run = await runHarmont(["status"], { env: person.env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("session expired: run `harmont login`");
+    const json = await runHarmont(["status", "--json"], { env: person.env });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ logged_in: false, reason: "expired", token_source: "file" });
+    // Other commands that need the session say the same.
+    const list = await runHarmont(["sessions"], { env: person.env });
+    expect(list.code).toBe(1);
+    expect(list.stderr).toContain("session expired: run `harmont login`");
+  });
+
+  it("exit code 1 when not logged in; 5 when the server cannot be reached", async () => {
+    const dir = makeHome();
+    cleanups.push(dir.remove);
+    const run = await runHarmont(["status", "--json"], { env: cliEnv(dir.home, server.url) });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ logged_in: false, reason: "not_logged_in" });
+    expect(run.stderr).toContain(`not logged in to ${server.url}: run \`harmont login\``);
+
+    const gone = await startTestServer();
+    await gone.stop();
+    const unreachable = await runHarmont(["status"], { env: cliEnv(dir.home, gone.url, { HARMONT_TOKEN: "hmt_anything" }) });
+    expect(unreachable.code).toBe(5);
+    expect(unreachable.stderr).toContain(`cannot reach the Harmont server at ${gone.url}`);
+  });
+
+  it("HARMONT_TOKEN wins over the stored token, and status names it as the source", async () => {
+    const person = await loggedIn();
+    const other = await server.signup();
+    const run = await runHarmont(["status", "--json"], { env: { ...person.env, HARMONT_TOKEN: other.token } });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ user: { email: other.email }, token_source: "env", token_location: "HARMONT_TOKEN" });
+
+    await server.api("/api/v0/auth/logout", { method: "POST", token: other.token });
+    const dead = await runHarmont(["status"], { env: { ...person.env, HARMONT_TOKEN: other.token } });
+    expect(dead.code).toBe(1);
+    expect(dead.stderr).toMatch(/session expired: the token in HARMONT_TOKEN was revoked or has expired/);
+  });
+});
+
+describe("harmont token", () => {
+  it("prints the token and nothing else on stdout; --json parses; exit 1 when not logged in", async () => {
+    const person = await loggedIn();
+    const run = await runHarmont(["token"], { env: person.env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${person.cliToken}\n`);
+    expect(run.stderr).toBe("");
+    const json = await runHarmont(["token", "--json"], { env: person.env });
+    expect(JSON.parse(json.stdout)).toEqual({ token: person.cliToken, token_source: "file", api_url: server.url });
+
+    const nobody = makeHome();
+    cleanups.push(nobody.remove);
+    const none = await runHarmont(["token"], { env: cliEnv(nobody.home, server.url) });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe("");
+  });
+});
+
+describe("harmont sessions", () => {
+  it("lists the account's sessions with the current one marked, and revokes one by id", async () => {
+    const person = await loggedIn();
+    const run = await runHarmont(["sessions"], { env: person.env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\*\s+ses_[\w-]+\s+cli\s+harmont CLI on /m);
+    expect(run.stdout).toMatch(/^\s+ses_[\w-]+\s+web\s+/m);
+
+    const json = await runHarmont(["sessions", "--json"], { env: person.env });
+    const { sessions } = JSON.parse(json.stdout) as { sessions: Array<{ id: string; kind: string; current: boolean }> };
+    expect(sessions.map((session) => [session.kind, session.current]).sort()).toEqual([["cli", true], ["web", false]]);
+
+    const web = sessions.find((session) => session.kind === "web")!;
+    const revoke = await runHarmont(["sessions", "revoke", web.id, "--json"], { env: person.env });
+    expect(revoke.code, revoke.stderr).toBe(0);
+    expect(JSON.parse(revoke.stdout)).toEqual({ revoked: web.id, current: false });
+    expect(await statusOf(person.token)).toBe(401);
+    expect(await statusOf(person.cliToken)).toBe(200);
+
+    const again = await runHarmont(["sessions", "revoke", web.id], { env: person.env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`no session ${web.id}`);
+  });
+
+  it("revoking this CLI's own session logs it out here too", async () => {
+    const person = await loggedIn();
+    const current = (JSON.parse((await runHarmont(["status", "--json"], { env: person.env })).stdout) as { session: { id: string } }).session.id;
+    const run = await runHarmont(["sessions", "revoke", current], { env: person.env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("you are now logged out");
+    expect(await statusOf(person.cliToken)).toBe(401);
+    expect((await runHarmont(["token"], { env: person.env })).code).toBe(1);
+  });
+});
+
+describe("harmont logout", () => {
+  it("revokes on the server (the token then gets 401), deletes the token here, and --json parses", async () => {
+    const person = await loggedIn();
+    expect(await statusOf(person.cliToken)).toBe(200);
+    const run = await runHarmont(["logout", "--json"], { env: person.env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ logged_out: true, api_url: server.url, profile: "default", revoked_on_server: true, deleted_locally: true });
+    expect(await statusOf(person.cliToken)).toBe(401);
+    expect(readFileSync(person.credentialsFile, "utf8")).not.toContain(person.cliToken);
+    // The web session is untouched, and a second logout has nothing to do.
+    expect(await statusOf(person.token)).toBe(200);
+    const again = await runHarmont(["logout"], { env: person.env });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("Not logged in");
+  });
+
+  it("server unreachable: deletes the token here anyway, says it may still be valid, exit code 5", async () => {
+    const person = await loggedIn();
+    const gone = await startTestServer();
+    await gone.stop();
+    // The same stored login, pointed at a server that is down: move the entry to that URL.
+    const file = JSON.parse(readFileSync(person.credentialsFile, "utf8")) as { profiles: { default: { api_url: string; tokens: Record<string, unknown> } } };
+    file.profiles.default.tokens[gone.url] = file.profiles.default.tokens[server.url];
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(person.credentialsFile, JSON.stringify(file));
+    const run = await runHarmont(["logout"], { env: { ...person.env, HARMONT_API_URL: gone.url } });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/could not reach .+: the token was deleted here but may still be valid on the server/);
+    expect((await runHarmont(["token"], { env: { ...person.env, HARMONT_API_URL: gone.url } })).code).toBe(1);
+    expect(await statusOf(person.cliToken)).toBe(200);
+  });
+
+  it("warns when HARMONT_TOKEN is still set (login warns too)", async () => {
+    const person = await loggedIn();
+    const run = await runHarmont(["logout"], { env: { ...person.env, HARMONT_TOKEN: person.token } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/warning: HARMONT_TOKEN is still set: harmont keeps using that token \(it was not revoked\)/);
+    expect(await statusOf(person.cliToken)).toBe(401);
+    expect(await statusOf(person.token)).toBe(200);
+
+    const login = await runHarmont(["login", "--with-token"], { env: { ...person.env, HARMONT_TOKEN: person.token }, input: person.token });
+    expect(login.stderr).toMatch(/warning: HARMONT_TOKEN is set: commands keep using it/);
+  });
+});
+
+describe("logging in again", () => {
+  it("revokes the session the new login replaces, so none is left alive unheld", async () => {
+    const person = await loggedIn();
+    const code = await server.pasteCode(person.token);
+    const again = await runHarmont(["login", "--paste"], { env: person.env, input: `${code}\n` });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain("The session this login replaces was revoked on the server.");
+    expect(await statusOf(person.cliToken)).toBe(401);
+    const newToken = (await runHarmont(["token"], { env: person.env })).stdout.trim();
+    expect(newToken).not.toBe(person.cliToken);
+    expect(await statusOf(newToken)).toBe(200);
+  });
+});
+
+describe("profiles and global flags", () => {
+  it("keeps a login per profile and API URL; a profile remembers its server", async () => {
+    const first = await loggedIn();
+    const second = await server.signup();
+    const env = { ...first.env };
+    delete (env as Record<string, string | undefined>).HARMONT_API_URL;
+    const login = await runHarmont(["login", "--with-token", "--profile", "work", "--api-url", server.url], { env, input: second.token });
+    expect(login.code, login.stderr).toBe(0);
+
+    const work = JSON.parse((await runHarmont(["status", "--json", "--profile", "work"], { env })).stdout) as { user: { email: string }; profile: string; api_url: string };
+    expect(work).toMatchObject({ user: { email: second.email }, profile: "work", api_url: server.url });
+    const main = JSON.parse((await runHarmont(["status", "--json"], { env })).stdout) as { user: { email: string } };
+    expect(main.user.email).toBe(first.email);
+  });
+
+  it("--help lists the commands, examples and exit codes; --version prints it; bad usage exits 2", async () => {
+    const dir = makeHome();
+    cleanups.push(dir.remove);
+    const env = cliEnv(dir.home, server.url);
+    const help = await runHarmont(["--help"], { env });
+    expect(help.code).toBe(0);
+    for (const text of ["login", "logout", "status", "whoami", "token", "sessions revoke <id>", "Examples:", "Exit codes:", "--api-url", "--profile", "--json", "--no-color"]) {
+      expect(help.stdout).toContain(text);
+    }
+    expect((await runHarmont(["login", "--help"], { env })).stdout).toContain("--with-token");
+    const versionRun = await runHarmont(["--version"], { env });
+    expect(versionRun.stdout).toMatch(/^harmont \d+\.\d+\.\d+\n$/);
+    for (const args of [["frobnicate"], ["status", "--paste"], ["login", "--paste", "--browser"], ["login", "--timeout", "soon"], ["--api-url", "ftp://x", "status"], ["--nope"]]) {
+      const run = await runHarmont(args, { env });
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).toMatch(/^error: /);
+    }
+  });
+});
