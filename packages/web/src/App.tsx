@@ -1,0 +1,103 @@
+/** The shell (header, footer, skip link) and the table of pages. */
+import { AccountPage } from "./pages/AccountPage";
+import { CliLoginPage } from "./pages/CliLoginPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { SignInPage } from "./pages/SignInPage";
+import { SignUpPage } from "./pages/SignUpPage";
+import { LogoMark } from "./components/icons";
+import { Button, Loading, Notice, Page } from "./components/ui";
+import { hrefOf, Link, Navigate, useLocation } from "./router";
+import { SessionProvider, useSession } from "./session";
+
+function Home() {
+  const { state } = useSession();
+  if (state.status === "signed-in") return <Navigate to="/account" />;
+  if (state.status === "signed-out") return <Navigate to="/sign-in" />;
+  return <Loading />;
+}
+
+function Routes() {
+  const { path } = useLocation();
+  const { state, refresh } = useSession();
+  if (state.status === "loading") return <Loading />;
+  if (state.status === "unreachable") {
+    return (
+      <Page title="Cannot reach the server" heading="Cannot reach the server">
+        <Notice tone="error">{state.problem.message}</Notice>
+        <div className="actions">
+          <Button onClick={() => void refresh()}>Try again</Button>
+        </div>
+      </Page>
+    );
+  }
+  switch (path) {
+    case "/":
+      return <Home />;
+    case "/sign-in":
+      return <SignInPage />;
+    case "/sign-up":
+      return <SignUpPage />;
+    case "/cli-login":
+      return <CliLoginPage />;
+    case "/account":
+      return <AccountPage />;
+    default:
+      return <NotFoundPage />;
+  }
+}
+
+function Header() {
+  const { state } = useSession();
+  const { path } = useLocation();
+  return (
+    <header className="topbar">
+      <div className="topbar__inner">
+        <Link to="/" className="brand">
+          <LogoMark className="logo-mark" />
+          <span>Harmont</span>
+        </Link>
+        <nav className="topbar__nav" aria-label="Account">
+          {state.status === "signed-in" ? (
+            <Link to="/account" className="topbar__account">
+              <span className="avatar" aria-hidden="true">
+                {(state.user.name ?? state.user.email).slice(0, 1).toUpperCase()}
+              </span>
+              <span className="topbar__email">{state.user.email}</span>
+            </Link>
+          ) : state.status === "signed-out" ? (
+            path === "/sign-in" ? (
+              <Link to="/sign-up" className="topbar__link">
+                Create account
+              </Link>
+            ) : (
+              <Link to="/sign-in" className="topbar__link">
+                Sign in
+              </Link>
+            )
+          ) : null}
+        </nav>
+      </div>
+    </header>
+  );
+}
+
+export function App() {
+  return (
+    <SessionProvider>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <div className="shell">
+        <Header />
+        <main id="main" className="main" tabIndex={-1}>
+          <Routes />
+        </main>
+        <footer className="footer">
+          <span>Harmont</span>
+          <span aria-hidden="true">·</span>
+          <a href={hrefOf("/docs")}>API reference</a>
+        </footer>
+      </div>
+    </SessionProvider>
+  );
+}

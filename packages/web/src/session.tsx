@@ -1,0 +1,61 @@
+/**
+ * Who is signed in. The page never holds a token: it asks the server (`getSession`, answered from
+ * the HttpOnly cookie) and keeps only the answer.
+ */
+import { getSession, logout, type Session, type User } from "@harmont/cloud";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { harmont, run, type Problem } from "./api";
+
+export type SessionState =
+  | { status: "loading" }
+  | { status: "unreachable"; problem: Problem }
+  | { status: "signed-out" }
+  | { status: "signed-in"; user: User; session: Session };
+
+interface SessionContextValue {
+  state: SessionState;
+  /** Asks the server again (after signing in, after a 401). */
+  refresh(): Promise<SessionState>;
+  /** Ends this browser's session on the server and clears the cookie. */
+  signOut(): Promise<Problem | null>;
+}
+
+const SessionContext = createContext<SessionContextValue | null>(null);
+
+async function fetchSession(): Promise<SessionState> {
+  const outcome = await run(getSession({ client: harmont }));
+  if (outcome.ok) return { status: "signed-in", user: outcome.data.user, session: outcome.data.session };
+  if (outcome.problem.status === 401) return { status: "signed-out" };
+  return { status: "unreachable", problem: outcome.problem };
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<SessionState>({ status: "loading" });
+
+  const refresh = useCallback(async () => {
+    const next = await fetchSession();
+    setState(next);
+    return next;
+  }, []);
+
+  const signOut = useCallback(async () => {
+    const outcome = await run(logout({ client: harmont }));
+    // 401: the session had already ended; either way this browser is signed out now.
+    if (!outcome.ok && outcome.problem.status !== 401) return outcome.problem;
+    setState({ status: "signed-out" });
+    return null;
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  const value = useMemo(() => ({ state, refresh, signOut }), [state, refresh, signOut]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): SessionContextValue {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error("useSession outside SessionProvider");
+  return value;
+}

@@ -1,0 +1,383 @@
+/**
+ * The web app in a real browser (Debian's Chromium through playwright-core) against a real
+ * Harmont server with a fresh database and real mail: sign-up, both ways of signing in, the
+ * CLI authorize page (with the detour through sign-in), Deny, the paste code page and the
+ * account page. The CLI's side is played by plain HTTP calls and a loopback listener here; the
+ * journeys with the real `harmont` binary are in cli-journeys.test.ts.
+ */
+import { generateNonce, verificationPhrase } from "@harmont/cloud";
+import type { Page } from "playwright-core";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { webAppSecurityPolicy } from "../../server/src/routes/web-app.js";
+import { describeInChromium, launchBrowser, type TestBrowser } from "./support/chromium.js";
+import { startHarmont, type RunningHarmont } from "./support/harmont.js";
+import { startLoopbackListener } from "./support/loopback.js";
+import { eventually, password, signInWithPassword, signUp } from "./support/pages.js";
+import { saveScreenshot } from "./support/screenshots.js";
+
+/** What a page script could find: the token must not be among it. */
+async function pageReadableState(page: Page): Promise<string> {
+  return page.evaluate(() => JSON.stringify({ cookie: document.cookie, local: { ...localStorage }, session: { ...sessionStorage } }));
+}
+
+describeInChromium("web app in Chromium", () => {
+  let harmont: RunningHarmont;
+  let browser: TestBrowser;
+
+  beforeEach(async () => {
+    harmont = await startHarmont();
+    browser = await launchBrowser();
+  });
+
+  afterEach(async () => {
+    await browser?.close();
+    await harmont?.stop();
+  });
+
+  /** Same checks after every journey: no CSP violation, nothing fetched from another origin. */
+  function expectCleanPages(allowedOrigins: string[] = []) {
+    expect(browser.cspViolations).toEqual([]);
+    const origins = new Set(browser.requests.filter((url) => url.startsWith("http")).map((url) => new URL(url).origin));
+    for (const origin of origins) expect([harmont.url, ...allowedOrigins]).toContain(origin);
+  }
+
+  it("signs up with a cookie session the page cannot read, verifies the email, and signs out", async () => {
+    const { page } = browser;
+    const email = "ada@example.com";
+
+    // The start page sends a signed-out visitor to sign in.
+    await page.goto(harmont.url);
+    await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+    await saveScreenshot(page, "sign-in");
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.getByRole("heading", { name: "Create your Harmont account" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/sign-up");
+    await saveScreenshot(page, "sign-up");
+
+    // A password the server refuses: its reason is shown, nothing else changes.
+    await page.getByLabel("Name (optional)").fill("Ada Lovelace");
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill("password");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await eventually(() => page.getByRole("alert").textContent()).toMatch(/common/i);
+    await saveScreenshot(page, "sign-up-error");
+
+    const mailsBefore = harmont.smtp.messages.length;
+    await page.getByLabel("Password", { exact: true }).fill(password);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/account");
+    await page.getByText("Email not verified").waitFor();
+
+    // The session lives in an HttpOnly cookie: nothing a page script can read holds a token.
+    expect(await pageReadableState(page)).not.toMatch(/hmt_/);
+    const cookies = await browser.context.cookies(harmont.url);
+    expect(cookies).toEqual([expect.objectContaining({ name: "harmont_session", httpOnly: true, sameSite: "Lax", path: "/" })]);
+
+    // Confirm the address with the code from the real mail.
+    const code = await harmont.nextCode(email, mailsBefore);
+    await page.getByLabel("Confirmation code").fill(code);
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByText("Email verified").waitFor();
+    const sessions = page.getByRole("list", { name: "Sessions" }).getByRole("listitem");
+    await eventually(() => sessions.count()).toBe(1);
+    await eventually(() => sessions.first().textContent()).toContain("This browser");
+    await saveScreenshot(page, "account");
+
+    // A reload keeps the session (the cookie), and signing out ends it on the server.
+    await page.reload();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+    expect(await browser.context.cookies(harmont.url)).toEqual([]);
+    const after = await page.evaluate(async () => (await fetch("/api/v0/auth/session")).status);
+    expect(after).toBe(401);
+    expectCleanPages();
+  });
+
+  it("signs in with a password and with an emailed code, with clear errors and buttons disabled while waiting", async () => {
+    const { page } = browser;
+    const email = "grace@example.com";
+    await harmont.createAccount(email, password, "Grace Hopper");
+
+    // A wrong password: one clear message, the same whether the email or the password was wrong.
+    await page.goto(`${harmont.url}/sign-in`);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill("not the password");
+    // Hold the answer back a moment to see the button while the request is in flight.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route("**/api/v0/auth/login", async (route) => {
+      await held;
+      await route.continue();
+    });
+    const button = page.getByRole("button", { name: "Sign in", exact: true });
+    await button.click();
+    await eventually(() => button.isDisabled()).toBe(true);
+    expect(await button.getAttribute("aria-busy")).toBe("true");
+    release();
+    await eventually(() => page.getByRole("alert").textContent()).toContain("The email or password is incorrect.");
+    expect(await button.isDisabled()).toBe(false);
+    await page.unroute("**/api/v0/auth/login");
+
+    await signInWithPassword(page, email);
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    await page.getByText("Grace Hopper").waitFor();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+
+    // The emailed code: a wrong one is refused, the one from the real mail signs in.
+    await page.getByRole("button", { name: "Email code" }).click();
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    const mailsBefore = harmont.smtp.messages.length;
+    await page.getByRole("button", { name: "Email me a code" }).click();
+    await page.getByLabel("Code from the email").waitFor();
+    await page.getByText(`We sent an 8-digit code to ${email}`).waitFor();
+    await saveScreenshot(page, "sign-in-email-code");
+    const code = await harmont.nextCode(email, mailsBefore);
+    const wrong = code === "00000000" ? "11111111" : "00000000";
+    await page.getByLabel("Code from the email").fill(wrong);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await eventually(() => page.getByRole("alert").textContent()).toContain("The email code is not valid.");
+    await page.getByLabel("Code from the email").fill(code);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    expectCleanPages();
+  });
+
+  it("journey 4: signed out, an authorize link goes through sign-in and back, and Authorize hands the login to the CLI", async () => {
+    const { page } = browser;
+    const email = "ada@example.com";
+    await harmont.createAccount(email, password, "Ada Lovelace");
+    const listener = await startLoopbackListener();
+    try {
+      const nonce = generateNonce();
+      const state = "st4te-from-the-cli";
+      const name = "harmont CLI on ada-laptop";
+      const link = `${harmont.url}/cli-login?nonce=${nonce}&port=${listener.port}&state=${state}&name=${encodeURIComponent(name)}`;
+
+      const response = await page.goto(link);
+      expect(response?.headers()["content-security-policy"]).toBe(webAppSecurityPolicy);
+      expect(response?.headers()["referrer-policy"]).toBe("no-referrer");
+      expect(response?.headers()["cache-control"]).toBe("no-store");
+
+      // Signed out: to the sign-in page, which says why and will come back. The nonce is out of the address bar.
+      await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+      expect(page.url()).toBe(`${harmont.url}/sign-in?return=%2Fcli-login`);
+      await page.getByText("Sign in to continue the login you started in your terminal.").waitFor();
+      expect(await page.evaluate(() => window.location.href)).not.toContain(nonce);
+
+      // By keyboard: Enter in the password field submits.
+      await page.getByLabel("Email", { exact: true }).fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(password);
+      await page.getByLabel("Password", { exact: true }).press("Enter");
+      await page.getByRole("heading", { name: "Authorize the Harmont CLI" }).waitFor();
+      expect(page.url()).toBe(`${harmont.url}/cli-login`);
+
+      // The consent: who, the same phrase as the terminal, what will happen, the warning.
+      const consent = page.locator(".consent");
+      expect(await consent.textContent()).toContain(email);
+      await eventually(() => page.getByTestId("verification-phrase").textContent()).toBe(await verificationPhrase(nonce));
+      expect(await consent.textContent()).toContain(`A new CLI session named “${name}” will be created.`);
+      expect(await page.getByRole("note").textContent()).toContain(
+        "Only continue if you just started a login in your own terminal (harmont login or hm).",
+      );
+      const authorize = page.getByRole("button", { name: "Authorize", exact: true });
+      const deny = page.getByRole("button", { name: "Deny", exact: true });
+      // Equal weight: the same size, side by side.
+      const [authorizeBox, denyBox] = [await authorize.boundingBox(), await deny.boundingBox()];
+      expect(authorizeBox && denyBox && [authorizeBox.width, authorizeBox.height]).toEqual(denyBox && [denyBox.width, denyBox.height]);
+      await saveScreenshot(page, "cli-authorize");
+
+      // Nothing has been parked yet: the CLI's claim still waits.
+      expect((await harmont.api("/api/v0/auth/cli/claim", { json: { nonce } })).body.error.code).toBe("cli_code_invalid");
+
+      // Keyboard only: Tab reaches Authorize, its focus ring shows, Enter presses it.
+      for (let presses = 0; presses < 20; presses++) {
+        await page.keyboard.press("Tab");
+        if (await authorize.evaluate((element) => element === document.activeElement)) break;
+      }
+      expect(await authorize.evaluate((element) => element === document.activeElement)).toBe(true);
+      expect(await authorize.evaluate((element) => getComputedStyle(element).outlineStyle)).toBe("solid");
+      await page.keyboard.press("Enter");
+      // A top-level navigation to the CLI's loopback listener, with the state and no Referer.
+      const callback = await listener.received;
+      expect(callback.url).toBe(`/callback?state=${state}`);
+      expect(callback.headers.referer).toBeUndefined();
+      await eventually(() => page.url()).toBe(`http://127.0.0.1:${listener.port}/callback?state=${state}`);
+
+      // The CLI claims its session: a token that works, once.
+      const claimed = await harmont.api("/api/v0/auth/cli/claim", { json: { nonce, name } });
+      expect(claimed.status).toBe(200);
+      expect(claimed.body.token).toMatch(/^hmt_/);
+      const current = await harmont.api("/api/v0/auth/session", { token: claimed.body.token });
+      expect(current.body).toMatchObject({ user: { email }, session: { kind: "cli", name } });
+      expect((await harmont.api("/api/v0/auth/cli/claim", { json: { nonce } })).status).toBe(400);
+
+      // The nonce and the token never reached a log line; log lines name route patterns.
+      expect(harmont.logs.text).not.toContain(nonce);
+      expect(harmont.logs.text).not.toContain(claimed.body.token);
+      expect(harmont.logs.text).not.toContain("/cli-login");
+      expect(harmont.logs.text).toContain('"route":"/(web)"');
+      expectCleanPages([`http://127.0.0.1:${listener.port}`]);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it("Deny refuses the login, Authorize without a port ends on a success page, and a damaged link makes no call", async () => {
+    const { page } = browser;
+    const email = "ada@example.com";
+    await signUp(page, harmont, { name: "Ada Lovelace", email });
+    const answers: string[] = [];
+    page.on("request", (request) => {
+      if (/\/api\/v0\/auth\/cli\/(transfer|deny)$/.test(request.url())) answers.push(request.url());
+    });
+
+    // Deny: the CLI's next claim hears it.
+    const denied = generateNonce();
+    await page.goto(`${harmont.url}/cli-login?nonce=${denied}`);
+    await page.getByRole("heading", { name: "Authorize the Harmont CLI" }).waitFor();
+    expect(await page.locator(".consent").textContent()).toContain("A new CLI session will be created.");
+    await page.getByRole("button", { name: "Deny", exact: true }).click();
+    await page.getByRole("heading", { name: "Login denied" }).waitFor();
+    await saveScreenshot(page, "cli-denied");
+    const claim = await harmont.api("/api/v0/auth/cli/claim", { json: { nonce: denied } });
+    expect(claim.status).toBe(403);
+    expect(claim.body.error.code).toBe("cli_handoff_denied");
+
+    // Answered logins are forgotten: a reload has nothing left to approve.
+    await page.reload();
+    await page.getByRole("heading", { name: "No login to approve" }).waitFor();
+
+    // No port (the CLI cannot listen, or the browser is elsewhere): a page that says it is done.
+    const portless = generateNonce();
+    await page.goto(`${harmont.url}/cli-login?nonce=${portless}&port=80&state=x`);
+    await page.getByRole("button", { name: "Authorize", exact: true }).click();
+    await page.getByRole("heading", { name: "Your terminal is signed in" }).waitFor();
+    await page.getByText("You can close this tab.").waitFor();
+    await saveScreenshot(page, "cli-authorized");
+    expect(new URL(page.url()).origin).toBe(harmont.url);
+    expect((await harmont.api("/api/v0/auth/cli/claim", { json: { nonce: portless } })).status).toBe(200);
+
+    // A malformed or missing nonce: an explanation and no call.
+    answers.length = 0;
+    await page.goto(`${harmont.url}/cli-login?nonce=short&port=4000`);
+    await page.getByRole("heading", { name: "This login link is damaged" }).waitFor();
+    expect(page.url()).toBe(`${harmont.url}/cli-login`);
+    await saveScreenshot(page, "cli-link-damaged");
+    await page.goto(`${harmont.url}/cli-login?nonce=${"a".repeat(21)}!`);
+    await page.getByRole("heading", { name: "This login link is damaged" }).waitFor();
+    await page.goto(`${harmont.url}/cli-login`);
+    await page.getByRole("heading", { name: "No login to approve" }).waitFor();
+    expect(answers).toEqual([]);
+    expectCleanPages();
+  });
+
+  it("paste code: consent first, then a grouped code with a countdown that the CLI redeems once", async () => {
+    const { page } = browser;
+    const email = "ada@example.com";
+    await harmont.createAccount(email, password, "Ada Lovelace");
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: harmont.url });
+
+    // Signed out: sign in first, then back to the paste page.
+    await page.goto(`${harmont.url}/cli-login?paste=true`);
+    await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+    await signInWithPassword(page, email);
+    await page.getByRole("heading", { name: "Sign in a terminal with a code" }).waitFor();
+    expect(page.url()).toBe(`${harmont.url}/cli-login?paste=true`);
+
+    // The consent comes first: no code is minted on sight.
+    const minted: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/api/v0/auth/cli/code")) minted.push(request.method());
+    });
+    expect(await page.locator(".consent").textContent()).toContain(email);
+    expect(await page.getByRole("note").textContent()).toContain("Only continue if you just started a login in your own terminal");
+    await saveScreenshot(page, "cli-paste-consent");
+    expect(minted).toEqual([]);
+    await page.getByRole("button", { name: "Authorize", exact: true }).click();
+
+    const codeText = page.getByTestId("paste-code");
+    await codeText.waitFor();
+    const grouped = (await codeText.textContent()) ?? "";
+    expect(grouped).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    await eventually(() => page.locator(".paste__countdown").textContent()).toMatch(/^Expires in [45]:\d\d$/);
+    await saveScreenshot(page, "cli-paste-code");
+
+    // Copy puts the grouped code on the clipboard.
+    await page.getByRole("button", { name: "Copy code" }).click();
+    await page.getByRole("button", { name: "Copied" }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(grouped);
+
+    // A new code replaces the shown one; the CLI redeems what it shows, dashes and all, once.
+    await page.getByRole("button", { name: "Get a new code" }).click();
+    await eventually(() => codeText.textContent()).not.toBe(grouped);
+    const fresh = (await codeText.textContent()) ?? "";
+    const redeemed = await harmont.api("/api/v0/auth/cli/redeem", { json: { code: fresh, name: "harmont CLI on build-box" } });
+    expect(redeemed.status).toBe(200);
+    expect((await harmont.api("/api/v0/auth/session", { token: redeemed.body.token })).body.session).toMatchObject({
+      kind: "cli",
+      name: "harmont CLI on build-box",
+    });
+    expect((await harmont.api("/api/v0/auth/cli/redeem", { json: { code: fresh } })).body.error.code).toBe("cli_code_invalid");
+    expect(minted).toEqual(["POST", "POST"]);
+    expect(harmont.logs.text).not.toContain(fresh.replaceAll("-", ""));
+    expectCleanPages();
+  });
+
+  it("account page: lists web and CLI sessions, revokes one, and signs out everywhere", async () => {
+    const { page } = browser;
+    const email = "ada@example.com";
+    await signUp(page, harmont, { name: "Ada Lovelace", email });
+
+    // Two CLI sessions made the way the CLI makes them (paste codes minted by this browser).
+    const mint = () => page.evaluate(async () => (await (await fetch("/api/v0/auth/cli/code", { method: "POST" })).json()) as { code: string });
+    const laptop = await harmont.api("/api/v0/auth/cli/redeem", { json: { code: (await mint()).code, name: "harmont CLI on ada-laptop" } });
+    const server = await harmont.api("/api/v0/auth/cli/redeem", { json: { code: (await mint()).code, name: "harmont CLI on build-server" } });
+    expect([laptop.status, server.status]).toEqual([200, 200]);
+
+    await page.reload();
+    const list = page.getByRole("list", { name: "Sessions" });
+    await eventually(() => list.getByRole("listitem").count()).toBe(3);
+    const text = (await list.textContent()) ?? "";
+    expect(text).toContain("harmont CLI on ada-laptop");
+    expect(text).toContain("harmont CLI on build-server");
+    expect(text).toContain("This browser");
+    // The current session cannot be revoked from the list (Sign out does that).
+    expect(await list.getByRole("button").count()).toBe(2);
+    await saveScreenshot(page, "account-sessions");
+
+    await page.getByRole("button", { name: "Revoke harmont CLI on build-server" }).click();
+    await eventually(() => list.getByRole("listitem").count()).toBe(2);
+    expect((await harmont.api("/api/v0/auth/session", { token: server.body.token })).status).toBe(401);
+    expect((await harmont.api("/api/v0/auth/session", { token: laptop.body.token })).status).toBe(200);
+
+    // Sign out everywhere asks first, then ends every session, this browser's included.
+    await page.getByRole("button", { name: "Sign out everywhere" }).click();
+    await page.getByRole("button", { name: "Yes, sign out everywhere" }).waitFor();
+    await saveScreenshot(page, "account-sign-out-everywhere");
+    await page.getByRole("button", { name: "Yes, sign out everywhere" }).click();
+    await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+    expect((await harmont.api("/api/v0/auth/session", { token: laptop.body.token })).status).toBe(401);
+    expect(await page.evaluate(async () => (await fetch("/api/v0/auth/session")).status)).toBe(401);
+    expectCleanPages();
+  });
+
+  it("lays out the authorize page for a phone", async () => {
+    const { page } = browser;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await signUp(page, harmont, { email: "ada@example.com" });
+    await page.goto(`${harmont.url}/cli-login?nonce=${generateNonce()}&name=${encodeURIComponent("harmont CLI on ada-laptop")}`);
+    await page.getByRole("heading", { name: "Authorize the Harmont CLI" }).waitFor();
+    // Nothing wider than the screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const [authorize, deny] = [
+      await page.getByRole("button", { name: "Authorize", exact: true }).boundingBox(),
+      await page.getByRole("button", { name: "Deny", exact: true }).boundingBox(),
+    ];
+    expect(authorize?.width).toBe(deny?.width);
+    await saveScreenshot(page, "cli-authorize-phone");
+    expectCleanPages();
+  });
+});

@@ -1,0 +1,26 @@
+/** Steps the journeys share, done the way a person does them. */
+import type { Page } from "playwright-core";
+import { expect } from "vitest";
+import type { RunningHarmont } from "./harmont.js";
+
+export const password = "correct horse battery staple";
+
+export async function signUp(page: Page, harmont: RunningHarmont, account: { name?: string; email: string }): Promise<void> {
+  await page.goto(`${harmont.url}/sign-up`);
+  if (account.name) await page.getByLabel("Name (optional)").fill(account.name);
+  await page.getByLabel("Email", { exact: true }).fill(account.email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Your account" }).waitFor();
+}
+
+export async function signInWithPassword(page: Page, email: string): Promise<void> {
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
+/** `expect.poll` with room for a busy machine (its default gives up after one second). */
+export function eventually<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: 15_000, interval: 50 });
+}
