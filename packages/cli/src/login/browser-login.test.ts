@@ -41,7 +41,7 @@ describe("loginWithBrowser", () => {
       startedBeforeOpen = events.some((event) => event.type === "started");
       return { ok: true };
     };
-    const result = await loginWithBrowser({ client: api.client, webUrl: "http://web.test", sessionName: "tool on box", open, pollIntervalMs: 30, onEvent: (event) => events.push(event) });
+    const result = await loginWithBrowser({ client: api.client, webUrl: "http://web.test", sessionName: "tool on box", open, pollIntervalMs: 30, callbackGraceMs: 50, onEvent: (event) => events.push(event) });
 
     expect(result).toEqual({ ok: true, token: "hmt_new" });
     expect(startedBeforeOpen).toBe(true);
@@ -72,6 +72,37 @@ describe("loginWithBrowser", () => {
     expect(result).toEqual({ ok: true, token: "hmt_new" });
     expect(Date.now() - started).toBeLessThan(3000);
     expect(api.claims).toHaveLength(2);
+  });
+
+  it("keeps the listener open for a redirect that arrives just after a poll won the claim", async () => {
+    const api = scriptedApi(() => approved()); // the poll wins before the browser is redirected
+    let callbackPage: Promise<Response> | null = null;
+    const events: BrowserLoginEvent[] = [];
+    const open: BrowserOpener = async (url) => {
+      const page = new URL(url);
+      setTimeout(() => {
+        callbackPage = fetch(`http://127.0.0.1:${page.searchParams.get("port")}/callback?state=${page.searchParams.get("state")}`);
+      }, 300);
+      return { ok: true };
+    };
+    const result = await loginWithBrowser({ client: api.client, webUrl: "http://web.test", open, pollIntervalMs: 10, onEvent: (event) => events.push(event) });
+    expect(result).toEqual({ ok: true, token: "hmt_new" });
+    expect(api.claims).toHaveLength(1);
+    expect(callbackPage).not.toBeNull();
+    const page = await callbackPage!;
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("You can close this tab");
+    expect(events.map((event) => event.type)).toContain("callback_received");
+  });
+
+  it("does not wait long for a redirect that never comes (the browser is on another machine)", async () => {
+    const api = scriptedApi(() => approved());
+    const started = Date.now();
+    const result = await loginWithBrowser({ client: api.client, webUrl: "http://web.test", open: doNothing, pollIntervalMs: 10, callbackGraceMs: 200 });
+    expect(result).toEqual({ ok: true, token: "hmt_new" });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(2000);
   });
 
   it("stops on Deny (403 cli_handoff_denied)", async () => {

@@ -17,6 +17,8 @@ import { Wakeable, backoffDelay } from "./waiting.js";
 /** Five minutes: long enough to sign in on the web, short enough that a stray link dies soon. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;
 
+const DEFAULT_CALLBACK_GRACE_MS = 2000;
+
 export interface BrowserLoginOptions {
   /** A client for the Harmont API (`createHarmontClient({ baseUrl })`); no token needed. */
   client: Client;
@@ -32,6 +34,11 @@ export interface BrowserLoginOptions {
   pollIntervalMs?: number;
   /** Whether to start the loopback listener. Default `true`. */
   loopback?: boolean;
+  /**
+   * After a poll wins the claim, how long to keep the listener open for the browser's redirect,
+   * which may still be on its way (it would otherwise land on "connection refused"). Default 2 s.
+   */
+  callbackGraceMs?: number;
   /** Stops the login (it then resolves `{ ok: false, reason: "aborted" }`). */
   signal?: AbortSignal;
   /** Progress, for a spinner or a log. Called synchronously; must not throw. */
@@ -138,7 +145,12 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Br
         cliClaim({ client: options.client, body: { nonce, name: sessionName }, ...(signal ? { signal } : {}) }),
       );
       if (signal?.aborted) return { ok: false, reason: "aborted" };
-      if (outcome.kind === "ok") return { ok: true, token: outcome.data.token };
+      if (outcome.kind === "ok") {
+        if (listener && !callbackArrived && openFailure === null) {
+          await waitForLateCallback(listener, options.callbackGraceMs ?? DEFAULT_CALLBACK_GRACE_MS, signal);
+        }
+        return { ok: true, token: outcome.data.token };
+      }
 
       let retryInMs = intervalMs;
       if (outcome.kind === "network") {
@@ -164,4 +176,11 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Br
   } finally {
     await listener?.close();
   }
+}
+
+/** Waits for the browser's redirect to the listener, at most `graceMs`; the tab then shows "you can close this tab". */
+async function waitForLateCallback(listener: LoopbackListener, graceMs: number, signal: AbortSignal | undefined): Promise<void> {
+  const grace = new Wakeable();
+  void listener.callback.then(() => grace.wake());
+  await grace.wait(graceMs, signal);
 }
