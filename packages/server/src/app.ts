@@ -4,12 +4,12 @@
  * and produce the OpenAPI document.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { cors } from "hono/cors";
 import type { AppDeps } from "./app-deps.js";
 import { ApiError } from "./errors.js";
 import type { AppEnv } from "./http/context.js";
 import { createErrorHandler, renderError } from "./http/error-envelope.js";
 import { requestContext } from "./http/app-middleware.js";
+import { allowWebOrigins } from "./http/cors.js";
 import { registerAuthCliRoutes } from "./routes/auth-cli.js";
 import { registerAuthEmailRoutes } from "./routes/auth-email.js";
 import { registerAuthPasswordRoutes } from "./routes/auth-password.js";
@@ -44,17 +44,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.use("*", requestContext({ logger: deps.logger, trustProxyHops: deps.config.trustProxyHops }));
-  app.use(
-    "/api/*",
-    cors({
-      origin: deps.config.webOrigins,
-      credentials: true,
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-      exposeHeaders: ["X-Request-Id", "Retry-After"],
-      maxAge: 600,
-    }),
-  );
+  app.use("/api/*", allowWebOrigins({ origins: deps.config.webOrigins }));
 
   registerMetaRoutes(app, deps);
   registerAuthCliRoutes(app, deps);

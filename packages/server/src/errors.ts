@@ -142,7 +142,7 @@ export const errorCodes = {
     status: 503,
     type: "service_unavailable",
     message: "The service is temporarily unavailable.",
-    meaning: "A dependency (usually the database) is unreachable.",
+    meaning: "A dependency (usually the database) is unreachable, or the server is at capacity for password checks (then with `Retry-After`).",
     remedy: "Try again in a moment.",
   },
 } as const satisfies Record<string, ErrorDefinition>;
@@ -165,7 +165,12 @@ export class ApiError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(code: ErrorCode, message?: string, headers: Record<string, string> = {}) {
+    // An expected answer to a client, not a fault: its stack would never be read, and capturing
+    // one costs more than the rest of a rejected claim.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? errorCodes[code].message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.code = code;
     this.status = errorCodes[code].status;
     this.headers = headers;

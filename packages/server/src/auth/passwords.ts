@@ -1,8 +1,15 @@
 /**
  * Password hashing: argon2id (m = 19 MiB, t = 2, p = 1, the OWASP baseline) on libuv's thread
  * pool through the async API, so hashing never blocks the event loop.
+ *
+ * Off the event loop is not enough on a small machine: four hashes at once (libuv's default pool)
+ * take every core, and the event loop, which answers every session check, waits for a core. So
+ * at most `concurrency` hashes run at once (default: one core fewer than the machine has), and a
+ * burst waits in a bounded queue; past it the caller gets `PasswordHashingBusyError` at once
+ * rather than a slow answer.
  */
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
 import { hash, verify } from "@node-rs/argon2";
 
@@ -20,14 +27,64 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<void>;
 }
 
-export function createPasswordHasher(): PasswordHasher {
+/** Too many password hashes are already running or waiting; try again in a moment. */
+export class PasswordHashingBusyError extends Error {
+  override name = "PasswordHashingBusyError";
+  constructor() {
+    super("password hashing is at capacity");
+  }
+}
+
+export interface PasswordHasherOptions {
+  /** Hashes running at once. Default: the machine's cores minus one, at least one. */
+  concurrency?: number;
+  /** Hashes allowed to wait for a slot; one more is refused. Default 32 per running slot. */
+  maxWaiting?: number;
+}
+
+/** Runs at most `concurrency` tasks at once; up to `maxWaiting` more wait their turn in order. */
+export class WorkLimiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    readonly concurrency: number,
+    readonly maxWaiting: number,
+  ) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.maxWaiting) throw new PasswordHashingBusyError();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter, or free it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  get stats(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+}
+
+export function createPasswordHasher(settings: PasswordHasherOptions = {}): PasswordHasher {
+  const concurrency = settings.concurrency ?? Math.max(1, availableParallelism() - 1);
+  const limiter = new WorkLimiter(concurrency, settings.maxWaiting ?? 32 * concurrency);
   let dummyHash: Promise<string> | null = null;
   const hasher: PasswordHasher = {
-    hash: (password) => hash(password, options),
+    hash: (password) => limiter.run(() => hash(password, options)),
     async verify(stored, password) {
       try {
-        return await verify(stored, password);
-      } catch {
+        return await limiter.run(() => verify(stored, password));
+      } catch (error) {
+        if (error instanceof PasswordHashingBusyError) throw error;
         return false;
       }
     },

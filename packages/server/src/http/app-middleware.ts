@@ -9,19 +9,24 @@ import type { AppEnv } from "./context.js";
 import { chooseRequestId } from "./request-id.js";
 
 export function requestContext(options: { logger: Logger; trustProxyHops: number }): MiddlewareHandler<AppEnv> {
-  const { logger, trustProxyHops } = options;
+  const { trustProxyHops } = options;
+  // The access line is built here from fixed fields (a checked request id, the method, the route
+  // pattern, status, duration) and never holds a secret, so it skips the logger's redaction pass,
+  // which would otherwise run on every request.
+  const logger = options.logger.child({}, { redact: { paths: [], censor: "[redacted]" } });
   return async (c, next) => {
     const started = performance.now();
     const requestId = chooseRequestId(c.req.header("x-request-id"));
     c.set("requestId", requestId);
     c.set("clientIp", resolveClientIp(c, trustProxyHops));
+    // Set before the route runs, so they become part of the response the route builds (a route
+    // may override them, e.g. its own Cache-Control) instead of copying a finished response.
+    c.header("X-Request-Id", requestId);
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("X-Frame-Options", "DENY");
+    c.header("Referrer-Policy", "no-referrer");
+    if (c.req.path.startsWith("/api/")) c.header("Cache-Control", "no-store");
     await next();
-    const headers = c.res.headers;
-    headers.set("X-Request-Id", requestId);
-    headers.set("X-Content-Type-Options", "nosniff");
-    headers.set("X-Frame-Options", "DENY");
-    headers.set("Referrer-Policy", "no-referrer");
-    if (!headers.has("Cache-Control") && c.req.path.startsWith("/api/")) headers.set("Cache-Control", "no-store");
     logger.info(
       {
         request_id: requestId,

@@ -9,13 +9,24 @@ import type { AppEnv } from "./context.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * A declared `Content-Length` is checked as a number, without touching the body; a body without
+ * one (chunked, or a `Request` handed to the app in-process) is counted as it streams in.
+ */
 export function limitBodySize(): MiddlewareHandler<AppEnv> {
-  return bodyLimit({
+  const limitStreamedBody = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
       throw new ApiError("payload_too_large");
     },
   });
+  return async (c, next) => {
+    const length = c.req.header("content-length");
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return limitStreamedBody(c, next);
+    // Node's HTTP parser has already refused a malformed Content-Length.
+    if (Number(length) > MAX_BODY_BYTES) throw new ApiError("payload_too_large");
+    await next();
+  };
 }
 
 const jsonMediaType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;

@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
+import { PasswordHashingBusyError } from "../auth/passwords.js";
 import { ApiError, errorCodes, type ErrorCode } from "../errors.js";
 import type { AppEnv } from "./context.js";
 
@@ -49,6 +50,10 @@ export function createErrorHandler(options: ErrorHandlerOptions) {
       if (code !== "server_error") return renderError(c, new ApiError(code), options.docsUrl);
     }
     const requestId = c.get("requestId");
+    if (error instanceof PasswordHashingBusyError) {
+      options.logger.warn({ request_id: requestId }, "password hashing at capacity");
+      return renderError(c, new ApiError("service_unavailable", "The server is busy; try again in a moment.", { "Retry-After": "1" }), options.docsUrl);
+    }
     if (options.isServiceUnavailable(error)) {
       options.logger.error({ request_id: requestId, err: describeError(error) }, "database unavailable");
       return renderError(c, new ApiError("service_unavailable"), options.docsUrl);

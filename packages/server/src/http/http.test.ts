@@ -3,7 +3,11 @@
  * input hygiene, headers, CORS, request ids, rate limits, and logs that hold no secrets.
  */
 import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PasswordHashingBusyError } from "../auth/passwords.js";
 import { createSqliteTestDatabase } from "../test-support/databases.js";
 import { createTestServer, signUp, type TestServer } from "../test-support/harness.js";
 
@@ -67,6 +71,52 @@ describe("HTTP layer", () => {
       expect(response.status).toBe(413);
       expect((await envelope(response)).code).toBe("payload_too_large");
       expect(hashed).toBe(0);
+    });
+
+    it("checks a declared Content-Length and counts a chunked body, over a real socket", async () => {
+      const listening = serve({ fetch: server.app.fetch, port: 0, hostname: "127.0.0.1" });
+      await new Promise((resolve) => listening.once("listening", resolve));
+      const { port } = listening.address() as AddressInfo;
+      const post = (chunks: string[], chunked: boolean) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const total = chunks.reduce((sum, chunk) => sum + Buffer.byteLength(chunk), 0);
+          const headers: Record<string, string | number> = { "content-type": "application/json" };
+          if (chunked) headers["transfer-encoding"] = "chunked";
+          else headers["content-length"] = total;
+          const sent = httpRequest({ host: "127.0.0.1", port, method: "POST", path: "/api/v0/auth/cli/claim", headers }, (response) => {
+            let body = "";
+            response.setEncoding("utf8").on("data", (part: string) => (body += part)).on("end", () => resolve({ status: response.statusCode!, body }));
+          });
+          sent.on("error", reject);
+          for (const chunk of chunks) sent.write(chunk);
+          sent.end();
+        });
+      try {
+        const oversized = JSON.stringify({ nonce: "n".repeat(70 * 1024) });
+        const declared = await post([oversized], false);
+        expect(declared.status).toBe(413);
+        expect(JSON.parse(declared.body).error.code).toBe("payload_too_large");
+        const streamed = await post([oversized.slice(0, 40_000), oversized.slice(40_000)], true);
+        expect(streamed.status).toBe(413);
+        expect(JSON.parse(streamed.body).error.code).toBe("payload_too_large");
+        const small = JSON.stringify({ nonce: randomBytes(32).toString("base64url") });
+        const smallChunked = await post([small.slice(0, 10), small.slice(10)], true);
+        expect(smallChunked.status).toBe(400);
+        expect(JSON.parse(smallChunked.body).error.code).toBe("cli_code_invalid");
+      } finally {
+        await new Promise((resolve) => listening.close(resolve));
+      }
+    });
+
+    it("answers 503 with Retry-After when password hashing is at capacity", async () => {
+      const passwords = server.deps.auth.passwords;
+      passwords.verifyDummy = async () => {
+        throw new PasswordHashingBusyError();
+      };
+      const response = await server.request("/api/v0/auth/login", { json: { email: "nobody@example.com", password: "correct horse battery staple" } });
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("1");
+      expect(await envelope(response)).toMatchObject({ code: "service_unavailable", type: "service_unavailable" });
     });
 
     it("refuses injection shapes and wrong types with 400, never 200 or 500", async () => {
@@ -164,8 +214,29 @@ describe("HTTP layer", () => {
         });
       const allowed = await preflight("https://app.example.com");
       expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
+      expect(allowed.headers.get("access-control-allow-methods")).toContain("POST");
+      expect(allowed.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
       const refused = await preflight("https://evil.example.net");
       expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+      expect(refused.headers.get("access-control-allow-credentials")).toBeNull();
+
+      const fromApp = await server.request("/api/v0/meta", { headers: { origin: "https://app.example.com" } });
+      expect(fromApp.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      expect(fromApp.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+      expect(fromApp.headers.get("vary")).toContain("Origin");
+      const fromElsewhere = await server.request("/api/v0/meta", { headers: { origin: "https://evil.example.net" } });
+      expect(fromElsewhere.status).toBe(200);
+      expect(fromElsewhere.headers.get("access-control-allow-origin")).toBeNull();
+      const withoutOrigin = await server.request("/api/v0/meta");
+      expect(withoutOrigin.headers.get("access-control-allow-origin")).toBeNull();
+      expect(withoutOrigin.headers.get("vary")).toContain("Origin");
+      // An error answer carries them too, so the web app can read the envelope.
+      const failed = await server.request("/api/v0/auth/session", { headers: { origin: "https://app.example.com" } });
+      expect(failed.status).toBe(401);
+      expect(failed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      expect(failed.headers.get("x-request-id")).toMatch(/^req_/);
     });
   });
 

@@ -1,0 +1,88 @@
+/**
+ * The password hasher's limits: how many hashes run at once, the bounded queue, and the
+ * policy (length, the common-password list, no truncation).
+ */
+import { describe, expect, it } from "vitest";
+import { checkPasswordPolicy, createPasswordHasher, PasswordHashingBusyError, WorkLimiter } from "./passwords.js";
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+describe("WorkLimiter", () => {
+  it("runs at most `concurrency` tasks at once and the waiting ones in order", async () => {
+    const limiter = new WorkLimiter(2, 10);
+    const gates = Array.from({ length: 5 }, deferred);
+    const started: number[] = [];
+    let peak = 0;
+    let running = 0;
+    const results = gates.map((gate, index) =>
+      limiter.run(async () => {
+        started.push(index);
+        peak = Math.max(peak, ++running);
+        await gate.promise;
+        running--;
+        return index;
+      }),
+    );
+    await Promise.resolve();
+    expect(started).toEqual([0, 1]);
+    expect(limiter.stats).toEqual({ running: 2, waiting: 3 });
+    gates[1]!.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(started).toEqual([0, 1, 2]);
+    for (const gate of gates) gate.resolve();
+    expect(await Promise.all(results)).toEqual([0, 1, 2, 3, 4]);
+    expect(peak).toBe(2);
+    expect(limiter.stats).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it("refuses at once when the queue is full, and frees the slot of a task that failed", async () => {
+    const limiter = new WorkLimiter(1, 1);
+    const gate = deferred();
+    const first = limiter.run(() => gate.promise);
+    const second = limiter.run(async () => "second");
+    await expect(limiter.run(async () => "third")).rejects.toBeInstanceOf(PasswordHashingBusyError);
+    gate.resolve();
+    await first;
+    expect(await second).toBe("second");
+    await expect(limiter.run(async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(limiter.stats).toEqual({ running: 0, waiting: 0 });
+    expect(await limiter.run(async () => "after")).toBe("after");
+  });
+});
+
+describe("createPasswordHasher", () => {
+  it("verifies exactly what was hashed, with no truncation at 72 bytes", async () => {
+    const hasher = createPasswordHasher({ concurrency: 1 });
+    const long = "a".repeat(72) + "tail that matters";
+    const stored = await hasher.hash(long);
+    expect(await hasher.verify(stored, long)).toBe(true);
+    expect(await hasher.verify(stored, "a".repeat(72))).toBe(false);
+    expect(await hasher.verify("not a hash", long)).toBe(false);
+  });
+
+  it("refuses a verification beyond its queue instead of letting it wait", async () => {
+    const hasher = createPasswordHasher({ concurrency: 1, maxWaiting: 1 });
+    const stored = await hasher.hash("correct horse battery staple");
+    const attempts = Array.from({ length: 4 }, () => hasher.verify(stored, "correct horse battery staple"));
+    const settled = await Promise.allSettled(attempts);
+    expect(settled.filter((result) => result.status === "fulfilled").map((result) => (result as PromiseFulfilledResult<boolean>).value)).toEqual([true, true]);
+    const refused = settled.filter((result) => result.status === "rejected");
+    expect(refused).toHaveLength(2);
+    for (const result of refused) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(PasswordHashingBusyError);
+  });
+});
+
+describe("checkPasswordPolicy", () => {
+  it("wants 8 to 256 characters, counted in code points, and refuses common passwords", () => {
+    expect(checkPasswordPolicy("short")).toBe("too_short");
+    expect(checkPasswordPolicy("🔑".repeat(8))).toBeNull();
+    expect(checkPasswordPolicy("x".repeat(257))).toBe("too_long");
+    expect(checkPasswordPolicy("password123")).toBe("too_common");
+    expect(checkPasswordPolicy("PASSWORD123")).toBe("too_common");
+    expect(checkPasswordPolicy("correct horse battery staple")).toBeNull();
+  });
+});
