@@ -286,6 +286,8 @@ describe("HTTP layer", () => {
       for (const line of requests) {
         expect(line).toMatchObject({ request_id: expect.any(String), method: expect.any(String), status: expect.any(Number), duration_ms: expect.any(Number) });
         expect(String(line.route)).not.toContain("?");
+        expect(Math.abs(Date.parse(String(line.time)) - Date.now())).toBeLessThan(60_000);
+        expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       }
       expect(requests.map((line) => line.route)).toContain("/api/v0/auth/cli/claim");
     });
