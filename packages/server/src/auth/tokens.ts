@@ -2,7 +2,7 @@
  * Secrets and identifiers: session tokens, hashing, ids, nonces. Tokens carry 256 random bits
  * from the OS CSPRNG and only their SHA-256 is ever stored.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 
 export const SESSION_TOKEN_PREFIX = "hmt_";
 const sessionTokenPattern = /^hmt_[A-Za-z0-9_-]{43}$/;
@@ -17,9 +17,12 @@ export function isWellFormedSessionToken(value: string): boolean {
   return sessionTokenPattern.test(value);
 }
 
-/** SHA-256 as base64url: what the database holds in place of a token, nonce or code. */
+/**
+ * SHA-256 as base64url: what the database holds in place of a token, nonce or code. The
+ * one-shot `crypto.hash` is about three times quicker than a `Hash` object for input this short.
+ */
 export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret).digest("base64url");
+  return hash("sha256", secret, "base64url");
 }
 
 /** A record id with a readable prefix (`usr_`, `ses_`, …) and 120 random bits. */

@@ -6,6 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import { resolveClientIp } from "./client-ip.js";
 import type { AppEnv } from "./context.js";
+import { setDefaultHeader } from "./default-headers.js";
 import { chooseRequestId } from "./request-id.js";
 
 export function requestContext(options: { logger: Logger; trustProxyHops: number }): MiddlewareHandler<AppEnv> {
@@ -19,13 +20,13 @@ export function requestContext(options: { logger: Logger; trustProxyHops: number
     const requestId = chooseRequestId(c.req.header("x-request-id"));
     c.set("requestId", requestId);
     c.set("clientIp", resolveClientIp(c, trustProxyHops));
-    // Set before the route runs, so they become part of the response the route builds (a route
-    // may override them, e.g. its own Cache-Control) instead of copying a finished response.
-    c.header("X-Request-Id", requestId);
-    c.header("X-Content-Type-Options", "nosniff");
-    c.header("X-Frame-Options", "DENY");
-    c.header("Referrer-Policy", "no-referrer");
-    if (c.req.path.startsWith("/api/")) c.header("Cache-Control", "no-store");
+    // Set before the route runs, as defaults a route may override (e.g. its own Cache-Control),
+    // instead of copying a finished response to add them.
+    setDefaultHeader(c, "X-Request-Id", requestId);
+    setDefaultHeader(c, "X-Content-Type-Options", "nosniff");
+    setDefaultHeader(c, "X-Frame-Options", "DENY");
+    setDefaultHeader(c, "Referrer-Policy", "no-referrer");
+    if (c.req.path.startsWith("/api/")) setDefaultHeader(c, "Cache-Control", "no-store");
     await next();
     logger.info(
       {

@@ -5,6 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context.js";
+import { setDefaultHeader } from "./default-headers.js";
 
 export interface CorsOptions {
   /** Exact origins (`https://app.example.com`) allowed to call the API with credentials. */
@@ -20,7 +21,7 @@ export function allowWebOrigins(options: CorsOptions): MiddlewareHandler<AppEnv>
   const allowed = new Set(options.origins);
   return async (c, next) => {
     // The answer depends on Origin, so every API answer says so to caches.
-    c.header("Vary", "Origin");
+    setDefaultHeader(c, "Vary", "Origin");
     const origin = c.req.header("origin");
     if (origin === undefined) return next();
     const permitted = allowed.has(origin);

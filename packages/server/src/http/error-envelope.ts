@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { PasswordHashingBusyError } from "../auth/passwords.js";
 import { ApiError, errorCodes, type ErrorCode } from "../errors.js";
 import type { AppEnv } from "./context.js";
+import { setDefaultHeader } from "./default-headers.js";
 
 export function docUrlFor(docsUrl: string, code: ErrorCode): string {
   return `${docsUrl}/api/errors/${code}`;
@@ -17,9 +18,9 @@ export function docUrlFor(docsUrl: string, code: ErrorCode): string {
 export function renderError(c: Context<AppEnv>, error: ApiError, docsUrl: string): Response {
   const definition = errorCodes[error.code];
   const requestId = c.get("requestId");
-  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-  if (error.status === 401) c.header("WWW-Authenticate", 'Bearer realm="harmont"');
-  c.header("Cache-Control", "no-store");
+  for (const [name, value] of Object.entries(error.headers)) setDefaultHeader(c, name, value);
+  if (error.status === 401) setDefaultHeader(c, "WWW-Authenticate", 'Bearer realm="harmont"');
+  setDefaultHeader(c, "Cache-Control", "no-store");
   return c.json(
     {
       error: {

@@ -23,6 +23,14 @@ async function envelope(response: Response): Promise<Envelope["error"]> {
   return body.error;
 }
 
+/** Serves the app on 127.0.0.1 through @hono/node-server, as `harmont-server` does. */
+async function listenOnLoopback(server: TestServer): Promise<{ port: number; close: () => Promise<void> }> {
+  const listening = serve({ fetch: server.app.fetch, port: 0, hostname: "127.0.0.1" });
+  await new Promise((resolve) => listening.once("listening", resolve));
+  const { port } = listening.address() as AddressInfo;
+  return { port, close: () => new Promise((resolve) => listening.close(() => resolve())) };
+}
+
 describe("HTTP layer", () => {
   let server: TestServer;
   beforeEach(async () => {
@@ -74,9 +82,7 @@ describe("HTTP layer", () => {
     });
 
     it("checks a declared Content-Length and counts a chunked body, over a real socket", async () => {
-      const listening = serve({ fetch: server.app.fetch, port: 0, hostname: "127.0.0.1" });
-      await new Promise((resolve) => listening.once("listening", resolve));
-      const { port } = listening.address() as AddressInfo;
+      const { port, close } = await listenOnLoopback(server);
       const post = (chunks: string[], chunked: boolean) =>
         new Promise<{ status: number; body: string }>((resolve, reject) => {
           const total = chunks.reduce((sum, chunk) => sum + Buffer.byteLength(chunk), 0);
@@ -104,7 +110,37 @@ describe("HTTP layer", () => {
         expect(smallChunked.status).toBe(400);
         expect(JSON.parse(smallChunked.body).error.code).toBe("cli_code_invalid");
       } finally {
-        await new Promise((resolve) => listening.close(resolve));
+        await close();
+      }
+    });
+
+    it("sends the default headers over a real socket, and lets a route override them", async () => {
+      const { port, close } = await listenOnLoopback(server);
+      try {
+        const meta = await fetch(`http://127.0.0.1:${port}/api/v0/meta`);
+        expect(meta.status).toBe(200);
+        expect(meta.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(meta.headers.get("x-frame-options")).toBe("DENY");
+        expect(meta.headers.get("referrer-policy")).toBe("no-referrer");
+        expect(meta.headers.get("cache-control")).toBe("no-store");
+        expect(meta.headers.get("vary")).toBe("Origin");
+        expect(meta.headers.get("x-request-id")).toMatch(/^req_[0-9a-f]{32}$/);
+        expect(meta.headers.get("content-type")).toMatch(/^application\/json/);
+
+        const unauthorized = await fetch(`http://127.0.0.1:${port}/api/v0/auth/session`, { headers: { origin: "https://app.example.com" } });
+        expect(unauthorized.status).toBe(401);
+        expect(unauthorized.headers.get("www-authenticate")).toMatch(/^Bearer/);
+        expect(unauthorized.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+        expect((await envelope(unauthorized)).code).toBe("unauthorized");
+
+        // A page outside the API keeps its own caching and policy, and still gets the defaults.
+        const docs = await fetch(`http://127.0.0.1:${port}/docs/api/errors`);
+        expect(docs.status).toBe(200);
+        expect(docs.headers.get("cache-control")).toBe("no-cache");
+        expect(docs.headers.get("content-security-policy")).toContain("default-src");
+        expect(docs.headers.get("x-frame-options")).toBe("DENY");
+      } finally {
+        await close();
       }
     });
 
