@@ -2,6 +2,7 @@
  * status / whoami, token, sessions, logout and the global flags, end to end: the built binary
  * against a real server, each test with its own HOME.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createCredentialStore } from "../src/storage/credential-store.js";
@@ -254,6 +255,10 @@ describe("profiles and global flags", () => {
     expect((await runHarmont(["login", "--help"], { env })).stdout).toContain("--with-token");
     const versionRun = await runHarmont(["--version"], { env });
     expect(versionRun.stdout).toMatch(/^harmont \d+\.\d+\.\d+\n$/);
+    // The command npm installs runs the same program.
+    const installed = spawnSync(new URL("../../../node_modules/.bin/harmont", import.meta.url).pathname, ["--version"], { encoding: "utf8", env });
+    expect(installed.status).toBe(0);
+    expect(installed.stdout).toBe(versionRun.stdout);
     for (const args of [["frobnicate"], ["status", "--paste"], ["login", "--paste", "--browser"], ["login", "--timeout", "soon"], ["--api-url", "ftp://x", "status"], ["--nope"]]) {
       const run = await runHarmont(args, { env });
       expect(run.code, args.join(" ")).toBe(2);

@@ -32,11 +32,14 @@ describe("harmont-server process", () => {
     for (const cleanup of cleanups.splice(0)) cleanup();
   });
 
-  it("prints every setting with --help and exits 0", () => {
-    const result = spawnSync(process.execPath, [main, "--help"], { encoding: "utf8" });
-    expect(result.status).toBe(0);
-    for (const name of ["PORT", "HARMONT_DATABASE_URL", "HARMONT_PUBLIC_URL", "HARMONT_TRUST_PROXY", "HARMONT_HANDOFF_TTL"]) {
-      expect(result.stdout).toContain(name);
+  it("prints every setting with --help and exits 0, through the installed command too", () => {
+    const installed = new URL("../../../node_modules/.bin/harmont-server", import.meta.url).pathname;
+    for (const command of [[process.execPath, main], [installed]]) {
+      const result = spawnSync(command[0]!, [...command.slice(1), "--help"], { encoding: "utf8" });
+      expect(result.status).toBe(0);
+      for (const name of ["PORT", "HARMONT_DATABASE_URL", "HARMONT_PUBLIC_URL", "HARMONT_TRUST_PROXY", "HARMONT_HANDOFF_TTL"]) {
+        expect(result.stdout).toContain(name);
+      }
     }
   });
 
@@ -64,6 +67,12 @@ describe("harmont-server process", () => {
     await waitForServer(url, child);
     expect(existsSync(join(dir, ".harmont", "harmont.db"))).toBe(true);
     expect(stderr).toContain("/api/v0/auth/signup");
+    expect(stderr).toMatch(/http:\/\/localhost:\d+\/sign-up/);
+    // The same process serves the web app.
+    const page = await fetch(`${url}/sign-up`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<div id="root"');
 
     // A request in flight when SIGTERM arrives still gets its answer.
     const signup = fetch(`${url}/api/v0/auth/signup`, {
