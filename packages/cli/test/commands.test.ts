@@ -4,51 +4,37 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createCredentialStore } from "../src/storage/credential-store.js";
-import { assertBuilt, cliEnv, killChildren, makeHome, runHarmont, startTestServer, type TestServer } from "./support/harness.js";
+import { cliEnv, runHarmont, startTestServer, useTestbed } from "./support/harness.js";
 
-let server: TestServer;
-const cleanups: Array<() => void> = [];
-
-beforeAll(async () => {
-  assertBuilt();
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(() => {
-  killChildren();
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
+const testbed = useTestbed();
 
 /**
  * A person with a web session, and a HOME where the CLI holds a CLI session of theirs: redeemed
  * through the API and stored with the CLI's own store (the login commands have tests of their own).
  */
 async function loggedIn(extra: Record<string, string> = {}) {
-  const person = await server.signup();
-  const dir = makeHome();
-  cleanups.push(dir.remove);
-  const env = cliEnv(dir.home, server.url, extra);
-  const code = await server.pasteCode(person.token);
-  const redeemed = await server.api("/api/v0/auth/cli/redeem", { json: { code, name: "harmont CLI on test-host" } });
+  const person = await testbed.server.signup();
+  const dir = testbed.home();
+  const env = cliEnv(dir.home, testbed.server.url, extra);
+  const code = await testbed.server.pasteCode(person.token);
+  const redeemed = await testbed.server.api("/api/v0/auth/cli/redeem", { json: { code, name: "harmont CLI on test-host" } });
   const { token: cliToken } = (await redeemed.json()) as { token: string };
   const store = createCredentialStore({ env, keychain: { skip: "not in these tests" } });
-  await store.save({ profile: "default", apiUrl: server.url }, cliToken);
+  await store.save({ profile: "default", apiUrl: testbed.server.url }, cliToken);
   expect(store.filePath).toBe(dir.credentialsFile);
   return { ...person, ...dir, env, cliToken };
 }
 
-const statusOf = async (token: string) => (await server.api("/api/v0/auth/session", { token })).status;
+const statusOf = async (token: string) => (await testbed.server.api("/api/v0/auth/session", { token })).status;
 
 describe("harmont status", () => {
   it("shows the API URL, account, session, expiry and token source; --json parses; whoami is the same", async () => {
     const person = await loggedIn();
     const run = await runHarmont(["status"], { env: person.env });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`Logged in to ${server.url} as ${person.email}`);
+    expect(run.stdout).toContain(`Logged in to ${testbed.server.url} as ${person.email}`);
     expect(run.stdout).toMatch(/API URL: +http:\/\/127\.0\.0\.1:\d+/);
     expect(run.stdout).toMatch(/Session: +harmont CLI on .+ \(ses_[\w-]+, cli\)/);
     expect(run.stdout).toMatch(/Expires: +\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 30 days\)/);
@@ -59,7 +45,7 @@ describe("harmont status", () => {
     const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
     expect(parsed).toMatchObject({
       logged_in: true,
-      api_url: server.url,
+      api_url: testbed.server.url,
       profile: "default",
       user: { email: person.email },
       session: { kind: "cli" },
@@ -71,9 +57,9 @@ describe("harmont status", () => {
   it("exit code 1 and 'session expired: run `harmont login`' once the session is revoked on the server", async () => {
     const person = await loggedIn();
     // Revoke the CLI's session from the web session, as the web app's session list would.
-    const sessions = (await (await server.api("/api/v0/auth/sessions", { token: person.token })).json()) as { sessions: Array<{ id: string; kind: string }> };
+    const sessions = (await (await testbed.server.api("/api/v0/auth/sessions", { token: person.token })).json()) as { sessions: Array<{ id: string; kind: string }> };
     const cli = sessions.sessions.find((session) => session.kind === "cli")!;
-    expect((await server.api(`/api/v0/auth/sessions/${cli.id}`, { method: "DELETE", token: person.token })).status).toBe(204);
+    expect((await testbed.server.api(`/api/v0/auth/sessions/${cli.id}`, { method: "DELETE", token: person.token })).status).toBe(204);
 
     const run = await runHarmont(["status"], { env: person.env });
     expect(run.code).toBe(1);
@@ -88,12 +74,11 @@ describe("harmont status", () => {
   });
 
   it("exit code 1 when not logged in; 5 when the server cannot be reached", async () => {
-    const dir = makeHome();
-    cleanups.push(dir.remove);
-    const run = await runHarmont(["status", "--json"], { env: cliEnv(dir.home, server.url) });
+    const dir = testbed.home();
+    const run = await runHarmont(["status", "--json"], { env: cliEnv(dir.home, testbed.server.url) });
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ logged_in: false, reason: "not_logged_in" });
-    expect(run.stderr).toContain(`not logged in to ${server.url}: run \`harmont login\``);
+    expect(run.stderr).toContain(`not logged in to ${testbed.server.url}: run \`harmont login\``);
 
     const gone = await startTestServer();
     await gone.stop();
@@ -104,12 +89,12 @@ describe("harmont status", () => {
 
   it("HARMONT_TOKEN wins over the stored token, and status names it as the source", async () => {
     const person = await loggedIn();
-    const other = await server.signup();
+    const other = await testbed.server.signup();
     const run = await runHarmont(["status", "--json"], { env: { ...person.env, HARMONT_TOKEN: other.token } });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ user: { email: other.email }, token_source: "env", token_location: "HARMONT_TOKEN" });
 
-    await server.api("/api/v0/auth/logout", { method: "POST", token: other.token });
+    await testbed.server.api("/api/v0/auth/logout", { method: "POST", token: other.token });
     const dead = await runHarmont(["status"], { env: { ...person.env, HARMONT_TOKEN: other.token } });
     expect(dead.code).toBe(1);
     expect(dead.stderr).toMatch(/session expired: the token in HARMONT_TOKEN was revoked or has expired/);
@@ -124,11 +109,10 @@ describe("harmont token", () => {
     expect(run.stdout).toBe(`${person.cliToken}\n`);
     expect(run.stderr).toBe("");
     const json = await runHarmont(["token", "--json"], { env: person.env });
-    expect(JSON.parse(json.stdout)).toEqual({ token: person.cliToken, token_source: "file", api_url: server.url });
+    expect(JSON.parse(json.stdout)).toEqual({ token: person.cliToken, token_source: "file", api_url: testbed.server.url });
 
-    const nobody = makeHome();
-    cleanups.push(nobody.remove);
-    const none = await runHarmont(["token"], { env: cliEnv(nobody.home, server.url) });
+    const nobody = testbed.home();
+    const none = await runHarmont(["token"], { env: cliEnv(nobody.home, testbed.server.url) });
     expect(none.code).toBe(1);
     expect(none.stdout).toBe("");
   });
@@ -175,7 +159,7 @@ describe("harmont logout", () => {
     expect(await statusOf(person.cliToken)).toBe(200);
     const run = await runHarmont(["logout", "--json"], { env: person.env });
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ logged_out: true, api_url: server.url, profile: "default", revoked_on_server: true, deleted_locally: true });
+    expect(JSON.parse(run.stdout)).toEqual({ logged_out: true, api_url: testbed.server.url, profile: "default", revoked_on_server: true, deleted_locally: true });
     expect(await statusOf(person.cliToken)).toBe(401);
     expect(readFileSync(person.credentialsFile, "utf8")).not.toContain(person.cliToken);
     // The web session is untouched, and a second logout has nothing to do.
@@ -191,7 +175,7 @@ describe("harmont logout", () => {
     await gone.stop();
     // The same stored login, pointed at a server that is down: move the entry to that URL.
     const file = JSON.parse(readFileSync(person.credentialsFile, "utf8")) as { profiles: { default: { api_url: string; tokens: Record<string, unknown> } } };
-    file.profiles.default.tokens[gone.url] = file.profiles.default.tokens[server.url];
+    file.profiles.default.tokens[gone.url] = file.profiles.default.tokens[testbed.server.url];
     const { writeFileSync } = await import("node:fs");
     writeFileSync(person.credentialsFile, JSON.stringify(file));
     const run = await runHarmont(["logout"], { env: { ...person.env, HARMONT_API_URL: gone.url } });
@@ -217,7 +201,7 @@ describe("harmont logout", () => {
 describe("logging in again", () => {
   it("revokes the session the new login replaces, so none is left alive unheld", async () => {
     const person = await loggedIn();
-    const code = await server.pasteCode(person.token);
+    const code = await testbed.server.pasteCode(person.token);
     const again = await runHarmont(["login", "--paste"], { env: person.env, input: `${code}\n` });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain("The session this login replaces was revoked on the server.");
@@ -231,22 +215,21 @@ describe("logging in again", () => {
 describe("profiles and global flags", () => {
   it("keeps a login per profile and API URL; a profile remembers its server", async () => {
     const first = await loggedIn();
-    const second = await server.signup();
+    const second = await testbed.server.signup();
     const env = { ...first.env };
     delete (env as Record<string, string | undefined>).HARMONT_API_URL;
-    const login = await runHarmont(["login", "--with-token", "--profile", "work", "--api-url", server.url], { env, input: second.token });
+    const login = await runHarmont(["login", "--with-token", "--profile", "work", "--api-url", testbed.server.url], { env, input: second.token });
     expect(login.code, login.stderr).toBe(0);
 
     const work = JSON.parse((await runHarmont(["status", "--json", "--profile", "work"], { env })).stdout) as { user: { email: string }; profile: string; api_url: string };
-    expect(work).toMatchObject({ user: { email: second.email }, profile: "work", api_url: server.url });
+    expect(work).toMatchObject({ user: { email: second.email }, profile: "work", api_url: testbed.server.url });
     const main = JSON.parse((await runHarmont(["status", "--json"], { env })).stdout) as { user: { email: string } };
     expect(main.user.email).toBe(first.email);
   });
 
   it("--help lists the commands, examples and exit codes; --version prints it; bad usage exits 2", async () => {
-    const dir = makeHome();
-    cleanups.push(dir.remove);
-    const env = cliEnv(dir.home, server.url);
+    const dir = testbed.home();
+    const env = cliEnv(dir.home, testbed.server.url);
     const help = await runHarmont(["--help"], { env });
     expect(help.code).toBe(0);
     for (const text of ["login", "logout", "status", "whoami", "token", "sessions revoke <id>", "Examples:", "Exit codes:", "--api-url", "--profile", "--json", "--no-color"]) {

@@ -7,27 +7,13 @@ import { connect } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { verificationPhrase } from "@harmont/cloud";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, cliEnv, killChildren, makeHome, openerEnv, runHarmont, startTestServer, type TestServer } from "./support/harness.js";
+import { describe, expect, it } from "vitest";
+import { cliEnv, openerEnv, runHarmont, startTestServer, useTestbed } from "./support/harness.js";
 
-let server: TestServer;
-const cleanups: Array<() => void> = [];
-
-beforeAll(async () => {
-  assertBuilt();
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(() => {
-  killChildren();
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
+const testbed = useTestbed();
 
 function setup() {
-  const home = makeHome();
-  cleanups.push(home.remove);
+  const home = testbed.home();
   const log = join(home.home, "opener.log");
   const openerLog = () =>
     readFileSync(log, "utf8")
@@ -38,23 +24,23 @@ function setup() {
 }
 
 async function sessionOf(token: string) {
-  const response = await server.api("/api/v0/auth/session", { token });
+  const response = await testbed.server.api("/api/v0/auth/session", { token });
   return { status: response.status, body: response.status === 200 ? ((await response.json()) as { user: { email: string }; session: { kind: string; name: string } }) : null };
 }
 
 describe("harmont login (browser)", () => {
   it("approve in the browser: prints the URL and phrase, stores the token in a 0600 file, says who is logged in", async () => {
-    const person = await server.signup();
+    const person = await testbed.server.signup();
     const home = setup();
-    const run = await runHarmont(["login"], { env: cliEnv(home.home, server.url, openerEnv(server, person.token, "approve", home.log)) });
+    const run = await runHarmont(["login"], { env: cliEnv(home.home, testbed.server.url, openerEnv(testbed.server, person.token, "approve", home.log)) });
 
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`Logged in to ${server.url} as ${person.email}`);
+    expect(run.stdout).toContain(`Logged in to ${testbed.server.url} as ${person.email}`);
 
     // The URL the browser got is the one printed, with everything the web page needs.
     const opened = home.openerLog().find((record) => record.event === "opened")!;
     const url = new URL(opened.url as string);
-    const meta = (await (await server.api("/api/v0/meta")).json()) as { web_url: string };
+    const meta = (await (await testbed.server.api("/api/v0/meta")).json()) as { web_url: string };
     expect(`${url.origin}${url.pathname}`).toBe(`${new URL(meta.web_url).origin}/cli-login`);
     expect(url.searchParams.get("nonce")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Number(url.searchParams.get("port"))).toBeGreaterThan(0);
@@ -72,7 +58,7 @@ describe("harmont login (browser)", () => {
     const stored = JSON.parse(readFileSync(home.credentialsFile, "utf8")) as {
       profiles: Record<string, { api_url: string; tokens: Record<string, { storage: string; token: string }> }>;
     };
-    const entry = stored.profiles.default!.tokens[server.url]!;
+    const entry = stored.profiles.default!.tokens[testbed.server.url]!;
     expect(entry.storage).toBe("file");
     const session = await sessionOf(entry.token);
     expect(session.status).toBe(200);
@@ -82,9 +68,9 @@ describe("harmont login (browser)", () => {
   });
 
   it("follows the loopback callback: answers 'close this tab', refuses a wrong state or path, closes afterwards", async () => {
-    const person = await server.signup();
+    const person = await testbed.server.signup();
     const home = setup();
-    const run = await runHarmont(["login", "--json"], { env: cliEnv(home.home, server.url, openerEnv(server, person.token, "callback", home.log)) });
+    const run = await runHarmont(["login", "--json"], { env: cliEnv(home.home, testbed.server.url, openerEnv(testbed.server, person.token, "callback", home.log)) });
     expect(run.code, run.stderr).toBe(0);
 
     const callback = home.openerLog().find((record) => record.event === "callback")!;
@@ -109,10 +95,10 @@ describe("harmont login (browser)", () => {
   });
 
   it("deny in the browser: exit code 3 and a message saying so, nothing stored (--web-url names the page)", async () => {
-    const person = await server.signup();
+    const person = await testbed.server.signup();
     const home = setup();
     const run = await runHarmont(["login", "--web-url", "https://app.example.com/console/"], {
-      env: cliEnv(home.home, server.url, openerEnv(server, person.token, "deny", home.log)),
+      env: cliEnv(home.home, testbed.server.url, openerEnv(testbed.server, person.token, "deny", home.log)),
     });
     expect(home.openerLog()[0]!.url).toMatch(/^https:\/\/app\.example\.com\/console\/cli-login\?nonce=/);
     expect(run.code).toBe(3);
@@ -122,10 +108,10 @@ describe("harmont login (browser)", () => {
   });
 
   it("nobody answers: stops at --timeout with one actionable line and exit code 4", async () => {
-    const person = await server.signup();
+    const person = await testbed.server.signup();
     const home = setup();
     const run = await runHarmont(["login", "--timeout", "2s"], {
-      env: cliEnv(home.home, server.url, openerEnv(server, person.token, "nothing", home.log)),
+      env: cliEnv(home.home, testbed.server.url, openerEnv(testbed.server, person.token, "nothing", home.log)),
     });
     expect(run.code).toBe(4);
     expect(run.durationMs).toBeLessThan(8000);
@@ -134,10 +120,10 @@ describe("harmont login (browser)", () => {
   });
 
   it("a browser that cannot be opened, with no terminal: fails fast (exit 6) and says what works", async () => {
-    const person = await server.signup();
+    const person = await testbed.server.signup();
     const home = setup();
-    for (const browser of [openerEnv(server, person.token, "fail", home.log), { HARMONT_BROWSER: join(home.home, "no-such-browser") }]) {
-      const run = await runHarmont(["login"], { env: cliEnv(home.home, server.url, browser), timeoutMs: 10_000 });
+    for (const browser of [openerEnv(testbed.server, person.token, "fail", home.log), { HARMONT_BROWSER: join(home.home, "no-such-browser") }]) {
+      const run = await runHarmont(["login"], { env: cliEnv(home.home, testbed.server.url, browser), timeoutMs: 10_000 });
       expect(run.code, run.stderr).toBe(6);
       expect(run.stderr).toMatch(/could not open a browser \((.+ exited with code 3|could not run .+: ENOENT)\)/);
       expect(run.stderr).toContain("--with-token");
@@ -150,7 +136,7 @@ describe("harmont login (browser)", () => {
     const home = setup();
     for (const extra of [{ CI: "true", DISPLAY: ":0" }, { SSH_CONNECTION: "10.0.0.1 5000 10.0.0.2 22", DISPLAY: ":0" }, { DISPLAY: undefined }]) {
       if (extra.DISPLAY === undefined && process.platform !== "linux") continue;
-      const run = await runHarmont(["login"], { env: cliEnv(home.home, server.url, extra), timeoutMs: 10_000 });
+      const run = await runHarmont(["login"], { env: cliEnv(home.home, testbed.server.url, extra), timeoutMs: 10_000 });
       expect(run.code, run.stderr).toBe(6);
       expect(run.stderr).toMatch(/cannot finish the login here: .+, and there is no terminal to type a code into/);
       expect(run.durationMs).toBeLessThan(5000);

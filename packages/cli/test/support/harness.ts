@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { loadConfig } from "../../../server/src/config.js";
 import { createLogger, startServer, type RunningServer } from "../../../server/src/server.js";
 
@@ -83,6 +84,39 @@ export function makeHome(): { home: string; configDirectory: string; credentials
   const home = mkdtempSync(join(tmpdir(), "harmont-cli-home-"));
   const configDirectory = join(home, ".config");
   return { home, configDirectory, credentialsFile: join(configDirectory, "harmont", "credentials.json"), remove: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+export type TestHome = ReturnType<typeof makeHome>;
+
+/**
+ * The hooks every end-to-end file needs: the CLI built, one real server for the file, and after
+ * each test its children killed and its homes removed. `testbed.home()` makes a fresh HOME.
+ */
+export function useTestbed(): { readonly server: TestServer; home(): TestHome } {
+  let server: TestServer | undefined;
+  const homes: TestHome[] = [];
+  beforeAll(async () => {
+    assertBuilt();
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  afterEach(() => {
+    killChildren();
+    for (const home of homes.splice(0)) home.remove();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error("the test server is not started yet (use it inside a test)");
+      return server;
+    },
+    home() {
+      const made = makeHome();
+      homes.push(made);
+      return made;
+    },
+  };
 }
 
 /**
