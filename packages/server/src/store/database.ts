@@ -11,7 +11,7 @@ import type { AuthStore } from "../auth/types.js";
 import { migrationProvider } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { createKyselyStore, type FastReads } from "./kysely-store.js";
-import { pendingHandoffSql, pendingPasteCodeSql, sessionWithUserSql, toSessionWithUser, type SessionWithUserRow } from "./mappers.js";
+import { pendingHandoffSql, pendingPasteCodeSql, sessionWithUserFromValues, sessionWithUserSql } from "./mappers.js";
 
 export type DatabaseKind = "sqlite" | "postgres";
 
@@ -81,13 +81,13 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     // read committed rows while the writer is inside a transaction, and it skips the query builder.
     const reader = path === ":memory:" ? writer : new SqliteDatabase(path, { readonly: true });
     if (reader !== writer) reader.pragma("busy_timeout = 5000");
-    const sessionStatement = reader.prepare<[string], SessionWithUserRow>(sessionWithUserSql("?"));
+    const sessionStatement = reader.prepare<[string], unknown[]>(sessionWithUserSql("?")).raw(true);
     const handoffStatement = reader.prepare<[string, number], unknown>(pendingHandoffSql("?", "?"));
     const pasteCodeStatement = reader.prepare<[string, number], unknown>(pendingPasteCodeSql("?", "?"));
     const fastReads: FastReads = {
       sessionWithUser: async (tokenHash) => {
-        const row = sessionStatement.get(tokenHash);
-        return row ? toSessionWithUser(row) : null;
+        const values = sessionStatement.get(tokenHash);
+        return values ? sessionWithUserFromValues(values) : null;
       },
       pendingHandoff: async (hash, now) => handoffStatement.get(hash, now) !== undefined,
       pendingPasteCode: async (hash, now) => pasteCodeStatement.get(hash, now) !== undefined,
@@ -122,9 +122,9 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   const pasteCodeText = pendingPasteCodeSql("$1", "$2");
   const fastReads: FastReads = {
     sessionWithUser: async (tokenHash) => {
-      const result = await pool.query<SessionWithUserRow>({ name: "harmont_session_by_token_hash", text: sessionText, values: [tokenHash] });
-      const row = result.rows[0];
-      return row ? toSessionWithUser(row) : null;
+      const result = await pool.query<unknown[]>({ name: "harmont_session_by_token_hash", text: sessionText, values: [tokenHash], rowMode: "array" });
+      const values = result.rows[0];
+      return values ? sessionWithUserFromValues(values) : null;
     },
     pendingHandoff: async (hash, now) =>
       ((await pool.query({ name: "harmont_pending_handoff", text: handoffText, values: [hash, now] })).rowCount ?? 0) > 0,
