@@ -6,7 +6,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
 import { changePassword, signInWithPassword, signUpWithPassword } from "../auth/accounts.js";
-import { normalizeEmail } from "../auth/email-address.js";
+import { isPlausibleEmail, normalizeEmail } from "../auth/email-address.js";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblemMessages } from "../auth/passwords.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
@@ -16,7 +16,11 @@ import { routeGuards } from "../http/route-guards.js";
 import { bearerSecurity, errorResponses } from "./schemas.js";
 import { SignedInBody, respondSignedIn, sessionDelivery } from "./signed-in.js";
 
-export const emailField = z.string().max(320).openapi({ format: "email", example: "ada@example.com" });
+export const emailField = z
+  .string()
+  .max(320)
+  .refine((value) => isPlausibleEmail(normalizeEmail(value)), { message: "not a valid email address" })
+  .openapi({ format: "email", example: "ada@example.com" });
 // Length and commonness are checked by the domain so the answer can say which rule failed.
 const passwordField = z
   .string()
