@@ -111,7 +111,9 @@ export async function signInWithEmailCode(
   const email = normalizeEmail(input.email);
   if (!isPlausibleEmail(email)) return fail("email_code_invalid");
   if (!(await useEmailCode(deps, email, "sign_in", input.code))) {
-    await recordAuditEvent(deps, meta, { action: "auth.email_code.failed", actorUserId: null, target: null });
+    // The record names the account that was tried, when there is one.
+    const tried = await deps.store.users.findByEmail(email);
+    await recordAuditEvent(deps, meta, { action: "auth.email_code.failed", actorUserId: tried?.id ?? null, target: null });
     return fail("email_code_invalid");
   }
   const now = deps.clock.now();

@@ -33,6 +33,32 @@ describe.each(databaseTargets)("accounts on $kind", (target) => {
   const verifyCode = (email: string, code: string, extra: Record<string, unknown> = {}) =>
     server.request("/api/v0/auth/email-code/verify", { json: { email, code, ...extra } });
 
+  describe.skipIf(!target.available)("email addresses", () => {
+    it("are refused with 400 on every route when malformed or holding invisible characters, and nothing is stored or sent", async () => {
+      await signUp(server, "alice@example.com");
+      await server.smtp.latestCode("alice@example.com"); // the verification mail has arrived
+      const before = server.smtp.messages.length;
+      for (const email of ["alice@example.com\u0000", "\u202ealice@example.com", "alice\u200b@example.com", "x@example..com", "' OR '1'='1", "a@b"]) {
+        const routes: Array<[string, Record<string, unknown>]> = [
+          ["/api/v0/auth/signup", { email, password: "lookalike passphrase 991" }],
+          ["/api/v0/auth/login", { email, password: "lookalike passphrase 991" }],
+          ["/api/v0/auth/email-code", { email }],
+          ["/api/v0/auth/email-code/verify", { email, code: "12345678" }],
+        ];
+        for (const [path, json] of routes) {
+          const response = await server.request(path, { json });
+          expect(response.status, `${path} ${JSON.stringify(email)}`).toBe(400);
+          const error = await errorOf(response);
+          expect(error.code).toBe("invalid_request");
+          expect(error.message).toContain("email");
+        }
+      }
+      expect(server.smtp.messages.length).toBe(before);
+      const users = await server.database.db.selectFrom("users").select("email").execute();
+      expect(users.map((user) => user.email)).toEqual(["alice@example.com"]);
+    });
+  });
+
   describe.skipIf(!target.available)("email codes", () => {
     it("answer known and unknown addresses alike, and mail only the stored address", async () => {
       await signUp(server, "known@example.com");
@@ -68,6 +94,15 @@ describe.each(databaseTargets)("accounts on $kind", (target) => {
       const right = await verifyCode("five@example.com", code);
       expect(right.status).toBe(400);
       expect((await errorOf(right)).code).toBe("email_code_invalid");
+    });
+
+    it("name the account that was tried in the audit record of a failure", async () => {
+      const { user } = await signUp(server, "tried@example.com");
+      await requestCode("tried@example.com");
+      const code = await server.smtp.latestCode("tried@example.com");
+      expect((await verifyCode("tried@example.com", code === "00000000" ? "11111111" : "00000000")).status).toBe(400);
+      const failures = await server.database.store.audit.list({ action: "auth.email_code.failed" });
+      expect(failures.map((event) => event.actorUserId)).toContain(user.id);
     });
 
     it("expire after 10 minutes", async () => {
