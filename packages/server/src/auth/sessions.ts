@@ -96,8 +96,11 @@ export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock
   if (!found) return null;
   const now = deps.clock.now();
   if (now >= sessionExpiresAt(found.session) || found.user.disabledAt !== null) return null;
-  if (now - found.session.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
-    await deps.store.sessions.touch(found.session.id, now, now - LAST_USED_RESOLUTION_MS);
+  // At most one write a minute, and finer when the idle timeout is short, so that use always
+  // keeps a session alive.
+  const resolution = Math.min(LAST_USED_RESOLUTION_MS, found.session.idleTimeoutMs / 4);
+  if (now - found.session.lastUsedAt >= resolution) {
+    await deps.store.sessions.touch(found.session.id, now, now - resolution);
     found.session.lastUsedAt = now;
   }
   return found;

@@ -79,6 +79,21 @@ describe.each(databaseTargets)("sessions on $kind", (target) => {
       expect((await server.request("/api/v0/auth/session", { token })).status).toBe(401);
     });
 
+    it("keeps a session in use alive when the idle timeout is shorter than a minute", async () => {
+      const shortIdle = await createTestServer(await target.create(), { HARMONT_WEB_SESSION_IDLE: "8s" });
+      try {
+        const { token } = await signUp(shortIdle);
+        for (let use = 0; use < 6; use++) {
+          shortIdle.clock.advance(3000);
+          expect((await shortIdle.request("/api/v0/auth/session", { token })).status).toBe(200);
+        }
+        shortIdle.clock.advance(8000);
+        expect((await shortIdle.request("/api/v0/auth/session", { token })).status).toBe(401);
+      } finally {
+        await shortIdle.close();
+      }
+    });
+
     it("writes last_used_at at most once a minute", async () => {
       const { token } = await signUp(server);
       const read = async () =>
