@@ -107,7 +107,7 @@ export const errorCodes = {
     status: 400,
     type: "invalid_request",
     message: "The password is not acceptable.",
-    meaning: "The password is shorter than 8 characters, longer than 256, or one of the most common passwords. The message says which.",
+    meaning: "The password is shorter than 8 characters, longer than 256, one of the most common passwords (or one character repeated), or holds control characters. The message says which.",
     remedy: "Choose a longer, less common password; a passphrase of several words works well.",
   },
   email_code_invalid: {

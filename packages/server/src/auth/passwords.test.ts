@@ -79,10 +79,16 @@ describe("createPasswordHasher", () => {
 describe("checkPasswordPolicy", () => {
   it("wants 8 to 256 characters, counted in code points, and refuses common passwords", () => {
     expect(checkPasswordPolicy("short")).toBe("too_short");
-    expect(checkPasswordPolicy("🔑".repeat(8))).toBeNull();
+    expect(checkPasswordPolicy("🔑a🔑b🔑c🔑d")).toBeNull();
+    expect(checkPasswordPolicy("🔑a🔑b🔑c🔑")).toBe("too_short");
     expect(checkPasswordPolicy("x".repeat(257))).toBe("too_long");
     expect(checkPasswordPolicy("password123")).toBe("too_common");
     expect(checkPasswordPolicy("PASSWORD123")).toBe("too_common");
+    expect(checkPasswordPolicy("aaaaaaaaaaaa")).toBe("too_common");
+    expect(checkPasswordPolicy(" ".repeat(10))).toBe("too_common");
+    expect(checkPasswordPolicy("\u0000".repeat(8))).toBe("control_characters");
+    expect(checkPasswordPolicy("correct horse\tbattery")).toBe("control_characters");
     expect(checkPasswordPolicy("correct horse battery staple")).toBeNull();
+    expect(checkPasswordPolicy("aaaaaaab")).toBeNull();
   });
 });

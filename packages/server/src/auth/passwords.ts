@@ -96,7 +96,7 @@ export function createPasswordHasher(settings: PasswordHasherOptions = {}): Pass
   return hasher;
 }
 
-export type PasswordProblem = "too_short" | "too_long" | "too_common";
+export type PasswordProblem = "too_short" | "too_long" | "too_common" | "control_characters";
 
 let commonPasswords: Set<string> | null = null;
 
@@ -115,10 +115,13 @@ function loadCommonPasswords(): Set<string> {
  * one of the most common passwords. The password is otherwise used exactly as received.
  */
 export function checkPasswordPolicy(password: string): PasswordProblem | null {
-  const length = Array.from(password).length;
-  if (length < MIN_PASSWORD_LENGTH) return "too_short";
-  if (length > MAX_PASSWORD_LENGTH) return "too_long";
-  if (loadCommonPasswords().has(password.toLowerCase())) return "too_common";
+  const characters = Array.from(password);
+  if (characters.length < MIN_PASSWORD_LENGTH) return "too_short";
+  if (characters.length > MAX_PASSWORD_LENGTH) return "too_long";
+  // Control characters cannot be typed, and survive copy and paste unevenly.
+  if (/\p{Cc}/u.test(password)) return "control_characters";
+  // One character repeated ("aaaaaaaa", eight spaces) is as guessable as the common list.
+  if (loadCommonPasswords().has(password.toLowerCase()) || characters.every((character) => character === characters[0])) return "too_common";
   return null;
 }
 
@@ -126,4 +129,5 @@ export const passwordProblemMessages: Record<PasswordProblem, string> = {
   too_short: `The password must be at least ${MIN_PASSWORD_LENGTH} characters.`,
   too_long: `The password must be at most ${MAX_PASSWORD_LENGTH} characters.`,
   too_common: "This password is one of the most common passwords; choose another (a few unrelated words work well).",
+  control_characters: "The password must not contain control characters.",
 };
