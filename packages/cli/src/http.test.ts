@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { createHarmontClient, getMeta } from "@harmont/cloud";
-import { outcomeOf, parseRetryAfter } from "./http.js";
+import { describe, expect, it } from "vitest";
+import { createApiClient, outcomeOf, parseRetryAfter } from "./http.js";
 
 describe("parseRetryAfter", () => {
   it("reads seconds and HTTP dates", () => {
@@ -30,5 +31,52 @@ describe("outcomeOf", () => {
 
     const down = await outcomeOf(getMeta({ client: clientAnswering(() => Promise.reject(new TypeError("fetch failed"))) }));
     expect(down).toMatchObject({ kind: "network" });
+  });
+});
+
+describe("createApiClient", () => {
+  /** A server that accepts connections and never answers, like a stalled proxy. */
+  async function silentServer() {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => {
+        for (const socket of sockets) socket.destroy();
+        return new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  it("gives up on a server that never answers after the request time limit, even across garbage collections", async () => {
+    const silent = await silentServer();
+    try {
+      const client = createApiClient({ apiUrl: silent.url, requestTimeoutMs: 400 });
+      const started = Date.now();
+      const collecting = setInterval(() => (globalThis as { gc?: () => void }).gc?.(), 50);
+      const outcome = await outcomeOf(getMeta({ client })).finally(() => clearInterval(collecting));
+      expect(outcome.kind).toBe("network");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("stops at once when the caller aborts", async () => {
+    const silent = await silentServer();
+    try {
+      const client = createApiClient({ apiUrl: silent.url, requestTimeoutMs: 60_000 });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const started = Date.now();
+      const outcome = await outcomeOf(getMeta({ client, signal: controller.signal }));
+      expect(outcome.kind).toBe("network");
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await silent.close();
+    }
   });
 });

@@ -84,10 +84,17 @@ export interface ApiClientOptions {
 export function createApiClient(options: ApiClientOptions): Client {
   const timeoutMs = options.requestTimeoutMs ?? 15_000;
   const timedFetch: typeof fetch = (input, init) => {
-    const signals = [AbortSignal.timeout(timeoutMs)];
+    // One controller held by the timer and the caller's signal, not AbortSignal.any(): on Node 20
+    // a combined signal can be collected while its fetch waits, and then never aborts it.
+    const controller = new AbortController();
     const own = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-    if (own) signals.push(own);
-    return fetch(input, { ...init, signal: AbortSignal.any(signals) });
+    const abortWithCaller = () => controller.abort(own?.reason);
+    if (own?.aborted) abortWithCaller();
+    own?.addEventListener("abort", abortWithCaller, { once: true });
+    // Left running after the headers arrive, so a body that stalls is cut off too; unref'd, so
+    // it never keeps a finished command alive.
+    setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs / 1000} s`, "TimeoutError")), timeoutMs).unref();
+    return fetch(input, { ...init, signal: controller.signal });
   };
   return createHarmontClient({
     baseUrl: options.apiUrl,
