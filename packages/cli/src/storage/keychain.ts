@@ -7,6 +7,8 @@
  * since a locked or absent keychain can block instead of failing.
  */
 
+import { connect } from "node:net";
+
 /** A place to keep secrets by account name. */
 export interface Keychain {
   get(account: string): Promise<string | null>;
@@ -64,7 +66,16 @@ export function osKeychain(options: OsKeychainOptions = {}): KeychainChoice {
     return { skip: `no supported keychain on ${platform}` };
   }
   const entryOptions = platform === "linux" ? { linux: { store: "secret-service" as const } } : undefined;
+  // Making an entry connects to D-Bus on the main thread, where no timer can interrupt it: a bus
+  // that accepts the connection and never answers would hang the command for good. So the bus
+  // is asked first, asynchronously and with the same time limit.
+  const busAddress = platform === "linux" || platform === "freebsd" ? env.DBUS_SESSION_BUS_ADDRESS : undefined;
+  let busAnswers: Promise<boolean> | null = null;
   const entry = async (account: string) => {
+    if (busAddress) {
+      busAnswers ??= sessionBusAnswers(busAddress, timeoutMs);
+      if (!(await busAnswers)) throw new KeychainTimeoutError(`the D-Bus session bus did not answer within ${timeoutMs / 1000} s`);
+    }
     const { AsyncEntry } = await import("@napi-rs/keyring");
     return new AsyncEntry(service, account, entryOptions);
   };
@@ -75,4 +86,43 @@ export function osKeychain(options: OsKeychainOptions = {}): KeychainChoice {
       delete: (account) => withTimeout(timeoutMs, async (signal) => (await entry(account)).deleteCredential(signal)),
     },
   };
+}
+
+/** The socket path of a `unix:path=…` or `unix:abstract=…` bus address, or null for other transports. */
+export function unixBusSocket(address: string): string | null {
+  for (const candidate of address.split(";")) {
+    if (!candidate.startsWith("unix:")) continue;
+    for (const pair of candidate.slice("unix:".length).split(",")) {
+      const [key, value] = pair.split("=", 2) as [string, string | undefined];
+      if (!value) continue;
+      const decoded = decodeURIComponent(value);
+      if (key === "path") return decoded;
+      if (key === "abstract") return `\0${decoded}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Whether the D-Bus session bus answers the first step of its handshake within `timeoutMs`.
+ * Any answer counts (OK, REJECTED, ERROR): only silence means the keychain would hang.
+ * Transports other than a Unix socket are not probed.
+ */
+export function sessionBusAnswers(address: string, timeoutMs: number): Promise<boolean> {
+  const path = unixBusSocket(address);
+  if (path === null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const socket = connect({ path });
+    const finish = (answered: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answered);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    timer.unref();
+    const uid = Buffer.from(String(process.getuid?.() ?? 0)).toString("hex");
+    socket.once("connect", () => socket.write(`\0AUTH EXTERNAL ${uid}\r\n`));
+    socket.once("data", (chunk: Buffer) => finish(/^(OK|REJECTED|ERROR|DATA)\b/.test(chunk.toString("latin1"))));
+    socket.once("error", () => finish(false));
+  });
 }
