@@ -55,6 +55,18 @@ describe("harmont login --paste", () => {
     expect(() => statSync(dir.credentialsFile)).toThrow();
   });
 
+  it("a piped code that is refused ends with exit code 1 and says so, not that input is missing", async () => {
+    const person = await testbed.server.signup();
+    const code = await testbed.server.pasteCode(person.token);
+    expect((await testbed.server.api("/api/v0/auth/cli/redeem", { json: { code } })).status).toBe(200); // used already
+    const dir = testbed.home();
+    const run = await runHarmont(["login", "--paste"], { env: cliEnv(dir.home, testbed.server.url), input: `${code}\n` });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("the code did not work (mistyped, used or expired)");
+    expect(run.stderr).not.toContain("no code on standard input");
+    expect(() => statSync(dir.credentialsFile)).toThrow();
+  });
+
   it("an empty stdin ends at once with exit code 6 instead of waiting", async () => {
     const dir = testbed.home();
     const run = await runHarmont(["login", "--paste"], { env: cliEnv(dir.home, testbed.server.url), input: "" });

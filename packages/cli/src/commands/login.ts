@@ -184,8 +184,10 @@ async function pasteStep(context: Context, webUrl: string, sessionName: string, 
   const reader = new LineReader(io.stdin, interactive ? io.stderr : null, context.interrupt);
   const onAbort = () => reader.close();
   context.signal.addEventListener("abort", onAbort, { once: true });
+  let refusedCodes = 0;
   const onEvent = (event: PasteLoginEvent) => {
     if (event.type === "invalid_code") {
+      refusedCodes++;
       const tries = event.attemptsLeft === 1 ? "1 try" : `${event.attemptsLeft} tries`;
       if (event.attemptsLeft > 0) print.note(`${print.err.red("✗")} That code did not work (mistyped, used or expired): ${tries} left.`);
     } else if (event.type === "network_error") {
@@ -220,6 +222,11 @@ async function pasteStep(context: Context, webUrl: string, sessionName: string, 
       }
       if (interactive) {
         print.error("no code was entered");
+        return { exit: ExitCode.failure };
+      }
+      if (refusedCodes > 0) {
+        // The input ran out after a refused code: that is the answer, not a missing terminal.
+        print.error(`the code did not work (mistyped, used or expired): get a new one at ${pasteUrl} and run \`harmont login --paste\` again`);
         return { exit: ExitCode.failure };
       }
       print.error(`no code on standard input: pipe one in, for example \`echo CODE | harmont login --paste\``);
