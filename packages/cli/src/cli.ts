@@ -17,6 +17,9 @@ import { DEFAULT_LOGIN_TIMEOUT_MS } from "./login/browser-login.js";
 import { normalizeApiUrl } from "./login/urls.js";
 import { createCredentialStore, CredentialStoreError } from "./storage/credential-store.js";
 
+/** The longest a browser login may wait for its approval. */
+const MAX_LOGIN_TIMEOUT_MS = 30 * 60_000;
+
 export const DEFAULT_API_URL = "http://localhost:8080";
 
 /** The package's version, read from its package.json. */
@@ -57,7 +60,7 @@ const loginFlags = [
   "  --paste               use a paste code; with stdin not a terminal, read the code from stdin",
   "  --with-token          read a token from stdin, check it with the server, and store it",
   "  --web-url <url>       the web app (HARMONT_WEB_URL; default: what the server advertises)",
-  "  --timeout <duration>  how long to wait for the browser: 90s, 10m… (default 5m)",
+  "  --timeout <duration>  how long to wait for the browser: 90s, 10m… (default 5m, at most 30m)",
 ];
 
 const environment = [
@@ -268,6 +271,8 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
   if (values.timeout !== undefined) {
     const parsedTimeout = parseDuration(values.timeout);
     if (parsedTimeout === null) return usage(`--timeout must be a duration like 90s or 5m (got "${values.timeout}")`);
+    // A login link that stays approvable for hours is a phishing tool: keep the window short.
+    if (parsedTimeout > MAX_LOGIN_TIMEOUT_MS) return usage(`--timeout may be at most 30m (got "${values.timeout}")`);
     timeoutMs = parsedTimeout;
   }
   const ways = [values.browser, values.paste, values["with-token"]].filter(Boolean).length;

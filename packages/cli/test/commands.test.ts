@@ -242,7 +242,7 @@ describe("profiles and global flags", () => {
     const installed = spawnSync(new URL("../../../node_modules/.bin/harmont", import.meta.url).pathname, ["--version"], { encoding: "utf8", env });
     expect(installed.status).toBe(0);
     expect(installed.stdout).toBe(versionRun.stdout);
-    for (const args of [["frobnicate"], ["status", "--paste"], ["login", "--paste", "--browser"], ["login", "--timeout", "soon"], ["--api-url", "ftp://x", "status"], ["--nope"]]) {
+    for (const args of [["frobnicate"], ["status", "--paste"], ["login", "--paste", "--browser"], ["login", "--timeout", "soon"], ["login", "--timeout", "100000h"], ["--api-url", "ftp://x", "status"], ["--nope"]]) {
       const run = await runHarmont(args, { env });
       expect(run.code, args.join(" ")).toBe(2);
       expect(run.stderr).toMatch(/^error: /);
