@@ -51,6 +51,16 @@ describe("the file store", () => {
     expect(await store.load({ profile: "other", apiUrl: local.apiUrl })).toBeNull();
   });
 
+  it("keeps every profile's token when several log in at the same time", async () => {
+    const profiles = Array.from({ length: 8 }, (_, index) => ({ profile: `p${index}`, apiUrl: "http://localhost:8080" }));
+    // One store each, as separate processes would have.
+    await Promise.all(profiles.map((key, index) => fileStore().save(key, `hmt_token_${index}`)));
+    const reader = fileStore();
+    for (const [index, key] of profiles.entries()) expect((await reader.loadStored(key))?.token).toBe(`hmt_token_${index}`);
+    await Promise.all(profiles.slice(0, 4).map((key) => fileStore().remove(key)));
+    for (const [index, key] of profiles.entries()) expect((await reader.loadStored(key))?.token ?? null).toBe(index < 4 ? null : `hmt_token_${index}`);
+  });
+
   it("remembers the API URL a profile last logged in to, even after logout", async () => {
     const store = fileStore();
     expect(await store.rememberedApiUrl("default")).toBeNull();

@@ -10,7 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { writeFileAtomic } from "./atomic-file.js";
+import { withFileLock, writeFileAtomic } from "./atomic-file.js";
 import { osKeychain, withTimeout, type Keychain, type KeychainChoice } from "./keychain.js";
 
 /** Which profile and server a token belongs to. */
@@ -158,19 +158,20 @@ export class CredentialStore {
    * the file. Also remembers `key.apiUrl` as the profile's server.
    */
   async save(key: CredentialKey, token: string): Promise<SaveResult> {
-    const file = await this.readFile();
+    await this.readFile(); // refuse a file this version does not understand before touching the keychain
     let keychainSkipped: string | null;
     if ("use" in this.keychain) {
       keychainSkipped = await this.trySaveInKeychain(this.keychain.use, key, token);
     } else {
       keychainSkipped = this.keychain.skip;
     }
-    const profile = (file.profiles[key.profile] ??= { tokens: {} });
-    profile.api_url = key.apiUrl;
-    const savedAt = new Date().toISOString();
-    profile.tokens[key.apiUrl] =
-      keychainSkipped === null ? { storage: "keychain", saved_at: savedAt } : { storage: "file", token, saved_at: savedAt };
-    await this.writeFile(file);
+    await this.changeFile((file) => {
+      const profile = (file.profiles[key.profile] ??= { tokens: {} });
+      profile.api_url = key.apiUrl;
+      const savedAt = new Date().toISOString();
+      profile.tokens[key.apiUrl] =
+        keychainSkipped === null ? { storage: "keychain", saved_at: savedAt } : { storage: "file", token, saved_at: savedAt };
+    });
     return keychainSkipped === null
       ? { storage: "keychain", location: this.service, keychainSkipped: null }
       : { storage: "file", location: this.filePath, keychainSkipped };
@@ -195,8 +196,9 @@ export class CredentialStore {
       }
     }
     // The profile keeps its API URL, so `status` after `logout` still names the same server.
-    delete profile.tokens[key.apiUrl];
-    await this.writeFile(file);
+    await this.changeFile((current) => {
+      delete current.profiles[key.profile]?.tokens[key.apiUrl];
+    });
     return { removed: true, keychainError };
   }
 
@@ -237,6 +239,15 @@ export class CredentialStore {
     } catch (error) {
       throw new CredentialStoreError(`${this.filePath} is not a credentials file this version understands (${(error as Error).message}): move it away and log in again`);
     }
+  }
+
+  /** Reads, changes and writes the file while holding its lock, so concurrent logins keep each other's tokens. */
+  private changeFile(change: (file: CredentialsFile) => void): Promise<void> {
+    return withFileLock(this.filePath, async () => {
+      const file = await this.readFile();
+      change(file);
+      await this.writeFile(file);
+    });
   }
 
   private async writeFile(file: CredentialsFile): Promise<void> {
