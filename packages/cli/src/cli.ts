@@ -278,6 +278,7 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
   const ways = [values.browser, values.paste, values["with-token"]].filter(Boolean).length;
   if (ways > 1) return usage("choose one of --browser, --paste and --with-token");
 
+  const commandSignal = runOptions.signal ?? new AbortController().signal;
   const context: Context = {
     io,
     print,
@@ -287,9 +288,9 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     json: values.json === true,
     store,
     version,
-    signal: runOptions.signal ?? new AbortController().signal,
+    signal: commandSignal,
     interrupt: runOptions.interrupt ?? (() => {}),
-    client: createContextClient(apiUrl, version, io.platform),
+    client: createContextClient(apiUrl, version, io.platform, commandSignal),
   };
 
   switch (command) {

@@ -77,9 +77,10 @@ export interface Context {
   client(token?: string): Client;
 }
 
-export function createContextClient(apiUrl: string, version: string, platform: NodeJS.Platform) {
+export function createContextClient(apiUrl: string, version: string, platform: NodeJS.Platform, signal?: AbortSignal) {
   const userAgent = `harmont-cli/${version} (node ${process.versions.node}; ${platform})`;
-  return (token?: string): Client => createApiClient({ apiUrl, token, userAgent });
+  // Ctrl-C cancels whatever request the command is waiting for.
+  return (token?: string): Client => createApiClient({ apiUrl, token, userAgent, ...(signal ? { signal } : {}) });
 }
 
 /** The message for a server that cannot be reached, and its exit code. */

@@ -65,6 +65,20 @@ describe("createApiClient", () => {
     }
   });
 
+  it("stops every request at once when the client's own signal aborts (the command's Ctrl-C)", async () => {
+    const silent = await silentServer();
+    try {
+      const command = new AbortController();
+      const client = createApiClient({ apiUrl: silent.url, requestTimeoutMs: 60_000, signal: command.signal });
+      setTimeout(() => command.abort(), 100);
+      const started = Date.now();
+      expect((await outcomeOf(getMeta({ client }))).kind).toBe("network");
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it("stops at once when the caller aborts", async () => {
     const silent = await silentServer();
     try {

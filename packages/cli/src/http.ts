@@ -74,6 +74,8 @@ export interface ApiClientOptions {
   token?: string | undefined;
   /** Each request's time limit. Default 15 s. */
   requestTimeoutMs?: number;
+  /** Cancels every request of this client (the command's Ctrl-C), besides each call's own signal. */
+  signal?: AbortSignal;
   userAgent?: string;
 }
 
@@ -88,13 +90,20 @@ export function createApiClient(options: ApiClientOptions): Client {
     // a combined signal can be collected while its fetch waits, and then never aborts it.
     const controller = new AbortController();
     const own = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-    const abortWithCaller = () => controller.abort(own?.reason);
-    if (own?.aborted) abortWithCaller();
-    own?.addEventListener("abort", abortWithCaller, { once: true });
+    const detach: Array<() => void> = [];
+    for (const signal of [own, options.signal]) {
+      if (!signal) continue;
+      if (signal.aborted) controller.abort(signal.reason);
+      const onAbort = () => controller.abort(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      detach.push(() => signal.removeEventListener("abort", onAbort));
+    }
     // Left running after the headers arrive, so a body that stalls is cut off too; unref'd, so
     // it never keeps a finished command alive.
     setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs / 1000} s`, "TimeoutError")), timeoutMs).unref();
-    return fetch(input, { ...init, signal: controller.signal });
+    return fetch(input, { ...init, signal: controller.signal }).finally(() => {
+      for (const undo of detach) undo();
+    });
   };
   return createHarmontClient({
     baseUrl: options.apiUrl,

@@ -2,11 +2,12 @@
  * status / whoami, token, sessions, logout and the global flags, end to end: the built binary
  * against a real server, each test with its own HOME.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createCredentialStore } from "../src/storage/credential-store.js";
-import { cliEnv, runHarmont, startTestServer, useTestbed } from "./support/harness.js";
+import { cliEnv, cliMain, runHarmont, startTestServer, useTestbed } from "./support/harness.js";
 
 const testbed = useTestbed();
 
@@ -225,6 +226,26 @@ describe("profiles and global flags", () => {
     expect(work).toMatchObject({ user: { email: second.email }, profile: "work", api_url: testbed.server.url });
     const main = JSON.parse((await runHarmont(["status", "--json"], { env })).stdout) as { user: { email: string } };
     expect(main.user.email).toBe(first.email);
+  });
+
+  it("one Ctrl-C ends status at once with 130 while the server keeps it waiting", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const dir = testbed.home();
+      const child = spawn(process.execPath, [cliMain, "status"], { env: cliEnv(dir.home, url, { HARMONT_TOKEN: `hmt_${"a".repeat(43)}` }), stdio: "ignore" });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const interruptedAt = Date.now();
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(Date.now() - interruptedAt).toBeLessThan(3000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("--help lists the commands, examples and exit codes; --version prints it; bad usage exits 2", async () => {
