@@ -164,6 +164,8 @@ async function browserStep(context: Context, webUrl: string, sessionName: string
     case "aborted":
       print.note("Login cancelled.");
       return { exit: ExitCode.interrupted };
+    case "unreachable":
+      return { exit: reportUnreachable(context, result.error) };
     case "failed":
       print.error(`the server refused the login: ${result.status} ${result.code}: ${result.message}`);
       return { exit: ExitCode.failure };

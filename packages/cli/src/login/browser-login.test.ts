@@ -143,6 +143,16 @@ describe("loginWithBrowser", () => {
     expect(api.claims.length).toBeLessThanOrEqual(9);
   });
 
+  it("says the server was unreachable, not that nobody answered, when it never answered until the deadline", async () => {
+    const api = scriptedApi(() => new TypeError("fetch failed"));
+    const result = await loginWithBrowser({ client: api.client, webUrl: "http://web.test", open: doNothing, pollIntervalMs: 50, timeoutMs: 300 });
+    expect(result).toMatchObject({ ok: false, reason: "unreachable" });
+    // One answer from the server before the deadline makes it a timeout again.
+    const recovered = scriptedApi((call) => (call === 1 ? new TypeError("fetch failed") : notYet()));
+    const timedOut = await loginWithBrowser({ client: recovered.client, webUrl: "http://web.test", open: doNothing, pollIntervalMs: 50, timeoutMs: 1500 });
+    expect(timedOut).toEqual({ ok: false, reason: "timed_out", timeoutMs: 1500 });
+  });
+
   it("gives up at once when the browser cannot be opened, so the caller can offer a paste code", async () => {
     const api = scriptedApi(() => notYet());
     const open: BrowserOpener = async () => new Promise((resolve) => setTimeout(() => resolve({ ok: false, reason: "xdg-open exited with code 3" }), 50));

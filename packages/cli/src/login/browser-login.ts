@@ -63,6 +63,8 @@ export type BrowserLoginResult =
   /** The browser could not be opened; offer a paste code instead. */
   | { ok: false; reason: "open_failed"; detail: string; url: string }
   | { ok: false; reason: "aborted" }
+  /** The server could not be reached until the window ended; `error` is the last failure. */
+  | { ok: false; reason: "unreachable"; error: Error }
   /** The server refused the claim for another reason (a bug or a misconfiguration). */
   | { ok: false; reason: "failed"; status: number; code: string; message: string };
 
@@ -136,6 +138,8 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Br
 
     let failures = 0;
     let delay = 0;
+    // Set while the server cannot be reached, cleared by any answer from it.
+    let unreachableBecause: Error | null = null;
     for (;;) {
       await waker.wait(Math.min(delay, Math.max(0, deadline - Date.now())), signal);
       if (signal?.aborted) return { ok: false, reason: "aborted" };
@@ -153,9 +157,10 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Br
       }
 
       let retryInMs = intervalMs;
+      unreachableBecause = outcome.kind === "network" ? outcome.error : null;
       if (outcome.kind === "network") {
         retryInMs = backoffDelay(++failures, intervalMs);
-        emit({ type: "network_error", error: outcome.error, retryInMs });
+        if (Date.now() + retryInMs < deadline) emit({ type: "network_error", error: outcome.error, retryInMs });
       } else if (outcome.code === "cli_code_invalid") {
         failures = 0; // not yet approved
       } else if (outcome.code === "cli_handoff_denied") {
@@ -170,7 +175,9 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Br
       } else {
         return { ok: false, reason: "failed", status: outcome.status, code: outcome.code, message: outcome.message };
       }
-      if (Date.now() >= deadline) return { ok: false, reason: "timed_out", timeoutMs };
+      if (Date.now() >= deadline) {
+        return unreachableBecause ? { ok: false, reason: "unreachable", error: unreachableBecause } : { ok: false, reason: "timed_out", timeoutMs };
+      }
       delay = retryInMs;
     }
   } finally {
