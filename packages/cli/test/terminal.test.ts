@@ -70,7 +70,7 @@ describe("harmont login in a terminal", () => {
     const tmux = harmontInTmux(["login"], env);
 
     const prompt = await tmux.waitFor(/^Code:\s*$/m);
-    expect(prompt).toMatch(/Could not open a browser \(.+ exited with code 3\): log in with a paste code instead\./);
+    expect(prompt).toMatch(/Could not open a browser \(.+ exited with code 3\): log in with a paste code instead \(the link above no longer finishes this login\)\./);
     expect(prompt).toMatch(/copy the code it shows:\s+http:\/\/\S+\/cli-login\?paste=true/);
 
     tmux.type("WXYZ-WXYZ-WXYZ-WXYZ");

@@ -71,7 +71,7 @@ export async function runLogin(context: Context, flags: LoginFlags): Promise<Exi
         context.print.error(`could not open a browser (${step.openFailed})`);
         return needsTerminal(context, "the browser could not be opened");
       }
-      context.print.note(`Could not open a browser (${step.openFailed}): log in with a paste code instead.`);
+      context.print.note(`Could not open a browser (${step.openFailed}): log in with a paste code instead (the link above no longer finishes this login).`);
       finished = await pasteStep(context, webUrl, sessionName, null);
     } else {
       finished = step;
