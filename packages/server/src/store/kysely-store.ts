@@ -3,7 +3,7 @@
  * record is consumed by one conditional `DELETE … RETURNING`, so of any number of concurrent
  * attempts exactly one gets the row.
  */
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { AuthStore, Session, User } from "../auth/types.js";
 import {
   fromAuditEvent,
@@ -11,12 +11,14 @@ import {
   fromPasteCode,
   fromSession,
   fromUser,
+  sessionWithUserSelect,
   toAuditEvent,
   toHandoff,
   toPasteCode,
   toSession,
   toSessionWithUser,
   toUser,
+  type SessionWithUserRow,
 } from "./mappers.js";
 import type { Database } from "./schema.js";
 
@@ -53,20 +55,14 @@ function affected(result: { numDeletedRows?: bigint; numUpdatedRows?: bigint; nu
 
 export function createKyselyStore(db: Kysely<Database> | Transaction<Database>, fastReads?: FastReads): AuthStore {
   const lookupWithBuilder: SessionLookup = async (tokenHash) => {
+    // The same select list as the prepared fast read, so the two cannot drift apart.
     const row = await db
       .selectFrom("sessions as s")
       .innerJoin("users as u", "u.id", "s.user_id")
-      .select(sessionColumns.map((column) => `s.${column}` as const))
-      .select([
-        "u.email as user_email",
-        "u.name as user_name",
-        "u.email_verified_at as user_email_verified_at",
-        "u.disabled_at as user_disabled_at",
-        "u.created_at as user_created_at",
-      ])
+      .select(sessionWithUserSelect.map(([expression, field]) => sql.ref(expression).as(field)))
       .where("s.token_hash", "=", tokenHash)
       .executeTakeFirst();
-    return row ? toSessionWithUser(row) : null;
+    return row ? toSessionWithUser(row as SessionWithUserRow) : null;
   };
 
   const store: AuthStore = {

@@ -76,7 +76,7 @@ export interface SessionWithUserRow extends Omit<SessionsTable, "token_hash"> {
 }
 
 /** The session check's select list, in order: the SQL expression and the row field it fills. */
-const sessionWithUserSelect = [
+export const sessionWithUserSelect = [
   ["s.id", "id"],
   ["s.user_id", "user_id"],
   ["s.kind", "kind"],
