@@ -162,13 +162,9 @@ async function browserStep(context: Context, webUrl: string, sessionName: string
       );
       return { exit: ExitCode.timedOut };
     case "aborted":
-      print.note("Login cancelled.");
-      return { exit: ExitCode.interrupted };
     case "unreachable":
-      return { exit: reportUnreachable(context, result.error) };
     case "failed":
-      print.error(`the server refused the login: ${result.status} ${result.code}: ${result.message}`);
-      return { exit: ExitCode.failure };
+      return endedWithoutAnswer(context, result, "login");
   }
 }
 
@@ -234,12 +230,26 @@ async function pasteStep(context: Context, webUrl: string, sessionName: string, 
       print.error(`no code on standard input: pipe one in, for example \`echo CODE | harmont login --paste\``);
       return { exit: ExitCode.needsTerminal };
     case "aborted":
-      print.note("Login cancelled.");
+    case "unreachable":
+    case "failed":
+      return endedWithoutAnswer(context, result, "code");
+  }
+}
+
+/** The endings both login flows share: cancelled, server unreachable, or a refusal nobody expected. */
+function endedWithoutAnswer(
+  context: Context,
+  result: { reason: "aborted" } | { reason: "unreachable"; error: Error } | { reason: "failed"; status: number; code: string; message: string },
+  refused: "login" | "code",
+): Finished {
+  switch (result.reason) {
+    case "aborted":
+      context.print.note("Login cancelled.");
       return { exit: ExitCode.interrupted };
     case "unreachable":
       return { exit: reportUnreachable(context, result.error) };
     case "failed":
-      print.error(`the server refused the code: ${result.status} ${result.code}: ${result.message}`);
+      context.print.error(`the server refused the ${refused}: ${result.status} ${result.code}: ${result.message}`);
       return { exit: ExitCode.failure };
   }
 }
