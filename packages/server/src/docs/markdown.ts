@@ -1,10 +1,17 @@
 /**
- * A small Markdown-to-HTML renderer for the docs pages the server serves itself (the error
- * pages and the generated references and guides). It knows the subset those pages use:
- * headings (with MDX `[#id]` anchors), paragraphs, lists, tables, block quotes, fenced code,
- * rules, MDX comment lines (dropped), and inline code, bold, italics and links. Every piece of
- * text is HTML-escaped, and links are limited to http(s), relative and fragment URLs.
+ * Markdown to HTML for the docs pages the server serves itself (the error pages and the
+ * generated references and guides), on markdown-it (CommonMark plus GFM tables).
+ *
+ * What is added to markdown-it here, for the docs' MDX flavour:
+ * - a heading's trailing `[#id]` becomes its `id` (the anchors the references link to);
+ * - a line that is only an MDX comment (braces around a block comment) is dropped;
+ * - root-relative links and images get the docs' mount path (`linkBase`).
+ *
+ * Safety: raw HTML is off (`html: false`), so a `<script>` in a page comes out as text, and a
+ * link or image is only rendered when its URL is relative or http(s)/mailto; anything else
+ * (`javascript:`, `data:`, `vbscript:`, …) stays plain text.
  */
+import markdownIt, { type Env, type MarkdownIt, type StateBlock, type StateCore } from "markdown-it";
 
 const htmlEscapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -17,146 +24,104 @@ export interface RenderOptions {
   linkBase?: string;
 }
 
-function safeHref(href: string, options: RenderOptions): string | null {
-  if (href.startsWith("/") && !href.startsWith("//")) return `${options.linkBase ?? ""}${href}`;
-  if (/^(https?:\/\/|#|\.\.?\/)/i.test(href) || /^[\w.-]+(\/[\w.-]*)*(#[\w-]*)?$/.test(href)) return href;
-  return null;
+/** What the render rules read per call; markdown-it hands it to every rule as `env`. */
+interface RenderEnv extends Env {
+  linkBase: string;
 }
 
-/** Inline Markdown → HTML: code spans (literal) and links, left to right; bold, italics and escapes in between. */
+function linkBaseOf(env: unknown): string {
+  return (env as Partial<RenderEnv> | undefined)?.linkBase ?? "";
+}
+
+const anyScheme = /^[a-z][a-z0-9+.-]*:/i;
+const allowedScheme = /^(?:https?|mailto):/i;
+
+/**
+ * An allow-list rather than markdown-it's own block-list: a URL with a scheme must be http(s) or
+ * mailto. markdown-it has already decoded entities and percent-encoded spaces and controls by
+ * the time it asks, so `&#106;avascript:` arrives as `javascript:` and is refused here.
+ */
+function isSafeUrl(url: string): boolean {
+  const trimmed = url.trim();
+  return !anyScheme.test(trimmed) || allowedScheme.test(trimmed);
+}
+
+function withLinkBase(url: string, env: unknown): string {
+  return url.startsWith("/") && !url.startsWith("//") ? `${linkBaseOf(env)}${url}` : url;
+}
+
+const headingAnchor = /\s+\[#([\w-]+)\]$/;
+
+/** `### Title [#anchor]` → `<h3 id="anchor">Title</h3>`; runs before the inline text is parsed. */
+function takeHeadingAnchors(state: StateCore): void {
+  const tokens = state.tokens;
+  for (let index = 0; index + 1 < tokens.length; index++) {
+    const open = tokens[index]!;
+    const inline = tokens[index + 1]!;
+    if (open.type !== "heading_open" || inline.type !== "inline") continue;
+    const match = headingAnchor.exec(inline.content);
+    if (!match) continue;
+    open.attrSet("id", match[1]!);
+    inline.content = inline.content.slice(0, match.index);
+  }
+}
+
+const mdxCommentLine = /^\{\/\*.*\*\/\}\s*$/;
+
+/** A block rule that swallows a line holding only an MDX comment, producing no token. */
+function skipMdxComment(state: StateBlock, startLine: number, _endLine: number, silent: boolean): boolean {
+  // Indented four or more, the line is code, not a comment.
+  if (state.sCount[startLine]! - state.blkIndent >= 4) return false;
+  const start = state.bMarks[startLine]! + state.tShift[startLine]!;
+  const line = state.src.slice(start, state.eMarks[startLine]);
+  if (!mdxCommentLine.test(line)) return false;
+  if (!silent) state.line = startLine + 1;
+  return true;
+}
+
+function createRenderer(): MarkdownIt {
+  // `html: false`: raw HTML is escaped, never passed through. Linkify and typographer stay off,
+  // so the output is what the source says and nothing more.
+  const md = markdownIt("default", { html: false, linkify: false, typographer: false });
+  md.validateLink = isSafeUrl;
+  md.core.ruler.after("block", "heading_anchors", takeHeadingAnchors);
+  md.block.ruler.before("paragraph", "mdx_comment", skipMdxComment);
+
+  md.renderer.rules.link_open = (tokens, index, options, env, self) => {
+    const token = tokens[index]!;
+    const href = token.attrGet("href");
+    if (typeof href === "string") token.attrSet("href", withLinkBase(href, env));
+    return self.renderToken(tokens, index, options);
+  };
+  const renderImage = md.renderer.rules.image!;
+  md.renderer.rules.image = (tokens, index, options, env, self) => {
+    const token = tokens[index]!;
+    const src = token.attrGet("src");
+    if (typeof src === "string") token.attrSet("src", withLinkBase(src, env));
+    return renderImage(tokens, index, options, env, self);
+  };
+  return md;
+}
+
+const renderer = createRenderer();
+
+function envFor(options: RenderOptions): RenderEnv {
+  return { linkBase: options.linkBase ?? "" };
+}
+
+/**
+ * Inline Markdown → HTML (code spans, emphasis, links, backslash escapes), without a `<p>`.
+ */
 export function renderInline(text: string, options: RenderOptions = {}): string {
-  const token = /(`[^`]+`)|\[((?:`[^`]*`|[^\]`])+)\]\(([^)\s]+)\)/g;
-  let html = "";
-  let last = 0;
-  for (const match of text.matchAll(token)) {
-    html += renderEmphasis(text.slice(last, match.index));
-    if (match[1]) {
-      html += `<code>${escapeHtml(match[1].slice(1, -1))}</code>`;
-    } else {
-      const href = safeHref(match[3]!, options);
-      const label = renderInline(match[2]!, options);
-      html += href ? `<a href="${escapeHtml(href)}">${label}</a>` : label;
-    }
-    last = match.index + match[0].length;
-  }
-  return html + renderEmphasis(text.slice(last));
+  return renderer.renderInline(text, envFor(options));
 }
 
-function renderEmphasis(text: string): string {
-  // Backslash escapes (`\{`) stand for the character itself.
-  const unescaped = text.replace(/\\([\\`*_{}[\]()#+\-.!<>|])/g, (_, character: string) => `\u0000${character.charCodeAt(0)}\u0000`);
-  return escapeHtml(unescaped)
-    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
-    .replace(/(^|[^\w*])\*([^*\s][^*]*)\*(?!\w)/g, "$1<em>$2</em>")
-    .replace(/\u0000(\d+)\u0000/g, (_, code: string) => escapeHtml(String.fromCharCode(Number(code))));
-}
-
-function splitRow(line: string): string[] {
-  const cells: string[] = [];
-  let current = "";
-  const inner = line.trim().replace(/^\|/, "").replace(/\|$/, "");
-  for (let index = 0; index < inner.length; index++) {
-    const character = inner[index]!;
-    if (character === "\\" && inner[index + 1] === "|") {
-      current += "|";
-      index++;
-    } else if (character === "|") {
-      cells.push(current.trim());
-      current = "";
-    } else {
-      current += character;
-    }
-  }
-  cells.push(current.trim());
-  return cells;
-}
-
-/** Block Markdown → HTML. */
+/**
+ * Block Markdown → HTML: headings (with `[#id]` anchors), paragraphs, lists, tables, block
+ * quotes, fenced code (`class="language-<first word of the info string>"`), rules.
+ */
 export function renderMarkdown(markdown: string, options: RenderOptions = {}): string {
-  const lines = markdown.replace(/\r\n?/g, "\n").split("\n");
-  const out: string[] = [];
-  let index = 0;
-  while (index < lines.length) {
-    const line = lines[index]!;
-    if (line.trim() === "") {
-      index++;
-      continue;
-    }
-    const fence = /^```(\w*)\s*$/.exec(line);
-    if (fence) {
-      const code: string[] = [];
-      index++;
-      while (index < lines.length && !/^```\s*$/.test(lines[index]!)) code.push(lines[index++]!);
-      index++;
-      const language = fence[1] ? ` class="language-${escapeHtml(fence[1])}"` : "";
-      out.push(`<pre><code${language}>${escapeHtml(code.join("\n"))}</code></pre>`);
-      continue;
-    }
-    // An MDX comment on its own line (`{/* Generated by … */}`) is not shown.
-    if (/^\{\/\*.*\*\/\}\s*$/.test(line)) {
-      index++;
-      continue;
-    }
-    const heading = /^(#{1,6})\s+(.*?)(?:\s+\[#([\w-]+)\])?\s*$/.exec(line);
-    if (heading) {
-      const level = heading[1]!.length;
-      const id = heading[3] ? ` id="${escapeHtml(heading[3])}"` : "";
-      out.push(`<h${level}${id}>${renderInline(heading[2]!, options)}</h${level}>`);
-      index++;
-      continue;
-    }
-    if (line.startsWith(">")) {
-      const quoted: string[] = [];
-      while (index < lines.length && lines[index]!.startsWith(">")) quoted.push(lines[index++]!.replace(/^>\s?/, ""));
-      out.push(`<blockquote>${renderMarkdown(quoted.join("\n"), options)}</blockquote>`);
-      continue;
-    }
-    if (/^(-{3,}|\*{3,})\s*$/.test(line)) {
-      out.push("<hr>");
-      index++;
-      continue;
-    }
-    if (line.trimStart().startsWith("|") && /^\s*\|?\s*:?-{3,}/.test(lines[index + 1] ?? "")) {
-      const header = splitRow(line);
-      index += 2;
-      const rows: string[][] = [];
-      while (index < lines.length && lines[index]!.trimStart().startsWith("|")) rows.push(splitRow(lines[index++]!));
-      const head = `<thead><tr>${header.map((cell) => `<th>${renderInline(cell, options)}</th>`).join("")}</tr></thead>`;
-      const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${renderInline(cell, options)}</td>`).join("")}</tr>`).join("");
-      out.push(`<table>${head}<tbody>${body}</tbody></table>`);
-      continue;
-    }
-    if (/^\s*([-*]|\d+\.)\s+/.test(line)) {
-      const ordered = /^\s*\d+\./.test(line);
-      const items: string[] = [];
-      while (index < lines.length && /^\s*([-*]|\d+\.)\s+/.test(lines[index]!)) {
-        items.push(lines[index]!.replace(/^\s*([-*]|\d+\.)\s+/, ""));
-        index++;
-        while (index < lines.length && /^\s{2,}\S/.test(lines[index]!) && !/^\s*([-*]|\d+\.)\s+/.test(lines[index]!)) {
-          items[items.length - 1] += ` ${lines[index]!.trim()}`;
-          index++;
-        }
-      }
-      const tag = ordered ? "ol" : "ul";
-      out.push(`<${tag}>${items.map((item) => `<li>${renderInline(item, options)}</li>`).join("")}</${tag}>`);
-      continue;
-    }
-    const paragraph: string[] = [];
-    while (
-      index < lines.length &&
-      lines[index]!.trim() !== "" &&
-      !/^(```|#{1,6}\s|>|\s*([-*]|\d+\.)\s+|\s*\|)/.test(lines[index]!) &&
-      !/^(-{3,}|\*{3,})\s*$/.test(lines[index]!)
-    ) {
-      paragraph.push(lines[index++]!.trim());
-    }
-    if (paragraph.length === 0) {
-      // A line no block rule took (for example a lone `|`): show it as text.
-      paragraph.push(lines[index++]!.trim());
-    }
-    out.push(`<p>${renderInline(paragraph.join(" "), options)}</p>`);
-  }
-  return out.join("\n");
+  return renderer.render(markdown, envFor(options));
 }
 
 /** A complete, self-contained HTML page (no scripts, inline styles only). */
