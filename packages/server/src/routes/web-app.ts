@@ -13,10 +13,15 @@
  * `Referrer-Policy: no-referrer`: `/cli-login` receives a nonce in its URL, and no request the
  * page makes, including the navigation to the CLI's loopback listener, may carry it in a
  * `Referer`. The access log names route patterns only, never the path with its query.
+ *
+ * The files are sent by `@hono/node-server`'s `serveStatic` (streamed, with `Content-Length`,
+ * `Last-Modified`, ranges and HEAD); only plain names reach it, and the content types and
+ * headers are this module's own.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { serveStatic } from "@hono/node-server/serve-static";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, Next } from "hono";
 import type { AppDeps } from "../app-deps.js";
@@ -55,8 +60,15 @@ const contentTypes: Record<string, string> = {
   ".woff": "font/woff",
 };
 
-/** File names the server will look up: plain names only, so no path can leave the build folder. */
+/**
+ * File names the server will look up: plain names only, so no path can leave the build folder
+ * and no dotfile is served. serveStatic refuses `..` and encoded paths too; this is stricter.
+ */
 const fileNamePattern = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+function isPlainPath(relative: string[]): boolean {
+  return relative.length > 0 && relative.every((segment) => fileNamePattern.test(segment));
+}
 
 const missingBuildPage = (base: string) => `<!doctype html>
 <html lang="en">
@@ -80,10 +92,9 @@ function escapeAttribute(value: string): string {
   return value.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-async function readBuildFile(directory: string, relative: string[]): Promise<Buffer | null> {
-  if (!relative.every((segment) => fileNamePattern.test(segment) && !segment.startsWith("."))) return null;
+async function readIndexHtml(directory: string): Promise<string | null> {
   try {
-    return await readFile(join(directory, ...relative));
+    return await readFile(join(directory, "index.html"), "utf8");
   } catch {
     return null;
   }
@@ -108,18 +119,17 @@ export function registerWebAppRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, op
   // links must carry that path; the app reads it from the `harmont-base` meta tag.
   const base = deps.config.publicUrl.pathname.replace(/\/+$/, "");
 
-  const secure = (c: Context<AppEnv>) => {
-    c.header("Content-Security-Policy", webAppSecurityPolicy);
-    c.header("Referrer-Policy", "no-referrer");
-    c.header("X-Content-Type-Options", "nosniff");
-  };
+  const securityHeaders: Array<[string, string]> = [
+    ["Content-Security-Policy", webAppSecurityPolicy],
+    ["Referrer-Policy", "no-referrer"],
+    ["X-Content-Type-Options", "nosniff"],
+  ];
 
   const sendIndex = async (c: Context<AppEnv>) => {
-    secure(c);
+    for (const [name, value] of securityHeaders) c.header(name, value);
     c.header("Cache-Control", "no-store");
-    const file = await readBuildFile(directory, ["index.html"]);
-    if (!file) return c.html(missingBuildPage(escapeAttribute(base)), 503);
-    let html = file.toString("utf8");
+    let html = await readIndexHtml(directory);
+    if (html === null) return c.html(missingBuildPage(escapeAttribute(base)), 503);
     if (base) {
       html = html
         .replace(/\b(src|href)="\//g, `$1="${base}/`)
@@ -128,20 +138,38 @@ export function registerWebAppRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, op
     return c.html(html);
   };
 
-  const sendFile = (c: Context<AppEnv>, name: string, body: Buffer, cacheControl: string) => {
-    secure(c);
-    c.header("Content-Type", typeOf(name));
-    c.header("Cache-Control", cacheControl);
-    return c.body(new Uint8Array(body));
+  const serveBuildFile = serveStatic<AppEnv>({
+    // `root` is left empty and the path made absolute here instead: given a root, serveStatic
+    // writes a warning to the console at start-up when the folder is missing, and an API-only
+    // server without the built app is a normal state (the page above says how to build it).
+    rewriteRequestPath: (path) => join(directory, path),
+    // A directory is never answered with an index inside it: Node refuses a NUL in a path, so
+    // this "index" can never be found and the directory counts as missing.
+    index: "\0",
+  });
+
+  /** The build's file at the request's path, or null when there is none (the caller decides what a miss is). */
+  const sendFile = async (c: Context<AppEnv>, relative: string[], cacheControl: string): Promise<Response | null> => {
+    if (!isPlainPath(relative)) return null;
+    let missing = false;
+    const response = await serveBuildFile(c, async () => {
+      missing = true;
+    });
+    if (missing || !response) return null;
+    // Set on the finished response: a miss goes on to the 404 envelope without any of them.
+    for (const [name, value] of securityHeaders) response.headers.set(name, value);
+    response.headers.set("Content-Type", typeOf(relative.at(-1)!));
+    response.headers.set("Cache-Control", cacheControl);
+    return response;
   };
 
   app.get("/assets/*", async (c) => {
     c.set("routePattern", "/assets/*");
     const relative = c.req.path.slice("/assets/".length).split("/");
-    const body = await readBuildFile(directory, ["assets", ...relative]);
-    if (!body) throw new ApiError("not_found");
     // Vite puts a content hash in every name under assets/, so a name never changes meaning.
-    return sendFile(c, relative.at(-1)!, body, "public, max-age=31536000, immutable");
+    const response = await sendFile(c, ["assets", ...relative], "public, max-age=31536000, immutable");
+    if (!response) throw new ApiError("not_found");
+    return response;
   });
 
   app.get("*", async (c, next: Next) => {
@@ -151,10 +179,10 @@ export function registerWebAppRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, op
     if (lastSegment.includes(".")) {
       // A file at the top of the build (favicon, robots.txt); anything else is the 404 envelope.
       if (path.indexOf("/", 1) !== -1 || lastSegment === "index.html") return next();
-      const body = await readBuildFile(directory, [lastSegment]);
-      if (!body) return next();
+      const response = await sendFile(c, [lastSegment], "public, max-age=3600");
+      if (!response) return next();
       c.set("routePattern", "/(web)");
-      return sendFile(c, lastSegment, body, "public, max-age=3600");
+      return response;
     }
     c.set("routePattern", "/(web)");
     return sendIndex(c);
