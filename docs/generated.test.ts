@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settings } from "../packages/server/src/config.js";
+import { settings, type SettingName } from "../packages/server/src/config.js";
 import * as errorPages from "../packages/server/src/docs/error-pages.js";
 import { errorCodes } from "../packages/server/src/errors.js";
 import { listGeneratedFiles, renderAllDocs } from "../scripts/generate-docs.mjs";
@@ -133,17 +133,32 @@ describe("the guides", () => {
     );
   });
 
-  it("self-hosting documents every setting of the server, with its default", () => {
+  it("self-hosting lists exactly the settings table, by group and in its order, with the written defaults", () => {
     const guide = read("docs/guides/self-hosting.md");
-    for (const setting of settings) {
-      const row = guide.split("\n").find((line) => line.startsWith(`| \`${setting.name}\` |`));
-      expect(row, `${setting.name} is missing from the settings table`).toBeDefined();
-      if (/^[\w.:/<>-]+$/.test(setting.defaultText)) expect(row, setting.name).toContain(`\`${setting.defaultText}\``);
+    const start = guide.indexOf("\n## Every setting\n");
+    expect(start, "self-hosting has no \"Every setting\" section").toBeGreaterThan(0);
+    const end = guide.indexOf("\n## ", start + 1);
+    const section = guide.slice(start, end < 0 ? undefined : end);
+
+    const listed: SettingName[] = [];
+    let group = "";
+    for (const line of section.split("\n")) {
+      if (line.startsWith("### ")) group = line.slice(4).trim();
+      const row = /^\| `([A-Z_]+)` \| ([^|]*) \|/.exec(line);
+      if (!row) continue;
+      const name = row[1] as SettingName;
+      const setting = settings[name];
+      expect(setting, `the guide lists ${name}, which is not in the settings table`).toBeDefined();
+      listed.push(name);
+      expect(group, `${name} is listed under the wrong group`).toBe(setting.group);
+      if (typeof setting.default === "string") expect(row[2], `${name}'s default`).toBe(`\`${setting.default}\``);
     }
+    expect(listed).toEqual(Object.keys(settings));
+    for (const [name] of section.matchAll(/\bHARMONT_[A-Z_]+\b/g)) expect(Object.keys(settings), `the settings section mentions ${name}`).toContain(name);
   });
 
   it("mention no setting the server does not have", () => {
-    const known = new Set(settings.map((setting) => setting.name));
+    const known = new Set<string>(Object.keys(settings));
     // Not server settings: the CLI's environment token and the test suite's database.
     const elsewhere = new Set(["HARMONT_TOKEN", "HARMONT_TEST_DATABASE_URL"]);
     for (const { path, text } of guides()) {

@@ -1,5 +1,9 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseDuration, renderHelp, settings } from "./config.js";
+import { ConfigError, describeDefault, loadConfig, parseDuration, readSettings, settingGroups, settings, type SettingName } from "./config.js";
+
+const settingNames = Object.keys(settings) as SettingName[];
 
 describe("loadConfig", () => {
   it("has working defaults on a fresh machine", () => {
@@ -19,6 +23,31 @@ describe("loadConfig", () => {
       cliSessionIdleMs: 30 * 86_400_000,
       cliSessionAbsoluteMs: 90 * 86_400_000,
     });
+    expect(config.limits).toEqual({ cliPerIpPerMinute: 6000, signupPerIpPerHour: 30, loginPerIpPerMinute: 60 });
+    expect(config.purgeIntervalMs).toBe(600_000);
+    expect(config.email).toEqual({ smtpUrl: null, from: "Harmont <no-reply@localhost>", codeTtlMs: 600_000 });
+    expect(config.accountLimits).toEqual({
+      emailCodesPerAddress: 5,
+      emailCodesPerIp: 30,
+      emailCodeFailuresPerAddress: 20,
+      loginFailuresPerAccount: 100,
+      loginCooldownMs: 900_000,
+    });
+  });
+
+  it("derives the public URL from PORT and the mail sender from the public host", () => {
+    expect(loadConfig({ PORT: "9090" }).publicUrl.href).toBe("http://localhost:9090/");
+    expect(loadConfig({ HARMONT_PUBLIC_URL: "http://auth.localhost:1234" }).email.from).toBe("Harmont <no-reply@auth.localhost>");
+  });
+
+  it("treats a blank variable as unset and trims values", () => {
+    expect(loadConfig({ PORT: "  ", HARMONT_HOST: "", HARMONT_LOG_LEVEL: " debug " })).toMatchObject({ port: 8080, host: "0.0.0.0", logLevel: "debug" });
+  });
+
+  it("reads HARMONT_TRUST_PROXY as a hop count", () => {
+    expect(loadConfig({ HARMONT_TRUST_PROXY: "true" }).trustProxyHops).toBe(1);
+    expect(loadConfig({ HARMONT_TRUST_PROXY: "false" }).trustProxyHops).toBe(0);
+    expect(loadConfig({ HARMONT_TRUST_PROXY: "2" }).trustProxyHops).toBe(2);
   });
 
   it("defaults to production for a public URL that is not loopback", () => {
@@ -44,6 +73,11 @@ describe("loadConfig", () => {
     ["HARMONT_HANDOFF_TTL", "soon"],
     ["HARMONT_LIMIT_CLI_PER_IP", "-1"],
     ["HARMONT_LOG_LEVEL", "loud"],
+    ["HARMONT_DOCS_URL", "docs"],
+    ["HARMONT_WEB_ORIGINS", "https://ok.example.com,not-an-origin"],
+    ["HARMONT_LIMIT_LOGIN_FAILURES", "0"],
+    ["HARMONT_LIMIT_LOGIN_FAILURES", "101"],
+    ["HARMONT_LOGIN_COOLDOWN", "0s"],
   ])("refuses %s=%s with a message naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -67,8 +101,61 @@ describe("loadConfig", () => {
     expect(() => parseDuration("X", "0s")).toThrow(ConfigError);
   });
 
-  it("lists every setting in --help", () => {
-    const help = renderHelp();
-    for (const setting of settings) expect(help).toContain(setting.name);
+});
+
+describe("the settings table", () => {
+  it("gives every setting a written default or a described one", () => {
+    for (const name of settingNames) {
+      expect(describeDefault(settings[name]).length, name).toBeGreaterThan(0);
+      expect(settings[name].help.length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it("has defaults that are valid values: setting a variable to its written default changes nothing", () => {
+    const defaults = readSettings({});
+    for (const name of settingNames) {
+      const written = settings[name].default;
+      if (typeof written !== "string") continue;
+      expect(readSettings({ [name]: written }), name).toEqual(defaults);
+    }
+  });
+
+  it("orders every derived default after the settings it derives from", () => {
+    // A variable set to something other than its default must reach the settings derived from it.
+    const values = readSettings({ PORT: "9191", HARMONT_ENV: "production", HARMONT_SMTP_URL: "smtp://127.0.0.1:2525" });
+    expect(values.HARMONT_PUBLIC_URL.href).toBe("http://localhost:9191/");
+    expect(values.HARMONT_DOCS_URL).toBe("http://localhost:9191/docs");
+    expect(values.HARMONT_WEB_ORIGINS).toEqual(["http://localhost:9191"]);
+    expect(values.HARMONT_ENV).toBe("production");
+  });
+});
+
+describe("harmont-server --help", () => {
+  // The real command, built: what an operator sees.
+  const bin = fileURLToPath(new URL("../bin/harmont-server.js", import.meta.url));
+  let output: string | undefined;
+  const help = () => (output ??= execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8", env: {} }));
+
+  it("lists exactly the table's settings, in its order, each under its group with its default", () => {
+    const lines = help().split("\n");
+    const listed = lines.flatMap((line) => /^ {2}(PORT|HARMONT_[A-Z_]+) /.exec(line)?.[1] ?? []);
+    expect(listed).toEqual(settingNames);
+    for (const name of new Set(help().match(/\bHARMONT_[A-Z_]+\b/g))) expect(settingNames, `--help mentions ${name}`).toContain(name);
+
+    let group = "";
+    for (const line of lines) {
+      const heading = /^([A-Z][\w ]+):$/.exec(line);
+      if (heading) group = heading[1]!;
+      const row = /^ {2}(PORT|HARMONT_[A-Z_]+) +(.*)$/.exec(line);
+      if (!row) continue;
+      const setting = settings[row[1] as SettingName];
+      expect(group, row[1]).toBe(setting.group);
+      expect(row[2], row[1]).toBe(`${setting.help} (default: ${describeDefault(setting)})`);
+    }
+    expect(settingGroups.every((name) => lines.includes(`${name}:`))).toBe(true);
+  });
+
+  it("ends with the operator commands", () => {
+    expect(help()).toMatch(/\n\nOperator commands:\n {2}harmont-server users create /);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Configuration: every environment variable the server reads, in one table.
  *
- * The same table drives parsing, validation, defaults and `harmont-server --help`, so a
- * setting cannot exist in one place and be missing from another.
+ * The same table (`settings`) drives parsing, validation, defaults and `harmont-server --help`,
+ * so a setting cannot exist in one place and be missing from another; `loadConfig` only arranges
+ * the values it read into `Config`. The self-hosting guide lists the same settings, and a test
+ * keeps it in step.
  */
 
 import type { Lifetimes } from "./auth/context.js";
@@ -57,87 +59,247 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-interface Setting {
-  name: string;
-  description: string;
-  /** Shown in --help; derived defaults are described in words. */
-  defaultText: string;
-}
-
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-export const settings: Setting[] = [
-  { name: "PORT", description: "TCP port to listen on.", defaultText: "8080" },
-  { name: "HARMONT_HOST", description: "Address to bind.", defaultText: "0.0.0.0" },
-  {
-    name: "HARMONT_DATABASE_URL",
-    description: "sqlite:<path> (embedded) or postgres://user@host:port/db.",
-    defaultText: "sqlite:.harmont/harmont.db",
-  },
-  {
-    name: "HARMONT_PUBLIC_URL",
-    description: "The URL users reach the server at; the base of every link the server builds.",
-    defaultText: "http://localhost:<PORT>",
-  },
-  { name: "HARMONT_DOCS_URL", description: "Where the docs live (error doc_url links point here).", defaultText: "<public url>/docs" },
-  {
-    name: "HARMONT_WEB_ORIGINS",
-    description: "Comma-separated origins allowed by CORS and for cookie-authenticated writes.",
-    defaultText: "the public URL's origin",
-  },
-  {
-    name: "HARMONT_TRUST_PROXY",
-    description: "Trust X-Forwarded-For from this many proxy hops (true = 1, false = 0).",
-    defaultText: "false",
-  },
-  {
-    name: "HARMONT_ENV",
-    description: "development or production.",
-    defaultText: "development when the public URL is a loopback address, else production",
-  },
-  { name: "HARMONT_LOG_LEVEL", description: "trace, debug, info, warn, error, fatal or silent.", defaultText: "info" },
-  { name: "HARMONT_HANDOFF_TTL", description: "Life of a parked or denied CLI handoff.", defaultText: "60s" },
-  { name: "HARMONT_PASTE_CODE_TTL", description: "Life of a CLI paste code.", defaultText: "5m" },
-  { name: "HARMONT_WEB_SESSION_IDLE", description: "Web session idle timeout.", defaultText: "7d" },
-  { name: "HARMONT_WEB_SESSION_MAX", description: "Web session absolute lifetime.", defaultText: "30d" },
-  { name: "HARMONT_CLI_SESSION_IDLE", description: "CLI session idle timeout.", defaultText: "30d" },
-  { name: "HARMONT_CLI_SESSION_MAX", description: "CLI session absolute lifetime.", defaultText: "90d" },
-  {
-    name: "HARMONT_LIMIT_CLI_PER_IP",
-    description: "Flood ceiling: CLI handoff requests a minute per IP (0 disables).",
-    defaultText: "6000",
-  },
-  { name: "HARMONT_LIMIT_SIGNUP_PER_IP", description: "Sign-ups an hour per IP (0 disables).", defaultText: "30" },
-  {
-    name: "HARMONT_LIMIT_LOGIN_PER_IP",
-    description: "Password sign-in attempts a minute per IP (0 disables).",
-    defaultText: "60",
-  },
-  { name: "HARMONT_PURGE_INTERVAL", description: "How often expired records are deleted.", defaultText: "10m" },
-  {
-    name: "HARMONT_SMTP_URL",
-    description: "SMTP server for mail, smtp://user:pass@host:587 or smtps://…; required in production.",
-    defaultText: "none: development logs mail instead",
-  },
-  { name: "HARMONT_MAIL_FROM", description: "The From address of mail.", defaultText: "Harmont <no-reply@<public host>>" },
-  { name: "HARMONT_EMAIL_CODE_TTL", description: "Life of an emailed sign-in or verification code.", defaultText: "10m" },
-  { name: "HARMONT_LIMIT_EMAIL_CODES_PER_ADDRESS", description: "Email codes sent to one address per 15 minutes.", defaultText: "5" },
-  { name: "HARMONT_LIMIT_EMAIL_CODES_PER_IP", description: "Email codes requested from one IP per hour.", defaultText: "30" },
-  {
-    name: "HARMONT_LIMIT_EMAIL_CODE_FAILURES",
-    description: "Failed email-code checks per address per hour, across codes.",
-    defaultText: "20",
-  },
-  {
-    name: "HARMONT_LIMIT_LOGIN_FAILURES",
-    description: "Consecutive failed password sign-ins of one account before a cool-down (at most 100).",
-    defaultText: "100",
-  },
-  { name: "HARMONT_LOGIN_COOLDOWN", description: "The cool-down after too many failed sign-ins.", defaultText: "15m" },
-];
+/** The sections of `--help` and of the self-hosting guide's settings, in that order. */
+export const settingGroups = ["Server", "Lifetimes", "Mail", "Rate limits"] as const;
+export type SettingGroup = (typeof settingGroups)[number];
+
+/**
+ * The settings other settings derive their defaults from, with their types. Only these can be
+ * asked for while reading (`context.get`), and only once they have been read: the table's order
+ * puts each of them before the settings that need it.
+ */
+interface DerivableValues {
+  PORT: number;
+  HARMONT_PUBLIC_URL: URL;
+  HARMONT_ENV: Environment;
+}
+
+/** What a setting's parser is given besides the value. */
+export interface SettingContext {
+  /** The variable being read, for error messages. */
+  name: string;
+  /** A setting read earlier in the table. */
+  get<Name extends keyof DerivableValues>(name: Name): DerivableValues[Name];
+}
+
+/** A default computed from settings read before this one (`text` is how `--help` describes it). */
+export interface DerivedDefault<Raw extends string | undefined = string> {
+  text: string;
+  from(context: SettingContext): Raw;
+}
+
+/** One row of the settings table. */
+export interface Setting<Value> {
+  group: SettingGroup;
+  /** Its line in `--help`. */
+  help: string;
+  /** The default as written, parsed like a value from the environment, or a derived one. */
+  default: string | DerivedDefault<string | undefined>;
+  /**
+   * Reads the variable: `value` is its trimmed text, `undefined` when it is unset or blank (the
+   * default is then used).
+   * @throws ConfigError naming the variable when the value is invalid.
+   */
+  read(value: string | undefined, context: SettingContext): Value;
+}
+
+/**
+ * A row of the table. A parser is only ever given `undefined` when its default can be
+ * `undefined` (a derived default that yields none): the overloads check the pairing.
+ */
+function setting<Value>(definition: {
+  group: SettingGroup;
+  default: string | DerivedDefault;
+  parse: (value: string, context: SettingContext) => Value;
+  help: string;
+}): Setting<Value>;
+function setting<Value>(definition: {
+  group: SettingGroup;
+  default: DerivedDefault<string | undefined>;
+  parse: (value: string | undefined, context: SettingContext) => Value;
+  help: string;
+}): Setting<Value>;
+function setting<Value>(definition: {
+  group: SettingGroup;
+  default: string | DerivedDefault<string | undefined>;
+  parse: (value: never, context: SettingContext) => Value;
+  help: string;
+}): Setting<Value> {
+  const fallback = definition.default;
+  return {
+    group: definition.group,
+    help: definition.help,
+    default: fallback,
+    read(value, context) {
+      const chosen = value ?? (typeof fallback === "string" ? fallback : fallback.from(context));
+      return definition.parse(chosen as never, context);
+    },
+  };
+}
+
+function derived<Raw extends string | undefined>(text: string, from: (context: SettingContext) => Raw): DerivedDefault<Raw> {
+  return { text, from };
+}
+
+const logLevels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+/**
+ * The one table of settings: every environment variable the server reads, with its default,
+ * its parser and its `--help` line. `loadConfig` reads them in this order (a derived default
+ * comes after the settings it derives from); `--help` lists them in this order, by group.
+ */
+export const settings = {
+  PORT: setting({
+    group: "Server",
+    default: "8080",
+    parse: (value, { name }) => {
+      const port = parseNonNegativeInteger(name, value);
+      if (port > 65535) throw new ConfigError(`${name} must be between 0 and 65535 (got "${value}")`);
+      return port;
+    },
+    help: "TCP port to listen on.",
+  }),
+  HARMONT_HOST: setting({ group: "Server", default: "0.0.0.0", parse: (value) => value, help: "Address to bind." }),
+  HARMONT_DATABASE_URL: setting({
+    group: "Server",
+    default: "sqlite:.harmont/harmont.db",
+    parse: (value) => validateDatabaseUrl(value),
+    help: "sqlite:<path> (embedded) or postgres://user@host:port/db.",
+  }),
+  HARMONT_PUBLIC_URL: setting({
+    group: "Server",
+    default: derived("http://localhost:<PORT>", ({ get }) => `http://localhost:${get("PORT")}`),
+    parse: (value, { name }) => parseUrl(name, value),
+    help: "The URL users reach the server at; the base of every link the server builds.",
+  }),
+  HARMONT_DOCS_URL: setting({
+    group: "Server",
+    default: derived("<public url>/docs", ({ get }) => `${get("HARMONT_PUBLIC_URL").href.replace(/\/+$/, "")}/docs`),
+    parse: (value, { name }) => parseUrl(name, value).href.replace(/\/+$/, ""),
+    help: "Where the docs live (error doc_url links point here).",
+  }),
+  HARMONT_WEB_ORIGINS: setting({
+    group: "Server",
+    default: derived("the public URL's origin", ({ get }) => get("HARMONT_PUBLIC_URL").origin),
+    parse: (value, { name }) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean)
+        .map((origin) => parseUrl(name, origin).origin),
+    help: "Comma-separated origins allowed by CORS and for cookie-authenticated writes.",
+  }),
+  HARMONT_TRUST_PROXY: setting({
+    group: "Server",
+    default: "false",
+    parse: (value, { name }) => {
+      if (value === "false") return 0;
+      if (value === "true") return 1;
+      return parseNonNegativeInteger(name, value);
+    },
+    help: "Trust X-Forwarded-For from this many proxy hops (true = 1, false = 0).",
+  }),
+  HARMONT_ENV: setting({
+    group: "Server",
+    default: derived("development when the public URL is a loopback address, else production", ({ get }) =>
+      isLoopbackHost(get("HARMONT_PUBLIC_URL").hostname) ? "development" : "production",
+    ),
+    parse: (value, { name }): Environment => {
+      if (value === "development" || value === "production") return value;
+      throw new ConfigError(`${name} must be development or production (got "${value}")`);
+    },
+    help: "development or production.",
+  }),
+  HARMONT_LOG_LEVEL: setting({
+    group: "Server",
+    default: "info",
+    parse: (value, { name }) => {
+      if (!logLevels.includes(value)) throw new ConfigError(`${name} must be one of ${logLevels.join(", ")} (got "${value}")`);
+      return value;
+    },
+    help: "trace, debug, info, warn, error, fatal or silent.",
+  }),
+  HARMONT_PURGE_INTERVAL: setting({ group: "Server", default: "10m", parse: duration, help: "How often expired records are deleted." }),
+
+  HARMONT_HANDOFF_TTL: setting({ group: "Lifetimes", default: "60s", parse: duration, help: "Life of a parked or denied CLI handoff." }),
+  HARMONT_PASTE_CODE_TTL: setting({ group: "Lifetimes", default: "5m", parse: duration, help: "Life of a CLI paste code." }),
+  HARMONT_EMAIL_CODE_TTL: setting({ group: "Lifetimes", default: "10m", parse: duration, help: "Life of an emailed sign-in or verification code." }),
+  HARMONT_WEB_SESSION_IDLE: setting({ group: "Lifetimes", default: "7d", parse: duration, help: "Web session idle timeout." }),
+  HARMONT_WEB_SESSION_MAX: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "Web session absolute lifetime." }),
+  HARMONT_CLI_SESSION_IDLE: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "CLI session idle timeout." }),
+  HARMONT_CLI_SESSION_MAX: setting({ group: "Lifetimes", default: "90d", parse: duration, help: "CLI session absolute lifetime." }),
+
+  HARMONT_SMTP_URL: setting({
+    group: "Mail",
+    default: derived("none: development logs mail instead", () => undefined),
+    parse: (value, { get }) => parseSmtpUrl(value, get("HARMONT_ENV")),
+    help: "SMTP server for mail, smtp://user:pass@host:587 or smtps://…; required in production.",
+  }),
+  HARMONT_MAIL_FROM: setting({
+    group: "Mail",
+    default: derived("Harmont <no-reply@<public host>>", ({ get }) => `Harmont <no-reply@${get("HARMONT_PUBLIC_URL").hostname}>`),
+    parse: (value) => value,
+    help: "The From address of mail.",
+  }),
+
+  HARMONT_LIMIT_CLI_PER_IP: setting({
+    group: "Rate limits",
+    default: "6000",
+    parse: count,
+    help: "Flood ceiling: CLI handoff requests a minute per IP (0 disables).",
+  }),
+  HARMONT_LIMIT_SIGNUP_PER_IP: setting({ group: "Rate limits", default: "30", parse: count, help: "Sign-ups an hour per IP (0 disables)." }),
+  HARMONT_LIMIT_LOGIN_PER_IP: setting({
+    group: "Rate limits",
+    default: "60",
+    parse: count,
+    help: "Password sign-in attempts a minute per IP (0 disables).",
+  }),
+  HARMONT_LIMIT_LOGIN_FAILURES: setting({
+    group: "Rate limits",
+    default: "100",
+    parse: (value, context) => {
+      const failures = count(value, context);
+      // NIST 800-63B: no more than 100 consecutive failures before the account is throttled.
+      if (failures < 1 || failures > 100) throw new ConfigError(`${context.name} must be between 1 and 100 (got "${failures}")`);
+      return failures;
+    },
+    help: "Consecutive failed password sign-ins of one account before a cool-down (at most 100).",
+  }),
+  HARMONT_LOGIN_COOLDOWN: setting({ group: "Rate limits", default: "15m", parse: duration, help: "The cool-down after too many failed sign-ins." }),
+  HARMONT_LIMIT_EMAIL_CODES_PER_ADDRESS: setting({
+    group: "Rate limits",
+    default: "5",
+    parse: count,
+    help: "Email codes sent to one address per 15 minutes.",
+  }),
+  HARMONT_LIMIT_EMAIL_CODES_PER_IP: setting({ group: "Rate limits", default: "30", parse: count, help: "Email codes requested from one IP per hour." }),
+  HARMONT_LIMIT_EMAIL_CODE_FAILURES: setting({
+    group: "Rate limits",
+    default: "20",
+    parse: count,
+    help: "Failed email-code checks per address per hour, across codes.",
+  }),
+} satisfies Record<string, Setting<unknown>>;
+
+export type SettingName = keyof typeof settings;
+
+/** The value of every setting, as read. */
+export type SettingValues = { [Name in SettingName]: ReturnType<(typeof settings)[Name]["read"]> };
+
+/** Does not compile when a setting others derive from reads to another type than `SettingContext.get` promises. */
+type CheckDerivable<Values extends DerivableValues> = Values;
+export type DerivableSettingValues = CheckDerivable<Pick<SettingValues, keyof DerivableValues>>;
+
+/** The default as `--help` and the self-hosting guide show it: the value itself, or words. */
+export function describeDefault(definition: Setting<unknown>): string {
+  return typeof definition.default === "string" ? definition.default : definition.default.text;
+}
 
 const durationPattern = /^(\d+)(ms|s|m|h|d)?$/;
 const durationUnits: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
@@ -158,6 +320,14 @@ function parseNonNegativeInteger(name: string, raw: string): number {
   return Number(raw.trim());
 }
 
+function duration(value: string, { name }: SettingContext): number {
+  return parseDuration(name, value);
+}
+
+function count(value: string, { name }: SettingContext): number {
+  return parseNonNegativeInteger(name, value);
+}
+
 function parseUrl(name: string, raw: string): URL {
   let url: URL;
   try {
@@ -169,12 +339,6 @@ function parseUrl(name: string, raw: string): URL {
     throw new ConfigError(`${name} must use http or https (got "${raw}")`);
   }
   return url;
-}
-
-function parseTrustProxy(raw: string | undefined): number {
-  if (raw === undefined || raw === "" || raw === "false") return 0;
-  if (raw === "true") return 1;
-  return parseNonNegativeInteger("HARMONT_TRUST_PROXY", raw);
 }
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -194,92 +358,7 @@ function validateDatabaseUrl(raw: string): string {
   throw new ConfigError(`HARMONT_DATABASE_URL must start with sqlite: or postgres:// (got "${redactUrl(raw)}")`);
 }
 
-/** Hides a password in a connection URL before it is shown anywhere. */
-export function redactUrl(raw: string): string {
-  return raw.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
-}
-
-/**
- * Reads the configuration from an environment.
- * @throws ConfigError with a message naming the variable when a value is invalid.
- */
-export function loadConfig(env: Env = process.env): Config {
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === "" ? undefined : value.trim();
-  };
-
-  const portText = read("PORT") ?? "8080";
-  const port = parseNonNegativeInteger("PORT", portText);
-  if (port > 65535) throw new ConfigError(`PORT must be between 0 and 65535 (got "${portText}")`);
-
-  const publicUrl = parseUrl("HARMONT_PUBLIC_URL", read("HARMONT_PUBLIC_URL") ?? `http://localhost:${port}`);
-  const publicBase = publicUrl.href.replace(/\/+$/, "");
-  const docsUrl = parseUrl("HARMONT_DOCS_URL", read("HARMONT_DOCS_URL") ?? `${publicBase}/docs`).href.replace(/\/+$/, "");
-
-  const webOrigins = (read("HARMONT_WEB_ORIGINS") ?? publicUrl.origin)
-    .split(",")
-    .map((origin) => origin.trim())
-    .filter(Boolean)
-    .map((origin) => {
-      const url = parseUrl("HARMONT_WEB_ORIGINS", origin);
-      return url.origin;
-    });
-
-  const environmentText = read("HARMONT_ENV");
-  let environment: Environment;
-  if (environmentText === undefined) environment = isLoopbackHost(publicUrl.hostname) ? "development" : "production";
-  else if (environmentText === "development" || environmentText === "production") environment = environmentText;
-  else throw new ConfigError(`HARMONT_ENV must be development or production (got "${environmentText}")`);
-
-  const logLevel = read("HARMONT_LOG_LEVEL") ?? "info";
-  if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel)) {
-    throw new ConfigError(`HARMONT_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "${logLevel}")`);
-  }
-
-  const duration = (name: string, fallback: string) => parseDuration(name, read(name) ?? fallback);
-  const count = (name: string, fallback: string) => parseNonNegativeInteger(name, read(name) ?? fallback);
-
-  return {
-    port,
-    host: read("HARMONT_HOST") ?? "0.0.0.0",
-    databaseUrl: validateDatabaseUrl(read("HARMONT_DATABASE_URL") ?? "sqlite:.harmont/harmont.db"),
-    publicUrl,
-    docsUrl,
-    webOrigins,
-    trustProxyHops: parseTrustProxy(read("HARMONT_TRUST_PROXY")),
-    environment,
-    logLevel,
-    lifetimes: {
-      handoffMs: duration("HARMONT_HANDOFF_TTL", "60s"),
-      pasteCodeMs: duration("HARMONT_PASTE_CODE_TTL", "5m"),
-      webSessionIdleMs: duration("HARMONT_WEB_SESSION_IDLE", "7d"),
-      webSessionAbsoluteMs: duration("HARMONT_WEB_SESSION_MAX", "30d"),
-      cliSessionIdleMs: duration("HARMONT_CLI_SESSION_IDLE", "30d"),
-      cliSessionAbsoluteMs: duration("HARMONT_CLI_SESSION_MAX", "90d"),
-    },
-    limits: {
-      cliPerIpPerMinute: count("HARMONT_LIMIT_CLI_PER_IP", "6000"),
-      signupPerIpPerHour: count("HARMONT_LIMIT_SIGNUP_PER_IP", "30"),
-      loginPerIpPerMinute: count("HARMONT_LIMIT_LOGIN_PER_IP", "60"),
-    },
-    purgeIntervalMs: duration("HARMONT_PURGE_INTERVAL", "10m"),
-    email: {
-      smtpUrl: readSmtpUrl(read("HARMONT_SMTP_URL"), environment),
-      from: read("HARMONT_MAIL_FROM") ?? `Harmont <no-reply@${publicUrl.hostname}>`,
-      codeTtlMs: duration("HARMONT_EMAIL_CODE_TTL", "10m"),
-    },
-    accountLimits: {
-      emailCodesPerAddress: count("HARMONT_LIMIT_EMAIL_CODES_PER_ADDRESS", "5"),
-      emailCodesPerIp: count("HARMONT_LIMIT_EMAIL_CODES_PER_IP", "30"),
-      emailCodeFailuresPerAddress: count("HARMONT_LIMIT_EMAIL_CODE_FAILURES", "20"),
-      loginFailuresPerAccount: readLoginFailures(count("HARMONT_LIMIT_LOGIN_FAILURES", "100")),
-      loginCooldownMs: duration("HARMONT_LOGIN_COOLDOWN", "15m"),
-    },
-  };
-}
-
-function readSmtpUrl(raw: string | undefined, environment: Environment): string | null {
+function parseSmtpUrl(raw: string | undefined, environment: Environment): string | null {
   if (raw === undefined) {
     if (environment === "production") {
       throw new ConfigError("HARMONT_SMTP_URL is required in production (sign-in codes and notices are sent by mail)");
@@ -298,18 +377,89 @@ function readSmtpUrl(raw: string | undefined, environment: Environment): string 
   return raw;
 }
 
-function readLoginFailures(value: number): number {
-  // NIST 800-63B: no more than 100 consecutive failures before the account is throttled.
-  if (value < 1 || value > 100) throw new ConfigError(`HARMONT_LIMIT_LOGIN_FAILURES must be between 1 and 100 (got "${value}")`);
-  return value;
+/** Hides a password in a connection URL before it is shown anywhere. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
 }
 
-/** The text of `harmont-server --help`. */
+/**
+ * Reads every setting of the table from an environment, in the table's order. A variable that
+ * is unset or blank takes its default.
+ * @throws ConfigError with a message naming the variable when a value is invalid.
+ */
+export function readSettings(env: Env = process.env): SettingValues {
+  const values = new Map<string, unknown>();
+  for (const [name, definition] of Object.entries(settings) as Array<[SettingName, Setting<unknown>]>) {
+    const context: SettingContext = {
+      name,
+      get(earlier) {
+        // A bug in the table's order, not a configuration mistake.
+        if (!values.has(earlier)) throw new Error(`settings: ${name} derives its default from ${earlier}, which comes after it`);
+        return values.get(earlier) as never;
+      },
+    };
+    const raw = env[name]?.trim();
+    values.set(name, definition.read(raw === "" ? undefined : raw, context));
+  }
+  return Object.fromEntries(values) as SettingValues;
+}
+
+/**
+ * Reads the configuration from an environment.
+ * @throws ConfigError with a message naming the variable when a value is invalid.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const values = readSettings(env);
+  return {
+    port: values.PORT,
+    host: values.HARMONT_HOST,
+    databaseUrl: values.HARMONT_DATABASE_URL,
+    publicUrl: values.HARMONT_PUBLIC_URL,
+    docsUrl: values.HARMONT_DOCS_URL,
+    webOrigins: values.HARMONT_WEB_ORIGINS,
+    trustProxyHops: values.HARMONT_TRUST_PROXY,
+    environment: values.HARMONT_ENV,
+    logLevel: values.HARMONT_LOG_LEVEL,
+    lifetimes: {
+      handoffMs: values.HARMONT_HANDOFF_TTL,
+      pasteCodeMs: values.HARMONT_PASTE_CODE_TTL,
+      webSessionIdleMs: values.HARMONT_WEB_SESSION_IDLE,
+      webSessionAbsoluteMs: values.HARMONT_WEB_SESSION_MAX,
+      cliSessionIdleMs: values.HARMONT_CLI_SESSION_IDLE,
+      cliSessionAbsoluteMs: values.HARMONT_CLI_SESSION_MAX,
+    },
+    limits: {
+      cliPerIpPerMinute: values.HARMONT_LIMIT_CLI_PER_IP,
+      signupPerIpPerHour: values.HARMONT_LIMIT_SIGNUP_PER_IP,
+      loginPerIpPerMinute: values.HARMONT_LIMIT_LOGIN_PER_IP,
+    },
+    purgeIntervalMs: values.HARMONT_PURGE_INTERVAL,
+    email: {
+      smtpUrl: values.HARMONT_SMTP_URL,
+      from: values.HARMONT_MAIL_FROM,
+      codeTtlMs: values.HARMONT_EMAIL_CODE_TTL,
+    },
+    accountLimits: {
+      emailCodesPerAddress: values.HARMONT_LIMIT_EMAIL_CODES_PER_ADDRESS,
+      emailCodesPerIp: values.HARMONT_LIMIT_EMAIL_CODES_PER_IP,
+      emailCodeFailuresPerAddress: values.HARMONT_LIMIT_EMAIL_CODE_FAILURES,
+      loginFailuresPerAccount: values.HARMONT_LIMIT_LOGIN_FAILURES,
+      loginCooldownMs: values.HARMONT_LOGIN_COOLDOWN,
+    },
+  };
+}
+
+/** The text of `harmont-server --help` (before the operator commands): the settings table, by group. */
 export function renderHelp(): string {
-  const width = Math.max(...settings.map((setting) => setting.name.length));
-  const lines = settings.map(
-    (setting) => `  ${setting.name.padEnd(width)}  ${setting.description} (default: ${setting.defaultText})`,
-  );
+  const entries = Object.entries(settings) as Array<[SettingName, Setting<unknown>]>;
+  const width = Math.max(...entries.map(([name]) => name.length));
+  const sections = settingGroups.flatMap((group) => [
+    `${group}:`,
+    ...entries
+      .filter(([, definition]) => definition.group === group)
+      .map(([name, definition]) => `  ${name.padEnd(width)}  ${definition.help} (default: ${describeDefault(definition)})`),
+    "",
+  ]);
   return [
     "harmont-server: the Harmont authentication server",
     "",
@@ -318,10 +468,9 @@ export function renderHelp(): string {
     "  harmont-server --help          show this help",
     "  harmont-server --version       print the version",
     "",
-    "Durations take a unit: 60s, 5m, 12h, 7d.",
+    "Environment variables (durations take a unit: 60s, 5m, 12h, 7d):",
     "",
-    "Environment:",
-    ...lines,
+    ...sections,
     "",
   ].join("\n");
 }
