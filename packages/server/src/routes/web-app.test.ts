@@ -14,6 +14,8 @@ import { loadConfig } from "../config.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { createErrorHandler, renderError } from "../http/error-envelope.js";
+import { createSqliteTestDatabase } from "../test-support/databases.js";
+import { createTestServer } from "../test-support/harness.js";
 import { registerWebAppRoutes, webAppSecurityPolicy } from "./web-app.js";
 
 const script = "console.log('hello from the build');\n";
@@ -82,6 +84,51 @@ describe("the web app's static files", () => {
       // A miss is the API's 404, not a web app answer: none of the file headers leak onto it.
       expect(response.headers.get("content-security-policy"), path).toBeNull();
       expect(response.headers.get("cache-control"), path).toBe("no-store");
+    }
+  });
+});
+
+describe("paths the server keeps for itself", () => {
+  const reserved = ["/.well-known/nope", "/.well-known/oauth-authorization-server", "/.well-known/", "/.well-known", "/api/nope", "/api/v0/nope/deeper"];
+
+  async function expectNotFoundEnvelope(response: Response, path: string): Promise<void> {
+    expect(response.status, path).toBe(404);
+    expect(response.headers.get("content-type"), path).toMatch(/^application\/json/);
+    expect(response.headers.get("cache-control"), path).toBe("no-store");
+    expect(response.headers.get("content-security-policy"), path).toBeNull();
+    const body = (await response.json()) as { error: { code: string; request_id?: string } };
+    expect(body.error.code, path).toBe("not_found");
+  }
+
+  // Regression: an unknown /.well-known/ path used to get index.html with a 200 from the
+  // catch-all, which a client probing for metadata (RFC 8414, RFC 8615) would take as an answer.
+  it("answers unknown /.well-known/ and /api/ paths with the 404 envelope, never index.html", async () => {
+    for (const path of reserved) {
+      await expectNotFoundEnvelope(await app.request(path), path);
+      const head = await app.request(path, { method: "HEAD" });
+      expect(head.status, `HEAD ${path}`).toBe(404);
+    }
+    const page = await app.request("/some/client/route");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root"></div>');
+  });
+
+  it("does the same in the whole app, with the request id in the envelope", async () => {
+    const server = await createTestServer(createSqliteTestDatabase());
+    try {
+      for (const path of reserved) {
+        const response = await server.request(path);
+        const requestId = response.headers.get("x-request-id");
+        expect(requestId, path).toBeTruthy();
+        const copy = response.clone();
+        await expectNotFoundEnvelope(response, path);
+        expect(((await copy.json()) as { error: { request_id: string } }).error.request_id).toBe(requestId);
+      }
+      // Not reserved: still the web app's (its page, or the "not built" page without a build).
+      const page = await server.request("/well-known/page");
+      expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    } finally {
+      await server.close();
     }
   });
 });

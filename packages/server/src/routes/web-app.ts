@@ -7,12 +7,14 @@
  * - every other GET of a client route (`/`, `/sign-in`, `/cli-login`, `/account`, …): `index.html`
  *   with `Cache-Control: no-store`, and the React app picks the page.
  *
- * `/api/*` and `/docs*` are never answered here: unknown API paths still get the JSON 404/405
- * envelope and the docs keep their own Content-Security-Policy. Everything served here carries
- * the web app's strict policy (scripts and styles from this origin only, nothing inline) and
- * `Referrer-Policy: no-referrer`: `/cli-login` receives a nonce in its URL, and no request the
- * page makes, including the navigation to the CLI's loopback listener, may carry it in a
- * `Referer`. The access log names route patterns only, never the path with its query.
+ * `/api/*`, `/.well-known/*` and `/docs*` are never answered here: unknown API and well-known
+ * paths get the JSON 404/405 envelope (a client probing for metadata must see a 404, not the
+ * app's page with a 200), and the docs keep their own Content-Security-Policy. Everything
+ * served here carries the web app's strict policy (scripts and styles from this origin only,
+ * nothing inline) and `Referrer-Policy: no-referrer`: `/cli-login` receives a nonce in its URL,
+ * and no request the page makes, including the navigation to the CLI's loopback listener, may
+ * carry it in a `Referer`. The access log names route patterns only, never the path with its
+ * query.
  *
  * The files are sent by `@hono/node-server`'s `serveStatic` (streamed, with `Content-Length`,
  * `Last-Modified`, ranges and HEAD); only plain names reach it, and the content types and
@@ -105,13 +107,17 @@ function typeOf(name: string): string {
   return (dot >= 0 ? contentTypes[name.slice(dot).toLowerCase()] : undefined) ?? "application/octet-stream";
 }
 
+/** Prefixes the server keeps for itself: the web app's catch-all never answers under them. */
+const serverPrefixes = ["/api", "/.well-known", "/docs"];
+
 function isServerPath(path: string): boolean {
-  return path === "/api" || path.startsWith("/api/") || path === "/docs" || path.startsWith("/docs/");
+  return serverPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
 
 /**
  * Serves the built web app. Register it after every other route: its catch-all answers only GET
- * and HEAD paths that no other route took, and passes `/api/*` and `/docs*` on untouched.
+ * and HEAD paths that no other route took, and passes `/api/*`, `/.well-known/*` and `/docs*` on
+ * untouched, to the app's 404/405 envelope.
  */
 export function registerWebAppRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, options: WebAppRouteOptions = {}): void {
   const directory = options.webDirectory ?? defaultWebDirectory;
