@@ -6,6 +6,7 @@ import type { AuthGuardDeps } from "./http/authenticate.js";
 import type { RateLimiter } from "./http/rate-limit.js";
 import type { SessionCookieSettings } from "./http/session-cookie.js";
 
+/** Built by `createRateLimiters` from the table in http/rate-limit-rules.ts, one rule per field. */
 export interface RateLimiters {
   /** Flood ceiling per IP for the CLI handoff endpoints. */
   cliPerIp: RateLimiter;

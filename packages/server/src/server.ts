@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import pino, { type Logger } from "pino";
-import type { AppDeps, RateLimiters } from "./app-deps.js";
+import type { AppDeps } from "./app-deps.js";
 import { createApp } from "./app.js";
 import type { AuthDeps } from "./auth/context.js";
 import { purgeExpiredRecords } from "./auth/maintenance.js";
@@ -16,7 +16,7 @@ import { systemClock, type Clock } from "./auth/types.js";
 import type { Config } from "./config.js";
 import { createLogMailer, createSmtpMailer, type Mailer } from "./email/mailer.js";
 import { createMailNotifier } from "./email/notifier.js";
-import { createRateLimiter } from "./http/rate-limit.js";
+import { createRateLimiters } from "./http/rate-limit-rules.js";
 import { sessionCookieSettings } from "./http/session-cookie.js";
 import { openDatabase, type OpenDatabase } from "./store/database.js";
 import { isDatabaseUnavailableError } from "./store/errors.js";
@@ -56,35 +56,6 @@ export function createLogger(config: Pick<Config, "logLevel">, destination?: pin
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
-export function createRateLimiters(config: Config, database: OpenDatabase): RateLimiters {
-  return {
-    cliPerIp: createRateLimiter({ name: "cli_ip", points: config.limits.cliPerIpPerMinute, durationSeconds: 60, failOpen: true }, database.pool),
-    signupPerIp: createRateLimiter({ name: "signup_ip", points: config.limits.signupPerIpPerHour, durationSeconds: 3600, failOpen: false }, database.pool),
-    loginPerIp: createRateLimiter({ name: "login_ip", points: config.limits.loginPerIpPerMinute, durationSeconds: 60, failOpen: false }, database.pool),
-    loginFailuresPerAccount: createRateLimiter(
-      {
-        name: "login_account",
-        points: config.accountLimits.loginFailuresPerAccount,
-        durationSeconds: Math.ceil(config.accountLimits.loginCooldownMs / 1000),
-        failOpen: false,
-      },
-      database.pool,
-    ),
-    emailCodesPerAddress: createRateLimiter(
-      { name: "email_code_address", points: config.accountLimits.emailCodesPerAddress, durationSeconds: 15 * 60, failOpen: false },
-      database.pool,
-    ),
-    emailCodesPerIp: createRateLimiter(
-      { name: "email_code_ip", points: config.accountLimits.emailCodesPerIp, durationSeconds: 3600, failOpen: false },
-      database.pool,
-    ),
-    emailCodeFailuresPerAddress: createRateLimiter(
-      { name: "email_code_failures", points: config.accountLimits.emailCodeFailuresPerAddress, durationSeconds: 3600, failOpen: false },
-      database.pool,
-    ),
-  };
-}
-
 export interface BuiltServer {
   deps: AppDeps;
   database: OpenDatabase;
@@ -121,7 +92,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     guard: { store: auth.store, clock: auth.clock, webOrigins: config.webOrigins, cookieName: cookie.name },
     cookie,
     logger: options.logger,
-    rateLimits: createRateLimiters(config, database),
+    rateLimits: createRateLimiters(config, database.pool),
     isServiceUnavailable: isDatabaseUnavailableError,
     version: serverVersion,
   };

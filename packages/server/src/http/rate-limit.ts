@@ -1,6 +1,7 @@
 /**
  * Rate limits on rate-limiter-flexible: in memory on SQLite (one process), in PostgreSQL when
- * the server scales out, so a limit holds across every process. All limiters share one table.
+ * the server scales out, so a limit holds across every process. All limiters share one database
+ * table. Which limiters exist, and their budgets, is the table of rules in rate-limit-rules.ts.
  */
 import type { MiddlewareHandler } from "hono";
 import type pg from "pg";
@@ -21,6 +22,7 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
 }
 
+/** One limiter's resolved rule (see `resolveRateLimitRule`). */
 export interface RateLimitRule {
   name: string;
   points: number;

@@ -1,0 +1,126 @@
+/**
+ * The one table of rate limits: every limiter the server has, what spends a point and what a
+ * key is, its window and budget (and the settings they come from), and what it does when its
+ * store fails. `createRateLimiters` builds the `RateLimiters` the routes are given from it;
+ * the routes only spend them.
+ */
+import type pg from "pg";
+import type { RateLimiters } from "../app-deps.js";
+import type { Config, SettingName } from "../config.js";
+import { createRateLimiter, type RateLimitRule } from "./rate-limit.js";
+
+/**
+ * What a limiter is keyed by: the client IP (`X-Forwarded-For` only as far as
+ * `HARMONT_TRUST_PROXY` allows), an account (its normalised email, whether or not the
+ * password is right), or an email address, whether or not it has an account.
+ */
+export type RateLimitKey = "ip" | "account" | "address";
+
+export interface RateLimitDefinition {
+  /**
+   * The limiter's name in its store (the key prefix, and on PostgreSQL the rows of the
+   * `rate_limits` table): renaming one starts its counts again.
+   */
+  name: string;
+  keyedBy: RateLimitKey;
+  /** What spends a point. */
+  counts: string;
+  /** Points one key may spend in a window, and the setting they come from; 0 disables the limiter. */
+  budget: { setting: SettingName; points: (config: Config) => number };
+  /** The window: a fixed number of seconds, or one that comes from a setting. */
+  window: { seconds: number } | { setting: SettingName; seconds: (config: Config) => number };
+  /**
+   * When the store fails: let the request through (a flood ceiling, where refusing would turn a
+   * database hiccup into an outage) or refuse it (anything that slows guessing).
+   */
+  failOpen: boolean;
+}
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+
+/** Every limiter, under its field of `RateLimiters`. */
+export const rateLimitRules = {
+  cliPerIp: {
+    name: "cli_ip",
+    keyedBy: "ip",
+    counts: "a request to a CLI handoff endpoint (transfer, deny, claim, redeem, code)",
+    budget: { setting: "HARMONT_LIMIT_CLI_PER_IP", points: (config) => config.limits.cliPerIpPerMinute },
+    window: { seconds: MINUTE },
+    failOpen: true,
+  },
+  signupPerIp: {
+    name: "signup_ip",
+    keyedBy: "ip",
+    counts: "a sign-up request",
+    budget: { setting: "HARMONT_LIMIT_SIGNUP_PER_IP", points: (config) => config.limits.signupPerIpPerHour },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
+  loginPerIp: {
+    name: "login_ip",
+    keyedBy: "ip",
+    counts: "a password sign-in request",
+    budget: { setting: "HARMONT_LIMIT_LOGIN_PER_IP", points: (config) => config.limits.loginPerIpPerMinute },
+    window: { seconds: MINUTE },
+    failOpen: false,
+  },
+  loginFailuresPerAccount: {
+    name: "login_account",
+    keyedBy: "account",
+    counts: "a password check of the account (sign-in or password change), spent before the check; a success resets the key",
+    budget: { setting: "HARMONT_LIMIT_LOGIN_FAILURES", points: (config) => config.accountLimits.loginFailuresPerAccount },
+    window: { setting: "HARMONT_LOGIN_COOLDOWN", seconds: (config) => Math.ceil(config.accountLimits.loginCooldownMs / 1000) },
+    failOpen: false,
+  },
+  emailCodesPerAddress: {
+    name: "email_code_address",
+    keyedBy: "address",
+    counts: "an email code sent to the address (sign-in or verification)",
+    budget: { setting: "HARMONT_LIMIT_EMAIL_CODES_PER_ADDRESS", points: (config) => config.accountLimits.emailCodesPerAddress },
+    window: { seconds: 15 * MINUTE },
+    failOpen: false,
+  },
+  emailCodesPerIp: {
+    name: "email_code_ip",
+    keyedBy: "ip",
+    counts: "a request for a sign-in code",
+    budget: { setting: "HARMONT_LIMIT_EMAIL_CODES_PER_IP", points: (config) => config.accountLimits.emailCodesPerIp },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
+  emailCodeFailuresPerAddress: {
+    name: "email_code_failures",
+    keyedBy: "address",
+    counts: "a check of an email code for the address (sign-in or verification), spent before the check; a success resets the key",
+    budget: { setting: "HARMONT_LIMIT_EMAIL_CODE_FAILURES", points: (config) => config.accountLimits.emailCodeFailuresPerAddress },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
+} as const satisfies Record<keyof RateLimiters, RateLimitDefinition>;
+
+export type RateLimiterName = keyof typeof rateLimitRules;
+
+/** A definition with its budget and window read from the configuration: what `createRateLimiter` takes. */
+export function resolveRateLimitRule(definition: RateLimitDefinition, config: Config): RateLimitRule {
+  const { window } = definition;
+  return {
+    name: definition.name,
+    points: definition.budget.points(config),
+    durationSeconds: "setting" in window ? window.seconds(config) : window.seconds,
+    failOpen: definition.failOpen,
+  };
+}
+
+/**
+ * Every limiter of the table: in this process's memory, or in PostgreSQL when `pool` is given
+ * so that a limit holds across processes.
+ */
+export function createRateLimiters(config: Config, pool: pg.Pool | null): RateLimiters {
+  const entries = Object.entries(rateLimitRules).map(([field, definition]) => [
+    field,
+    createRateLimiter(resolveRateLimitRule(definition, config), pool),
+  ]);
+  // The table has exactly the fields of RateLimiters (checked where it is declared).
+  return Object.fromEntries(entries) as RateLimiters;
+}
