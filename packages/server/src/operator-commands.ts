@@ -53,7 +53,7 @@ async function readPassword(): Promise<string> {
   return first;
 }
 
-const operatorMeta = { ip: null, userAgent: "harmont-server (operator)", requestId: null };
+const operatorMeta = { ip: null, userAgent: "harmont-server (operator)", requestId: null, actor: null };
 
 /** Runs an operator command; returns the exit code. */
 export async function runOperatorCommand(args: string[], config: Config): Promise<number> {

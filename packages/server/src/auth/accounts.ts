@@ -8,29 +8,16 @@ import { isPlausibleEmail, normalizeEmail } from "./email-address.js";
 import { issueEmailCode, useEmailCode } from "./email-codes.js";
 import { checkPasswordPolicy, type PasswordProblem } from "./passwords.js";
 import { fail, ok, type Result } from "./result.js";
-import { createWebSession, revokeAllUserSessions } from "./sessions.js";
+import { isFresh, revokeAllUserSessions } from "./sessions.js";
+import { completeSignIn, type SignInOutcome } from "./sign-in.js";
 import { generateId } from "./tokens.js";
 import type { Authenticated } from "./context.js";
-import type { Session, User, UserWithPassword } from "./types.js";
+import { toPublicUser, type User, type UserWithPassword } from "./users.js";
 
-export interface SignedIn {
-  token: string;
-  session: Session;
-  user: User;
-}
+export type { SignedIn, SignInOutcome } from "./sign-in.js";
 
 export type SignUpFailure = "invalid_email" | "email_taken" | PasswordProblem;
 
-function publicUser(user: User): User {
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    emailVerifiedAt: user.emailVerifiedAt,
-    disabledAt: user.disabledAt,
-    createdAt: user.createdAt,
-  };
-}
 
 /** Checks an address and a password and builds the new user (not yet stored). */
 async function preparePasswordUser(
@@ -57,22 +44,21 @@ export async function signUpWithPassword(
   deps: AuthDeps,
   input: { email: string; password: string; name?: string | undefined },
   meta: RequestMeta,
-): Promise<Result<SignUpFailure, SignedIn>> {
+): Promise<Result<SignUpFailure, SignInOutcome>> {
   const prepared = await preparePasswordUser(deps, input, null);
   if (!prepared.ok) return prepared;
   const user = prepared.value;
   if (!(await deps.store.users.insert(user))) return fail("email_taken");
-  const { token, session } = await createWebSession(deps, user, meta);
-  await recordAuditEvent(deps, meta, { action: "user.signed_up", actorUserId: user.id, target: session.id });
+  const outcome = await completeSignIn(deps, { user, factor: "password", auditAction: "user.signed_up", meta });
   await issueEmailCode(deps, user.email, "verify_email");
-  return ok({ token, session, user: publicUser(user) });
+  return ok(outcome);
 }
 
 export async function signInWithPassword(
   deps: AuthDeps,
   input: { email: string; password: string },
   meta: RequestMeta,
-): Promise<Result<"invalid_credentials", SignedIn>> {
+): Promise<Result<"invalid_credentials", SignInOutcome>> {
   const email = normalizeEmail(input.email);
   const user = await deps.store.users.findByEmail(email);
   let verified = false;
@@ -82,9 +68,7 @@ export async function signInWithPassword(
     await recordAuditEvent(deps, meta, { action: "auth.login.failed", actorUserId: user?.id ?? null, target: null });
     return fail("invalid_credentials");
   }
-  const { token, session } = await createWebSession(deps, user, meta);
-  await recordAuditEvent(deps, meta, { action: "auth.login.succeeded", actorUserId: user.id, target: session.id });
-  return ok({ token, session, user: publicUser(user) });
+  return ok(await completeSignIn(deps, { user, factor: "password", auditAction: "auth.login.succeeded", meta }));
 }
 
 /** Sends a sign-in code. Says nothing about whether the account exists. */
@@ -107,7 +91,7 @@ export async function signInWithEmailCode(
   deps: AuthDeps,
   input: { email: string; code: string },
   meta: RequestMeta,
-): Promise<Result<"email_code_invalid", SignedIn & { created: boolean }>> {
+): Promise<Result<"email_code_invalid", { outcome: SignInOutcome; created: boolean }>> {
   const email = normalizeEmail(input.email);
   if (!isPlausibleEmail(email)) return fail("email_code_invalid");
   if (!(await useEmailCode(deps, email, "sign_in", input.code))) {
@@ -140,13 +124,13 @@ export async function signInWithEmailCode(
     });
     user = { ...user, emailVerifiedAt: now, passwordHash: null };
   }
-  const { token, session } = await createWebSession(deps, user, meta);
-  await recordAuditEvent(deps, meta, {
-    action: created ? "user.signed_up_by_email_code" : "auth.email_code.succeeded",
-    actorUserId: user.id,
-    target: session.id,
+  const outcome = await completeSignIn(deps, {
+    user,
+    factor: "email_code",
+    auditAction: created ? "user.signed_up_by_email_code" : "auth.email_code.succeeded",
+    meta,
   });
-  return ok({ token, session, user: publicUser(user), created });
+  return ok({ outcome, created });
 }
 
 /** Sends a new verification code to the caller's stored address. */
@@ -167,17 +151,15 @@ export async function verifyEmailAddress(
   if (!(await useEmailCode(deps, caller.user.email, "verify_email", code))) return fail("email_code_invalid");
   const now = deps.clock.now();
   await deps.store.users.markEmailVerified(caller.user.id, now, false);
-  await recordAuditEvent(deps, meta, { action: "user.email_verified", actorUserId: caller.user.id, target: caller.user.id });
+  await recordAuditEvent(deps, meta, { action: "user.email_verified", target: caller.user.id });
   return ok({ ...caller.user, emailVerifiedAt: now });
 }
 
-/** How recent a session must be to set a first password without the current one. */
-export const FRESH_SESSION_MS = 15 * 60_000;
-
 /**
  * Changes the caller's password: checks the current one (an account without a password needs a
- * session made in the last 15 minutes instead), signs out every other session, deletes pending
- * handoffs and codes, and sends a notice.
+ * fresh session instead: a first factor proven in the last 15 minutes, by this session or the
+ * session it was made from), signs out every other session, deletes pending handoffs and codes,
+ * and sends a notice.
  */
 export async function changePassword(
   deps: AuthDeps,
@@ -190,17 +172,17 @@ export async function changePassword(
   if (user.passwordHash) {
     const verified = input.currentPassword !== undefined && (await deps.passwords.verify(user.passwordHash, input.currentPassword));
     if (!verified) {
-      await recordAuditEvent(deps, meta, { action: "auth.password_change.failed", actorUserId: user.id, target: caller.session.id });
+      await recordAuditEvent(deps, meta, { action: "auth.password_change.failed", target: caller.session.id });
       return fail("invalid_credentials");
     }
-  } else if (deps.clock.now() - caller.session.createdAt > FRESH_SESSION_MS) {
+  } else if (!isFresh(caller.session, deps.clock.now())) {
     return fail("reauthentication_required");
   }
   const problem = checkPasswordPolicy(input.newPassword);
   if (problem) return fail(problem);
   await deps.store.users.setPasswordHash(user.id, await deps.passwords.hash(input.newPassword), deps.clock.now());
   await revokeAllUserSessions(deps, user.id, meta, "password_changed", caller.session.id);
-  await recordAuditEvent(deps, meta, { action: "auth.password_changed", actorUserId: user.id, target: caller.session.id });
+  await recordAuditEvent(deps, meta, { action: "auth.password_changed", target: caller.session.id });
   await deps.notifier.sendPasswordChanged(user.email);
   return ok(undefined);
 }
@@ -216,7 +198,7 @@ export async function createUserAsOperator(
   const user = prepared.value;
   if (!(await deps.store.users.insert(user))) return fail("email_taken");
   await recordAuditEvent(deps, meta, { action: "operator.user_created", actorUserId: null, target: user.id });
-  return ok(publicUser(user));
+  return ok(toPublicUser(user));
 }
 
 /** Operators: disables an account and revokes every session at once. */

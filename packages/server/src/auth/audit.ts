@@ -1,18 +1,56 @@
-/** The audit log: every sign-in, failure, handoff, logout and revocation. Never a secret. */
+/**
+ * The audit log: every sign-in, failure, handoff, logout and revocation. Never a secret.
+ *
+ * Who acted is derived here, in one place, from the request: an event recorded for a signed-in
+ * request names that session's user unless the call says otherwise (a sign-in names the account
+ * it signed into, a failure the account that was tried). When the request's session is a
+ * support session, the event also names the operator behind it.
+ */
 import type { RequestMeta } from "./context.js";
 import { generateId } from "./tokens.js";
-import type { AuditEvent, AuthStore, Clock } from "./types.js";
+import type { AuthStore, Clock } from "./types.js";
 
-export async function recordAuditEvent(
-  deps: { store: AuthStore; clock: Clock },
-  meta: RequestMeta,
-  event: Omit<AuditEvent, "ip" | "requestId">,
-): Promise<void> {
-  await deps.store.audit.record({
+export interface AuditEvent {
+  action: string;
+  actorUserId: string | null;
+  target: string | null;
+  ip: string | null;
+  requestId: string | null;
+  /** Extra facts; never a secret. */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  id: string;
+  at: number;
+}
+
+export interface AuditStore {
+  record(event: StoredAuditEvent): Promise<void>;
+  list(filter?: { actorUserId?: string; action?: string }): Promise<StoredAuditEvent[]>;
+}
+
+/** What a call site says about an event; the actor defaults to the request's signed-in user. */
+export interface AuditRecord {
+  action: string;
+  target: string | null;
+  /** Set only when the actor is not the request's own user (or there is none). */
+  actorUserId?: string | null;
+  detail?: AuditEvent["detail"];
+}
+
+export async function recordAuditEvent(deps: { store: AuthStore; clock: Clock }, meta: RequestMeta, record: AuditRecord): Promise<void> {
+  const impersonator = meta.actor?.impersonatorUserId ?? null;
+  const detail = impersonator === null ? record.detail : { ...record.detail, impersonator_user_id: impersonator };
+  const event: StoredAuditEvent = {
     id: generateId("aud"),
     at: deps.clock.now(),
+    action: record.action,
+    actorUserId: record.actorUserId !== undefined ? record.actorUserId : (meta.actor?.userId ?? null),
+    target: record.target,
     ip: meta.ip,
     requestId: meta.requestId,
-    ...event,
-  });
+  };
+  if (detail !== undefined) event.detail = detail;
+  await deps.store.audit.record(event);
 }

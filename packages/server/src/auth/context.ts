@@ -1,6 +1,9 @@
 /** What the domain functions are given: storage, time, hashing and lifetimes. No HTTP. */
 import type { PasswordHasher } from "./passwords.js";
-import type { AuthStore, Clock, Session, User } from "./types.js";
+import type { Session } from "./sessions.js";
+import type { SecondFactorPolicy } from "./sign-in.js";
+import type { AuthStore, Clock } from "./types.js";
+import type { User } from "./users.js";
 
 export interface Lifetimes {
   handoffMs: number;
@@ -26,6 +29,16 @@ export interface AuthDeps {
   notifier: Notifier;
   /** Life of an emailed code. */
   emailCodeTtlMs: number;
+  /** Which accounts need a second factor; without it, none does. */
+  secondFactor?: SecondFactorPolicy;
+}
+
+/** The signed-in session a request came with: the audit log's actor. */
+export interface RequestActor {
+  userId: string;
+  sessionId: string;
+  /** The operator behind a support session; `null` otherwise. */
+  impersonatorUserId: string | null;
 }
 
 /** Who is asking, for sessions and the audit log. */
@@ -33,6 +46,8 @@ export interface RequestMeta {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** `null` for a request without a session (sign-in, claim, redeem, operator commands). */
+  actor: RequestActor | null;
 }
 
 /** The caller's validated session. */

@@ -4,9 +4,44 @@
  * concurrent guesses cannot exceed the limit; the use itself is a second conditional write.
  */
 import { randomInt, timingSafeEqual } from "node:crypto";
-import type { AuthDeps } from "./context.js";
+import type { AuthDeps, Notifier } from "./context.js";
 import { hashSecret } from "./tokens.js";
-import type { EmailCodePurpose } from "./types.js";
+
+export type EmailCodePurpose = "sign_in" | "verify_email";
+
+/** An emailed code, stored under its SHA-256; one live code per address and purpose. */
+export interface EmailCode {
+  email: string;
+  purpose: EmailCodePurpose;
+  codeHash: string;
+  attempts: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface EmailCodeStore {
+  /** Stores a code, replacing any earlier one for the same address and purpose. */
+  replace(code: EmailCode): Promise<void>;
+  /**
+   * Counts one attempt before any comparison, in one conditional write, and returns the code's
+   * hash; `null` when there is no live code or it has used up its attempts.
+   */
+  countAttempt(email: string, purpose: EmailCodePurpose, now: number, maxAttempts: number): Promise<string | null>;
+  /** Deletes the code if it still has this hash: of concurrent callers exactly one gets `true`. */
+  consume(email: string, purpose: EmailCodePurpose, codeHash: string): Promise<boolean>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+type EmailCodeMail = (notifier: Notifier, to: string, code: string, ttlMinutes: number) => Promise<void>;
+
+/**
+ * Which mail carries a code of each purpose. A `Record` over the purposes, so a purpose added
+ * without its mail is a compile error rather than a code sent in the wrong words.
+ */
+const emailCodeMails: Record<EmailCodePurpose, EmailCodeMail> = {
+  sign_in: (notifier, to, code, minutes) => notifier.sendSignInCode(to, code, minutes),
+  verify_email: (notifier, to, code, minutes) => notifier.sendVerificationCode(to, code, minutes),
+};
 
 export const EMAIL_CODE_MAX_ATTEMPTS = 5;
 const emailCodePattern = /^\d{8}$/;
@@ -32,8 +67,7 @@ export async function issueEmailCode(
     expiresAt: now + deps.emailCodeTtlMs,
   });
   const minutes = Math.round(deps.emailCodeTtlMs / 60_000);
-  if (purpose === "sign_in") await deps.notifier.sendSignInCode(email, code, minutes);
-  else await deps.notifier.sendVerificationCode(email, code, minutes);
+  await emailCodeMails[purpose](deps.notifier, email, code, minutes);
 }
 
 /** Checks and uses a code. `false` for wrong, used, expired and exhausted codes alike. */

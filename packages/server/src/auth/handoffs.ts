@@ -1,17 +1,20 @@
 /**
- * The CLI loopback handoff (transfer → claim), and its refusal (deny).
+ * The CLI loopback handoff (transfer → claim), and its refusal (deny): a grant of kind
+ * `cli_handoff`, stored under the SHA-256 of the CLI's nonce.
  *
- * A nonce's life: absent → transfer → parked (handoff lifetime) → claim → gone.
+ * A nonce's life: absent → transfer → approved (handoff lifetime) → claim → gone.
  * absent → deny → denied (handoff lifetime) → the next claim answers "denied" once → gone.
- * parked → deny by the same user → denied. Only hashes are stored, and the CLI's session is
+ * approved → deny by the same user → denied. Only hashes are stored, and the CLI's session is
  * created at claim time, so an unclaimed handoff leaves nothing usable behind.
  */
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
+import { redeemGrant, storeDecidedGrant } from "./grants.js";
 import { fail, ok, type Result } from "./result.js";
 import { issueCliSession } from "./sessions.js";
 import { cleanSessionName, hashSecret, isValidNonce } from "./tokens.js";
 
+const KIND = "cli_handoff";
 
 /** transfer: parks a handoff of the caller's account under the nonce. First writer wins. */
 export async function parkHandoff(
@@ -19,23 +22,20 @@ export async function parkHandoff(
   caller: Authenticated,
   nonce: string,
   meta: RequestMeta,
-): Promise<Result<"invalid_nonce" | "cli_nonce_in_use">> {
+): Promise<Result<"invalid_nonce" | "cli_nonce_in_use" | "session_gone">> {
   if (!isValidNonce(nonce)) return fail("invalid_nonce");
-  const now = deps.clock.now();
-  const parked = await deps.store.handoffs.insertIfAbsent(
-    {
-      nonceHash: hashSecret(nonce),
-      state: "parked",
-      userId: caller.user.id,
-      sessionId: caller.session.id,
-      createdAt: now,
-      expiresAt: now + deps.lifetimes.handoffMs,
-    },
-    now,
-  );
+  const { outcome } = await storeDecidedGrant(deps, {
+    kind: KIND,
+    secretHash: hashSecret(nonce),
+    state: "approved",
+    userId: caller.user.id,
+    sessionId: caller.session.id,
+    lifetimeMs: deps.lifetimes.handoffMs,
+  });
+  if (outcome === "owner_gone") return fail("session_gone");
+  const parked = outcome === "inserted";
   await recordAuditEvent(deps, meta, {
     action: parked ? "cli.handoff.parked" : "cli.handoff.rejected_in_use",
-    actorUserId: caller.user.id,
     target: caller.session.id,
   });
   return parked ? ok(undefined) : fail("cli_nonce_in_use");
@@ -47,29 +47,35 @@ export async function denyHandoff(
   caller: Authenticated,
   nonce: string,
   meta: RequestMeta,
-): Promise<Result<"invalid_nonce" | "cli_nonce_in_use">> {
+): Promise<Result<"invalid_nonce" | "cli_nonce_in_use" | "session_gone">> {
   if (!isValidNonce(nonce)) return fail("invalid_nonce");
-  const nonceHash = hashSecret(nonce);
+  const secretHash = hashSecret(nonce);
   // Two rounds at most: a transfer may land between our read and our insert.
   for (let round = 0; round < 2; round++) {
     const now = deps.clock.now();
     const expiresAt = now + deps.lifetimes.handoffMs;
-    const existing = await deps.store.handoffs.findLive(nonceHash, now);
+    const existing = await deps.store.grants.findLive(KIND, secretHash, now);
     let denied = false;
     if (!existing) {
-      denied = await deps.store.handoffs.insertIfAbsent(
-        { nonceHash, state: "denied", userId: caller.user.id, sessionId: caller.session.id, createdAt: now, expiresAt },
-        now,
-      );
+      const { outcome } = await storeDecidedGrant(deps, {
+        kind: KIND,
+        secretHash,
+        state: "denied",
+        userId: caller.user.id,
+        sessionId: caller.session.id,
+        lifetimeMs: deps.lifetimes.handoffMs,
+      });
+      if (outcome === "owner_gone") return fail("session_gone");
+      denied = outcome === "inserted";
     } else if (existing.state === "denied") {
       return ok(undefined);
     } else if (existing.userId !== caller.user.id) {
       return fail("cli_nonce_in_use");
     } else {
-      denied = await deps.store.handoffs.denyParked(nonceHash, caller.user.id, now, expiresAt);
+      denied = await deps.store.grants.changeState(KIND, secretHash, { from: "approved", to: "denied", userId: caller.user.id, expiresAt }, now);
     }
     if (denied) {
-      await recordAuditEvent(deps, meta, { action: "cli.handoff.denied", actorUserId: caller.user.id, target: caller.session.id });
+      await recordAuditEvent(deps, meta, { action: "cli.handoff.denied", target: caller.session.id });
       return ok(undefined);
     }
   }
@@ -87,13 +93,7 @@ export async function claimHandoff(
   meta: RequestMeta,
 ): Promise<Result<"cli_code_invalid" | "cli_handoff_denied", { token: string }>> {
   if (!isValidNonce(nonce)) return fail("cli_code_invalid");
-  const nonceHash = hashSecret(nonce);
-  // A waiting CLI polls about once a second: answer its misses with a read, no write.
-  if (!(await deps.store.handoffs.isPending(nonceHash, deps.clock.now()))) return fail("cli_code_invalid");
-  return deps.store.transaction(async (store) => {
-    const now = deps.clock.now();
-    const handoff = await store.handoffs.consume(nonceHash, now);
-    if (!handoff) return fail("cli_code_invalid");
+  return redeemGrant(deps, KIND, hashSecret(nonce), "cli_code_invalid", async (store, handoff) => {
     if (handoff.state === "denied") {
       await recordAuditEvent({ store, clock: deps.clock }, meta, {
         action: "cli.handoff.denial_delivered",

@@ -1,12 +1,11 @@
-/** Periodic clean-up: expired handoffs, paste codes and sessions are deleted. */
+/** Periodic clean-up: expired sessions, grants and email codes are deleted. */
 import type { AuthStore, Clock } from "./types.js";
 
-export async function purgeExpiredRecords(deps: { store: AuthStore; clock: Clock }): Promise<{ sessions: number; handoffs: number; pasteCodes: number; emailCodes: number }> {
+export async function purgeExpiredRecords(deps: { store: AuthStore; clock: Clock }): Promise<{ sessions: number; grants: number; emailCodes: number }> {
   const now = deps.clock.now();
   return {
     sessions: await deps.store.sessions.deleteExpired(now),
-    handoffs: await deps.store.handoffs.deleteExpired(now),
-    pasteCodes: await deps.store.pasteCodes.deleteExpired(now),
+    grants: await deps.store.grants.deleteExpired(now),
     emailCodes: await deps.store.emailCodes.deleteExpired(now),
   };
 }

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { fail, ok, type Result } from "./result.js";
+import { redeemGrant, storeDecidedGrant } from "./grants.js";
 import { issueCliSession } from "./sessions.js";
 import { cleanSessionName, hashSecret } from "./tokens.js";
 
@@ -44,27 +45,27 @@ export function formatPasteCode(code: string): string {
   return code.match(/.{1,4}/g)?.join("-") ?? code;
 }
 
-// ---- minting and redeeming ----
-
+// ---- minting and redeeming: a grant of kind `cli_paste_code` ----
 
 /** cli/code: mints a paste code for the caller's account. Only its hash is stored. */
 export async function createPasteCode(
   deps: AuthDeps,
   caller: Authenticated,
   meta: RequestMeta,
-): Promise<{ code: string; expiresAt: number }> {
-  const now = deps.clock.now();
+): Promise<Result<"session_gone", { code: string; expiresAt: number }>> {
   const code = generatePasteCode();
-  const expiresAt = now + deps.lifetimes.pasteCodeMs;
-  await deps.store.pasteCodes.insert({
-    codeHash: hashSecret(code),
+  const { outcome, grant } = await storeDecidedGrant(deps, {
+    kind: "cli_paste_code",
+    secretHash: hashSecret(code),
+    state: "approved",
     userId: caller.user.id,
     sessionId: caller.session.id,
-    createdAt: now,
-    expiresAt,
+    lifetimeMs: deps.lifetimes.pasteCodeMs,
   });
-  await recordAuditEvent(deps, meta, { action: "cli.paste_code.created", actorUserId: caller.user.id, target: caller.session.id });
-  return { code, expiresAt };
+  // 80 random bits do not collide; a session revoked while this request ran stores nothing.
+  if (outcome !== "inserted") return fail("session_gone");
+  await recordAuditEvent(deps, meta, { action: "cli.paste_code.created", target: caller.session.id });
+  return ok({ code, expiresAt: grant.expiresAt });
 }
 
 /** cli/redeem: consumes a paste code in one conditional write and creates a new CLI session. */
@@ -76,11 +77,7 @@ export async function redeemPasteCode(
 ): Promise<Result<"cli_code_invalid", { token: string }>> {
   const canonical = normalizePasteCode(typed);
   if (!canonical) return fail("cli_code_invalid");
-  const codeHash = hashSecret(canonical);
-  if (!(await deps.store.pasteCodes.isPending(codeHash, deps.clock.now()))) return fail("cli_code_invalid");
-  return deps.store.transaction(async (store) => {
-    const pasteCode = await store.pasteCodes.consume(codeHash, deps.clock.now());
-    if (!pasteCode) return fail("cli_code_invalid");
+  return redeemGrant(deps, "cli_paste_code", hashSecret(canonical), "cli_code_invalid", async (store, pasteCode) => {
     const issued = await issueCliSession(
       deps,
       store,

@@ -6,7 +6,62 @@
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { generateId, generateSessionToken, hashSecret, isWellFormedSessionToken } from "./tokens.js";
-import type { AuthStore, Session, SessionKind, User } from "./types.js";
+import type { AuthStore } from "./types.js";
+import type { User } from "./users.js";
+
+export type SessionKind = "web" | "cli";
+
+export interface Session {
+  id: string;
+  userId: string;
+  kind: SessionKind;
+  name: string;
+  parentSessionId: string | null;
+  orgId: string | null;
+  impersonatorUserId: string | null;
+  /** Reserved and never set: a row with it set does not authenticate (fail closed). */
+  secondFactorPending: boolean;
+  /**
+   * When a person last proved a first factor for this session's lineage: the sign-in itself, or,
+   * for a child session (a CLI session claimed from a web session), its parent's. `null` means
+   * unknown, which is never fresh.
+   */
+  authenticatedAt: number | null;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: number;
+  lastUsedAt: number;
+  idleTimeoutMs: number;
+  absoluteExpiresAt: number;
+}
+
+export interface NewSession extends Session {
+  tokenHash: string;
+}
+
+export interface SessionStore {
+  insert(session: NewSession): Promise<void>;
+  /** The hot path: one indexed lookup by token hash, joined with the user. */
+  findWithUserByTokenHash(tokenHash: string): Promise<{ session: Session; user: User } | null>;
+  /** Sets `last_used_at` unless it is already at least `notBefore`. */
+  touch(sessionId: string, now: number, notBefore: number): Promise<void>;
+  findById(sessionId: string): Promise<Session | null>;
+  listByUser(userId: string): Promise<Session[]>;
+  /** Deletes and returns the session; its grants go with it (foreign key, cascade). */
+  deleteByTokenHash(tokenHash: string): Promise<Session | null>;
+  deleteById(sessionId: string): Promise<Session | null>;
+  /** Deletes every session of the user but `exceptSessionId`; returns the deleted ids. */
+  deleteAllForUser(userId: string, exceptSessionId?: string): Promise<string[]>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+/** How recent a session's first factor must be for what needs a fresh sign-in. */
+export const FRESH_SESSION_MS = 15 * 60_000;
+
+/** Whether the session's lineage proved a first factor in the last 15 minutes. */
+export function isFresh(session: Pick<Session, "authenticatedAt">, now: number): boolean {
+  return session.authenticatedAt !== null && now - session.authenticatedAt <= FRESH_SESSION_MS;
+}
 
 /** `last_used_at` is written at most once a minute, so most checks are a single read. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -20,6 +75,8 @@ export interface CreateSessionInput {
   kind: SessionKind;
   name: string;
   parentSessionId: string | null;
+  /** See `Session.authenticatedAt`. */
+  authenticatedAt: number | null;
   meta: RequestMeta;
 }
 
@@ -41,6 +98,7 @@ export async function createSession(
     orgId: null,
     impersonatorUserId: null,
     secondFactorPending: false,
+    authenticatedAt: input.authenticatedAt,
     ip: input.meta.ip,
     userAgent: input.meta.userAgent ? input.meta.userAgent.slice(0, 512) : null,
     createdAt: now,
@@ -79,23 +137,31 @@ export function describeUserAgent(userAgent: string | null): string | null {
   return browser ?? system;
 }
 
-/** A web session (password, email code), named after the browser it was made in. */
-export function createWebSession(deps: Pick<AuthDeps, "clock" | "lifetimes" | "store">, user: User, meta: RequestMeta) {
+/** A web session made by a sign-in, named after the browser it was made in. Only `completeSignIn` calls it. */
+export function createWebSession(deps: Pick<AuthDeps, "clock" | "lifetimes" | "store">, user: User, meta: RequestMeta, authenticatedAt: number) {
   const device = describeUserAgent(meta.userAgent);
-  return createSession(deps, { user, kind: "web", name: device ? `Web session (${device})` : "Web session", parentSessionId: null, meta });
+  return createSession(deps, {
+    user,
+    kind: "web",
+    name: device ? `Web session (${device})` : "Web session",
+    parentSessionId: null,
+    authenticatedAt,
+    meta,
+  });
 }
 
 /**
  * The session check: one indexed read by token hash (joined with the user). Returns `null` for
- * a malformed, unknown, expired or revoked token, or a disabled user. No cache: a revocation is
- * seen by every server process at the next request.
+ * a malformed, unknown, expired or revoked token, a disabled user, or a row whose reserved
+ * `second_factor_pending` is set (fail closed: nothing writes it, so such a row is not a
+ * session). No cache: a revocation is seen by every server process at the next request.
  */
 export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock">, token: string): Promise<Authenticated | null> {
   if (!isWellFormedSessionToken(token)) return null;
   const found = await deps.store.sessions.findWithUserByTokenHash(hashSecret(token));
   if (!found) return null;
   const now = deps.clock.now();
-  if (now >= sessionExpiresAt(found.session) || found.user.disabledAt !== null) return null;
+  if (now >= sessionExpiresAt(found.session) || found.user.disabledAt !== null || found.session.secondFactorPending) return null;
   // At most one write a minute, and finer when the idle timeout is short, so that use always
   // keeps a session alive.
   const resolution = Math.min(LAST_USED_RESOLUTION_MS, found.session.idleTimeoutMs / 4);
@@ -108,20 +174,25 @@ export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock
 
 /**
  * The end of every CLI login (claim or redeem): a new CLI session for the user who authorized
- * it, child of the session that did, recorded in the audit log. `null` when the user is gone or
- * disabled. Runs on the caller's transaction store.
+ * it, child of the session that did, recorded in the audit log. It inherits the parent's
+ * `authenticatedAt`, so a CLI session made from an old web session is no fresher than it.
+ * `null` when the parent session or the user is gone, or the user is disabled. Runs on the
+ * caller's transaction store, so the parent is read in the same transaction as the consume.
  */
 export async function issueCliSession(
   deps: Pick<AuthDeps, "clock" | "lifetimes">,
   store: AuthStore,
-  grant: { userId: string; parentSessionId: string; name: string; auditAction: string },
+  grant: { userId: string | null; parentSessionId: string | null; name: string; auditAction: string },
   meta: RequestMeta,
 ): Promise<{ token: string } | null> {
+  if (grant.userId === null || grant.parentSessionId === null) return null;
+  const parent = await store.sessions.findById(grant.parentSessionId);
+  if (!parent || parent.userId !== grant.userId) return null;
   const user = await store.users.findById(grant.userId);
   if (!user || user.disabledAt !== null) return null;
   const { token, session } = await createSession(
     { ...deps, store },
-    { user, kind: "cli", name: grant.name, parentSessionId: grant.parentSessionId, meta },
+    { user, kind: "cli", name: grant.name, parentSessionId: parent.id, authenticatedAt: parent.authenticatedAt, meta },
   );
   await recordAuditEvent({ store, clock: deps.clock }, meta, {
     action: grant.auditAction,
@@ -132,18 +203,12 @@ export async function issueCliSession(
   return { token };
 }
 
-/** Pending handoffs and paste codes made by these sessions die with them. */
-async function deletePendingMadeBy(store: AuthStore, sessionIds: string[]): Promise<void> {
-  await store.handoffs.deleteParkedBySessions(sessionIds);
-  await store.pasteCodes.deleteBySessions(sessionIds);
-}
-
 /** Logout: revokes the session a token belongs to. Idempotent: an unknown token is not an error. */
 export async function revokeSessionByToken(deps: AuthDeps, token: string, meta: RequestMeta): Promise<void> {
   await deps.store.transaction(async (store) => {
     const session = await store.sessions.deleteByTokenHash(hashSecret(token));
     if (!session) return;
-    await deletePendingMadeBy(store, [session.id]);
+    // The session's grants (parked handoffs, paste codes) went with it: a cascading foreign key.
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.logout",
       actorUserId: session.userId,
@@ -158,10 +223,8 @@ export async function revokeOwnSession(deps: AuthDeps, caller: Authenticated, se
     const session = await store.sessions.findById(sessionId);
     if (!session || session.userId !== caller.user.id) return false;
     await store.sessions.deleteById(sessionId);
-    await deletePendingMadeBy(store, [sessionId]);
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.revoked",
-      actorUserId: caller.user.id,
       target: sessionId,
     });
     return true;
@@ -181,8 +244,8 @@ export async function revokeAllUserSessions(
 ): Promise<number> {
   return deps.store.transaction(async (store) => {
     const revoked = await store.sessions.deleteAllForUser(userId, exceptSessionId);
-    await store.handoffs.deleteParkedByUser(userId);
-    await store.pasteCodes.deleteByUser(userId);
+    // Also the approved grants of the session that was kept: nothing made before stays usable.
+    await store.grants.deleteByUser(userId, "approved");
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.revoked_all",
       actorUserId: userId,

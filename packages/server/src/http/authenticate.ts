@@ -7,7 +7,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AuthDeps } from "../auth/context.js";
-import { validateSessionToken } from "../auth/sessions.js";
+import { isFresh, validateSessionToken, type SessionKind } from "../auth/sessions.js";
 import { isWellFormedSessionToken } from "../auth/tokens.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "./context.js";
@@ -50,25 +50,50 @@ function checkCookieOrigin(c: Context<AppEnv>, credential: Credential, webOrigin
   }
 }
 
-/** Requires a live session; sets `auth`. */
-export function requireSession(deps: AuthGuardDeps): MiddlewareHandler<AppEnv> {
+/**
+ * What a route needs of its caller, declared once beside the route; `enforceRoutePolicy` is the
+ * only place that decides it. Later needs (an org role, "not during a support session") are
+ * further fields here.
+ */
+export type RoutePolicy =
+  /** Anyone. */
+  | { authentication: "public" }
+  /** A credential with a token's shape, live or not (logout is idempotent). */
+  | { authentication: "credential" }
+  /** A live session, optionally of one kind, optionally fresh (a first factor in the last 15 minutes). */
+  | { authentication: "session"; sessionKind?: SessionKind; fresh?: boolean };
+
+/** The policies routes use most, by name. */
+export const routePolicies = {
+  public: { authentication: "public" },
+  credential: { authentication: "credential" },
+  session: { authentication: "session" },
+} as const satisfies Record<string, RoutePolicy>;
+
+/** Checks a route's policy and, for a session, sets `auth` (the request's session and user). */
+export function enforceRoutePolicy(deps: AuthGuardDeps, policy: RoutePolicy): MiddlewareHandler<AppEnv> | null {
+  if (policy.authentication === "public") return null;
+  if (policy.authentication === "credential") {
+    return async (c, next) => {
+      const credential = readCredential(c, deps.cookieName);
+      if (!credential || !isWellFormedSessionToken(credential.token)) throw new ApiError("unauthorized");
+      checkCookieOrigin(c, credential, deps.webOrigins);
+      await next();
+    };
+  }
   return async (c, next) => {
     const credential = readCredential(c, deps.cookieName);
     if (!credential) throw new ApiError("unauthorized");
     const auth = await validateSessionToken(deps, credential.token);
     if (!auth) throw new ApiError("unauthorized");
     checkCookieOrigin(c, credential, deps.webOrigins);
+    if (policy.sessionKind !== undefined && auth.session.kind !== policy.sessionKind) {
+      throw new ApiError("forbidden", `This needs a ${policy.sessionKind === "cli" ? "CLI" : "web"} session.`);
+    }
+    if (policy.fresh && !isFresh(auth.session, deps.clock.now())) {
+      throw new ApiError("forbidden", "This needs a recent sign-in: sign in again, then retry.");
+    }
     c.set("auth", auth);
-    await next();
-  };
-}
-
-/** Requires a credential with a token's shape, live or not (logout is idempotent). */
-export function requireWellFormedCredential(deps: AuthGuardDeps): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const credential = readCredential(c, deps.cookieName);
-    if (!credential || !isWellFormedSessionToken(credential.token)) throw new ApiError("unauthorized");
-    checkCookieOrigin(c, credential, deps.webOrigins);
     await next();
   };
 }

@@ -1,19 +1,21 @@
 /**
  * The checks in front of every route, in one fixed order: route and method (the router),
- * body size, rate limit, authentication, media type, then the zod schema (the validator).
+ * body size, rate limit, the route's policy (authentication and what it needs of the session),
+ * media type, then the zod schema (the validator).
  * So a token smuggled in a form body meets a 401 before anything looks at the body.
  */
 import type { MiddlewareHandler } from "hono";
-import { requireSession, requireWellFormedCredential, type AuthGuardDeps } from "./authenticate.js";
+import { enforceRoutePolicy, type AuthGuardDeps, type RoutePolicy } from "./authenticate.js";
 import { limitBodySize, requireJsonBody } from "./body.js";
 import type { AppEnv } from "./context.js";
 import { limitByIp, type RateLimiter } from "./rate-limit.js";
 
-export type RouteAuth = "session" | "bearer-shape" | "none";
+export { routePolicies, type RoutePolicy } from "./authenticate.js";
 
 export interface RouteGuardOptions {
   path: string;
-  auth: RouteAuth;
+  /** What the route needs of its caller (see `RoutePolicy`). */
+  policy: RoutePolicy;
   jsonBody: boolean;
   ipLimiter?: RateLimiter;
 }
@@ -28,8 +30,8 @@ export function routeGuards(auth: AuthGuardDeps, options: RouteGuardOptions): Mi
   ];
   if (options.jsonBody) guards.push(limitBodySize());
   if (options.ipLimiter) guards.push(limitByIp(options.ipLimiter));
-  if (options.auth === "session") guards.push(requireSession(auth));
-  if (options.auth === "bearer-shape") guards.push(requireWellFormedCredential(auth));
+  const policy = enforceRoutePolicy(auth, options.policy);
+  if (policy) guards.push(policy);
   if (options.jsonBody) guards.push(requireJsonBody());
   return guards;
 }

@@ -146,9 +146,9 @@ describe.each(databaseTargets)("CLI login on $kind", (target) => {
       const db = server.database.db;
       const sessionsBefore = (await db.selectFrom("sessions").select("id").execute()).length;
       await server.request("/api/v0/auth/cli/transfer", { json: { nonce }, token: browser.token });
-      const handoffs = await db.selectFrom("cli_handoffs").selectAll().execute();
+      const handoffs = await db.selectFrom("grants").selectAll().where("kind", "=", "cli_handoff").execute();
       expect(handoffs).toHaveLength(1);
-      expect(handoffs[0]!.nonce_hash).toBe(hashSecret(nonce));
+      expect(handoffs[0]!.secret_hash).toBe(hashSecret(nonce));
       expect(JSON.stringify(handoffs)).not.toContain(nonce);
       expect((await db.selectFrom("sessions").select("id").execute()).length).toBe(sessionsBefore);
     });

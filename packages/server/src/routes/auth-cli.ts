@@ -9,7 +9,7 @@ import { createPasteCode, redeemPasteCode } from "../auth/paste-code.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { requestMeta } from "../http/request-meta.js";
-import { routeGuards } from "../http/route-guards.js";
+import { routeGuards, routePolicies, type RoutePolicy } from "../http/route-guards.js";
 import { bearerSecurity, errorResponses, toIsoTime } from "./schemas.js";
 
 const nonceDocumentation = { minLength: 22, maxLength: 256, pattern: "^[A-Za-z0-9_-]+$", example: "a7Kp...random" };
@@ -55,8 +55,7 @@ const jsonBody = <Schema extends z.ZodType>(schema: Schema, description: string)
 });
 
 export function registerAuthCliRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  const guards = (path: string, auth: "session" | "none") =>
-    routeGuards(deps.guard, { path, auth, jsonBody: true, ipLimiter: deps.rateLimits.cliPerIp });
+  const guards = (path: string, policy: RoutePolicy) => routeGuards(deps.guard, { path, policy, jsonBody: true, ipLimiter: deps.rateLimits.cliPerIp });
 
   const claim = createRoute({
     method: "post",
@@ -71,7 +70,7 @@ export function registerAuthCliRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       200: { description: "The handoff was claimed; a new CLI session was created.", content: { "application/json": { schema: TokenBody } } },
       ...errorResponses(400, 403, 413, 415, 429),
     },
-    middleware: guards("/api/v0/auth/cli/claim", "none"),
+    middleware: guards("/api/v0/auth/cli/claim", routePolicies.public),
   });
   app.openapi(claim, async (c) => {
     const body = c.req.valid("json");
@@ -94,12 +93,14 @@ export function registerAuthCliRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       200: { description: "A new paste code.", content: { "application/json": { schema: PasteCodeBody } } },
       ...errorResponses(401, 429),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/cli/code", auth: "session", jsonBody: false, ipLimiter: deps.rateLimits.cliPerIp }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/cli/code", policy: routePolicies.session, jsonBody: false, ipLimiter: deps.rateLimits.cliPerIp }),
   });
   app.openapi(code, async (c) => {
-    const pasteCode = await createPasteCode(deps.auth, c.get("auth"), requestMeta(c));
+    const minted = await createPasteCode(deps.auth, c.get("auth"), requestMeta(c));
+    // The session was revoked while this request was on its way: it no longer authenticates.
+    if (!minted.ok) throw new ApiError("unauthorized");
     c.header("Cache-Control", "no-store");
-    return c.json({ code: pasteCode.code, expires_at: toIsoTime(pasteCode.expiresAt) }, 200);
+    return c.json({ code: minted.value.code, expires_at: toIsoTime(minted.value.expiresAt) }, 200);
   });
 
   const redeem = createRoute({
@@ -115,7 +116,7 @@ export function registerAuthCliRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       200: { description: "The code was redeemed; a new CLI session was created.", content: { "application/json": { schema: TokenBody } } },
       ...errorResponses(400, 413, 415, 429),
     },
-    middleware: guards("/api/v0/auth/cli/redeem", "none"),
+    middleware: guards("/api/v0/auth/cli/redeem", routePolicies.public),
   });
   app.openapi(redeem, async (c) => {
     const body = c.req.valid("json");
@@ -139,11 +140,11 @@ export function registerAuthCliRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       204: { description: "Parked for the CLI to claim." },
       ...errorResponses(400, 401, 409, 413, 415, 429),
     },
-    middleware: guards("/api/v0/auth/cli/transfer", "session"),
+    middleware: guards("/api/v0/auth/cli/transfer", routePolicies.session),
   });
   app.openapi(transfer, async (c) => {
     const result = await parkHandoff(deps.auth, c.get("auth"), c.req.valid("json").nonce, requestMeta(c));
-    if (!result.ok) throw new ApiError(result.failure);
+    if (!result.ok) throw new ApiError(result.failure === "session_gone" ? "unauthorized" : result.failure);
     return c.body(null, 204);
   });
 
@@ -161,11 +162,11 @@ export function registerAuthCliRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       204: { description: "The login was refused." },
       ...errorResponses(400, 401, 409, 413, 415, 429),
     },
-    middleware: guards("/api/v0/auth/cli/deny", "session"),
+    middleware: guards("/api/v0/auth/cli/deny", routePolicies.session),
   });
   app.openapi(deny, async (c) => {
     const result = await denyHandoff(deps.auth, c.get("auth"), c.req.valid("json").nonce, requestMeta(c));
-    if (!result.ok) throw new ApiError(result.failure);
+    if (!result.ok) throw new ApiError(result.failure === "session_gone" ? "unauthorized" : result.failure);
     return c.body(null, 204);
   });
 }

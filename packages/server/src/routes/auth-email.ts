@@ -11,7 +11,7 @@ import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { rateLimitedError, type RateLimiter } from "../http/rate-limit.js";
 import { requestMeta } from "../http/request-meta.js";
-import { routeGuards } from "../http/route-guards.js";
+import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { emailField } from "./auth-password.js";
 import { UserSchema, bearerSecurity, errorResponses, toUserBody } from "./schemas.js";
 import { SignedInBody, respondSignedIn, sessionDelivery } from "./signed-in.js";
@@ -49,7 +49,7 @@ export function registerAuthEmailRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps)
       202: { description: "If the address can receive mail, a code is on its way.", content: { "application/json": { schema: CodeSent } } },
       ...errorResponses(400, 413, 415, 429),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email-code", auth: "none", jsonBody: true, ipLimiter: limits.emailCodesPerIp }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email-code", policy: routePolicies.public, jsonBody: true, ipLimiter: limits.emailCodesPerIp }),
   });
   app.openapi(request, async (c) => {
     const { email } = c.req.valid("json");
@@ -72,7 +72,7 @@ export function registerAuthEmailRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps)
       200: { description: "Signed in.", content: { "application/json": { schema: SignedInBody } } },
       ...errorResponses(400, 413, 415, 429),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email-code/verify", auth: "none", jsonBody: true }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email-code/verify", policy: routePolicies.public, jsonBody: true }),
   });
   app.openapi(verify, async (c) => {
     const body = c.req.valid("json");
@@ -81,7 +81,7 @@ export function registerAuthEmailRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps)
     const result = await signInWithEmailCode(deps.auth, body, requestMeta(c));
     if (!result.ok) throw new ApiError("email_code_invalid");
     await limits.emailCodeFailuresPerAddress.reset(key);
-    return c.json(respondSignedIn(c, deps, result.value, body.session), 200);
+    return c.json(respondSignedIn(c, deps, result.value.outcome, body.session), 200);
   });
 
   const confirm = createRoute({
@@ -97,7 +97,7 @@ export function registerAuthEmailRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps)
       200: { description: "Verified.", content: { "application/json": { schema: UserSchema } } },
       ...errorResponses(400, 401, 413, 415, 429),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email/verify", auth: "session", jsonBody: true }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email/verify", policy: routePolicies.session, jsonBody: true }),
   });
   app.openapi(confirm, async (c) => {
     const caller = c.get("auth");
@@ -120,7 +120,7 @@ export function registerAuthEmailRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps)
       202: { description: "Sent (or the address is already verified).", content: { "application/json": { schema: CodeSent } } },
       ...errorResponses(401, 429),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email/verification", auth: "session", jsonBody: false }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email/verification", policy: routePolicies.session, jsonBody: false }),
   });
   app.openapi(resend, async (c) => {
     const caller = c.get("auth");

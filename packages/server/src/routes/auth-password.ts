@@ -12,7 +12,7 @@ import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { rateLimitedError } from "../http/rate-limit.js";
 import { requestMeta } from "../http/request-meta.js";
-import { routeGuards } from "../http/route-guards.js";
+import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { bearerSecurity, errorResponses } from "./schemas.js";
 import { SignedInBody, respondSignedIn, sessionDelivery } from "./signed-in.js";
 
@@ -54,7 +54,7 @@ export function registerAuthPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       201: { description: "Account created and signed in.", content: { "application/json": { schema: SignedInBody } } },
       ...errorResponses(400, 409, 413, 415, 429),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/signup", auth: "none", jsonBody: true, ipLimiter: limits.signupPerIp }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/signup", policy: routePolicies.public, jsonBody: true, ipLimiter: limits.signupPerIp }),
   });
   app.openapi(signup, async (c) => {
     const body = c.req.valid("json");
@@ -80,7 +80,7 @@ export function registerAuthPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       200: { description: "Signed in.", content: { "application/json": { schema: SignedInBody } } },
       ...errorResponses(400, 401, 413, 415, 429),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/login", auth: "none", jsonBody: true, ipLimiter: limits.loginPerIp }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/login", policy: routePolicies.public, jsonBody: true, ipLimiter: limits.loginPerIp }),
   });
   app.openapi(login, async (c) => {
     const body = c.req.valid("json");
@@ -105,7 +105,7 @@ export function registerAuthPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     security: bearerSecurity,
     request: { body: { required: true, content: { "application/json": { schema: PasswordChangeRequest } } } },
     responses: { 204: { description: "Changed." }, ...errorResponses(400, 401, 403, 413, 415, 429) },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/password", auth: "session", jsonBody: true }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/password", policy: routePolicies.session, jsonBody: true }),
   });
   app.openapi(password, async (c) => {
     const body = c.req.valid("json");

@@ -6,7 +6,7 @@ import { ApiError } from "../errors.js";
 import { readCredential } from "../http/authenticate.js";
 import type { AppEnv } from "../http/context.js";
 import { requestMeta } from "../http/request-meta.js";
-import { routeGuards } from "../http/route-guards.js";
+import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { clearSessionCookie } from "../http/session-cookie.js";
 import { SessionSchema, UserSchema, bearerSecurity, errorResponses, toSessionBody, toUserBody } from "./schemas.js";
 
@@ -16,7 +16,7 @@ const SessionList = z
   .openapi("SessionList");
 
 export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  const sessionGuards = (path: string) => routeGuards(deps.guard, { path, auth: "session", jsonBody: false });
+  const sessionGuards = (path: string) => routeGuards(deps.guard, { path, policy: routePolicies.session, jsonBody: false });
 
   const logout = createRoute({
     method: "post",
@@ -27,7 +27,7 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
     description: "Revokes the bearer token used for this request. The token can no longer be used to authenticate. Idempotent.",
     security: bearerSecurity,
     responses: { 204: { description: "Revoked (or already gone)." }, ...errorResponses(401) },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/logout", auth: "bearer-shape", jsonBody: false }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/logout", policy: routePolicies.credential, jsonBody: false }),
   });
   app.openapi(logout, async (c) => {
     const credential = readCredential(c, deps.cookie.name);

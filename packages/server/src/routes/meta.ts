@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
 import type { AppEnv } from "../http/context.js";
-import { routeGuards } from "../http/route-guards.js";
+import { routeGuards, routePolicies } from "../http/route-guards.js";
 
 const Meta = z
   .object({
@@ -21,7 +21,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
     summary: "Server metadata",
     description: "The server's version and where its web app and docs live. Public.",
     responses: { 200: { description: "Metadata.", content: { "application/json": { schema: Meta } } } },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/meta", auth: "none", jsonBody: false }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/meta", policy: routePolicies.public, jsonBody: false }),
   });
   const body = {
     version: deps.version,

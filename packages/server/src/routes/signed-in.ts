@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppDeps } from "../app-deps.js";
-import type { SignedIn } from "../auth/accounts.js";
+import type { SignInOutcome } from "../auth/sign-in.js";
 import type { AppEnv } from "../http/context.js";
 import { setSessionCookie } from "../http/session-cookie.js";
 import { UserSchema, toUserBody } from "./schemas.js";
@@ -20,7 +20,13 @@ export const SignedInBody = z
   })
   .openapi("SignedIn");
 
-export function respondSignedIn(c: Context<AppEnv>, deps: AppDeps, signedIn: SignedIn, delivery: "token" | "cookie" | undefined) {
+/** Answers the end of a sign-in (`completeSignIn`), the same way for every sign-in route. */
+export function respondSignedIn(c: Context<AppEnv>, deps: AppDeps, signedIn: SignInOutcome, delivery: "token" | "cookie" | undefined) {
+  if (signedIn.status === "second_factor_required") {
+    // No account can enrol a second factor yet, so no sign-in ends here; the challenge answer
+    // arrives with two-step verification. Refuse rather than hand out a session.
+    throw new Error("a second factor is required, and second-factor challenges are not available");
+  }
   c.header("Cache-Control", "no-store");
   const user = toUserBody(signedIn.user);
   if (delivery === "cookie") {

@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
 import type { AppEnv } from "../http/context.js";
-import { routeGuards } from "../http/route-guards.js";
+import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { UserSchema, bearerSecurity, errorResponses, toUserBody } from "./schemas.js";
 
 export function registerUserRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
@@ -18,7 +18,7 @@ export function registerUserRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
       200: { description: "The user.", content: { "application/json": { schema: UserSchema } } },
       ...errorResponses(401),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/user", auth: "session", jsonBody: false }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/user", policy: routePolicies.session, jsonBody: false }),
   });
   app.openapi(getUser, (c) => c.json(toUserBody(c.get("auth").user), 200));
 }

@@ -10,8 +10,8 @@ import pg from "pg";
 import type { AuthStore } from "../auth/types.js";
 import { migrationProvider } from "./migrations.js";
 import type { Database } from "./schema.js";
-import { createKyselyStore, type FastReads } from "./kysely-store.js";
-import { pendingHandoffSql, pendingPasteCodeSql, sessionWithUserFromValues, sessionWithUserSql } from "./mappers.js";
+import { preparePostgresFastReads, prepareSqliteFastReads } from "./fast-reads.js";
+import { createKyselyStore } from "./kysely-store.js";
 
 export type DatabaseKind = "sqlite" | "postgres";
 
@@ -81,17 +81,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     // read committed rows while the writer is inside a transaction, and it skips the query builder.
     const reader = path === ":memory:" ? writer : new SqliteDatabase(path, { readonly: true });
     if (reader !== writer) reader.pragma("busy_timeout = 5000");
-    const sessionStatement = reader.prepare<[string], unknown[]>(sessionWithUserSql("?")).raw(true);
-    const handoffStatement = reader.prepare<[string, number], unknown>(pendingHandoffSql("?", "?"));
-    const pasteCodeStatement = reader.prepare<[string, number], unknown>(pendingPasteCodeSql("?", "?"));
-    const fastReads: FastReads = {
-      sessionWithUser: async (tokenHash) => {
-        const values = sessionStatement.get(tokenHash);
-        return values ? sessionWithUserFromValues(values) : null;
-      },
-      pendingHandoff: async (hash, now) => handoffStatement.get(hash, now) !== undefined,
-      pendingPasteCode: async (hash, now) => pasteCodeStatement.get(hash, now) !== undefined,
-    };
+    const fastReads = prepareSqliteFastReads(reader);
     return {
       kind: "sqlite",
       db,
@@ -116,21 +106,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     await db.destroy();
     throw error;
   }
-  // Named statements are parsed and planned once per connection.
-  const sessionText = sessionWithUserSql("$1");
-  const handoffText = pendingHandoffSql("$1", "$2");
-  const pasteCodeText = pendingPasteCodeSql("$1", "$2");
-  const fastReads: FastReads = {
-    sessionWithUser: async (tokenHash) => {
-      const result = await pool.query<unknown[]>({ name: "harmont_session_by_token_hash", text: sessionText, values: [tokenHash], rowMode: "array" });
-      const values = result.rows[0];
-      return values ? sessionWithUserFromValues(values) : null;
-    },
-    pendingHandoff: async (hash, now) =>
-      ((await pool.query({ name: "harmont_pending_handoff", text: handoffText, values: [hash, now] })).rowCount ?? 0) > 0,
-    pendingPasteCode: async (hash, now) =>
-      ((await pool.query({ name: "harmont_pending_paste_code", text: pasteCodeText, values: [hash, now] })).rowCount ?? 0) > 0,
-  };
+  const fastReads = preparePostgresFastReads(pool);
   return {
     kind: "postgres",
     db,

@@ -3,7 +3,7 @@
  * adds (tables, nullable columns, indexes) while two server versions may run side by side; a
  * column is dropped only in a later release, once no running version reads it.
  */
-import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
 
 // `bigint` is INTEGER affinity on SQLite and int8 on PostgreSQL: both hold millisecond times.
 const time = "bigint" as const;
@@ -105,6 +105,42 @@ export const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint("email_codes_pk", ["email", "purpose"])
         .execute();
       await db.schema.createIndex("email_codes_expires_at").on("email_codes").column("expires_at").execute();
+    },
+  },
+  "0003_grants": {
+    async up(db: Kysely<unknown>) {
+      // When a first factor was proven for a session's lineage; rows from before stay null,
+      // which is never fresh.
+      await db.schema.alterTable("sessions").addColumn("authenticated_at", time).execute();
+
+      // One table for every single-use grant. A grant dies with its user and with the session
+      // that decided it, so none can outlive a revocation.
+      await db.schema
+        .createTable("grants")
+        .addColumn("kind", "text", (column) => column.notNull())
+        .addColumn("secret_hash", "text", (column) => column.notNull())
+        .addColumn("state", "text", (column) => column.notNull())
+        .addColumn("user_id", "text", (column) => column.references("users.id").onDelete("cascade"))
+        .addColumn("session_id", "text", (column) => column.references("sessions.id").onDelete("cascade"))
+        .addColumn("created_at", time, (column) => column.notNull())
+        .addColumn("expires_at", time, (column) => column.notNull())
+        .addPrimaryKeyConstraint("grants_pk", ["kind", "secret_hash"])
+        .execute();
+      await db.schema.createIndex("grants_user_id").on("grants").column("user_id").execute();
+      await db.schema.createIndex("grants_session_id").on("grants").column("session_id").execute();
+      await db.schema.createIndex("grants_expires_at").on("grants").column("expires_at").execute();
+
+      // Live handoffs and paste codes carry over (a parked handoff is an approved grant). The old
+      // tables stay, unused, while an older version may still run beside this one.
+      await sql`
+        insert into grants (kind, secret_hash, state, user_id, session_id, created_at, expires_at)
+        select 'cli_handoff', h.nonce_hash, case when h.state = 'parked' then 'approved' else 'denied' end,
+               h.user_id, h.session_id, h.created_at, h.expires_at
+        from cli_handoffs h join sessions s on s.id = h.session_id and s.user_id = h.user_id`.execute(db);
+      await sql`
+        insert into grants (kind, secret_hash, state, user_id, session_id, created_at, expires_at)
+        select 'cli_paste_code', p.code_hash, 'approved', p.user_id, p.session_id, p.created_at, p.expires_at
+        from cli_paste_codes p join sessions s on s.id = p.session_id and s.user_id = p.user_id`.execute(db);
     },
   },
 };

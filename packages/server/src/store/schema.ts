@@ -22,6 +22,8 @@ export interface SessionsTable {
   impersonator_user_id: string | null;
   /** 0 or 1: integers behave the same on both databases. */
   second_factor_pending: number;
+  /** When a first factor was last proven for this session's lineage; `null` for rows made before it was recorded. */
+  authenticated_at: number | null;
   ip: string | null;
   user_agent: string | null;
   created_at: number;
@@ -43,6 +45,17 @@ export interface CliPasteCodesTable {
   code_hash: string;
   user_id: string;
   session_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Every single-use grant (see `auth/grants.ts`); the CLI tables above are kept only for older versions. */
+export interface GrantsTable {
+  kind: string;
+  secret_hash: string;
+  state: string;
+  user_id: string | null;
+  session_id: string | null;
   created_at: number;
   expires_at: number;
 }
@@ -78,6 +91,7 @@ export interface Database {
   sessions: SessionsTable;
   cli_handoffs: CliHandoffsTable;
   cli_paste_codes: CliPasteCodesTable;
+  grants: GrantsTable;
   audit_events: AuditEventsTable;
   email_codes: EmailCodesTable;
   rate_limits: RateLimitsTable;

@@ -4,8 +4,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { Handoff, NewSession, PasteCode, Session, StoredAuditEvent, UserWithPassword } from "../auth/types.js";
+import type { EmailCode, Grant, NewSession, Session, StoredAuditEvent, UserWithPassword } from "../auth/types.js";
 import { databaseTargets, reportSkippedPostgres, type DatabaseTarget } from "../test-support/databases.js";
+import { grantKinds } from "../auth/grants.js";
 import { openDatabase, type OpenDatabase, type OpenDatabaseOptions } from "./database.js";
 
 reportSkippedPostgres();
@@ -43,6 +44,7 @@ function newSession(userId: string, overrides: Partial<NewSession> = {}): NewSes
     orgId: null,
     impersonatorUserId: null,
     secondFactorPending: false,
+    authenticatedAt: T0,
     ip: "203.0.113.7",
     userAgent: "Mozilla/5.0",
     createdAt: T0,
@@ -59,25 +61,27 @@ function withoutHash(session: NewSession): Session {
   return rest;
 }
 
-function newHandoff(overrides: Partial<Handoff> = {}): Handoff {
+function newGrant(owner: { userId: string; sessionId: string }, overrides: Partial<Grant> = {}): Grant {
   return {
-    nonceHash: unique("nonce"),
-    state: "parked",
-    userId: unique("usr"),
-    sessionId: unique("ses"),
+    kind: "cli_handoff",
+    secretHash: unique("secret"),
+    state: "approved",
+    userId: owner.userId,
+    sessionId: owner.sessionId,
     createdAt: T0,
     expiresAt: T0 + MINUTE,
     ...overrides,
   };
 }
 
-function newPasteCode(overrides: Partial<PasteCode> = {}): PasteCode {
+function newEmailCode(overrides: Partial<EmailCode> = {}): EmailCode {
   return {
-    codeHash: unique("code"),
-    userId: unique("usr"),
-    sessionId: unique("ses"),
+    email: `${unique("e").toLowerCase()}@example.com`,
+    purpose: "sign_in",
+    codeHash: unique("codehash"),
+    attempts: 0,
     createdAt: T0,
-    expiresAt: T0 + 5 * MINUTE,
+    expiresAt: T0 + 10 * MINUTE,
     ...overrides,
   };
 }
@@ -174,12 +178,13 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
           orgId: "org_1",
           impersonatorUserId: "usr_admin",
           secondFactorPending: true,
+          authenticatedAt: T0 - 29 * DAY,
           createdAt: T0 + 10,
           lastUsedAt: T0 + 20,
           idleTimeoutMs: 30 * DAY,
           absoluteExpiresAt: T0 + 90 * DAY,
         });
-        const plain = newSession(user.id, { ip: null, userAgent: null });
+        const plain = newSession(user.id, { ip: null, userAgent: null, authenticatedAt: null });
         await store.sessions.insert(pending);
         await store.sessions.insert(plain);
 
@@ -192,6 +197,7 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
           found?.session.lastUsedAt,
           found?.session.idleTimeoutMs,
           found?.session.absoluteExpiresAt,
+          found?.session.authenticatedAt,
           found?.user.createdAt,
           found?.user.emailVerifiedAt,
         ]) {
@@ -332,221 +338,227 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
       });
     });
 
-    describe("handoffs", () => {
-      it("isPending reads whether a live record exists, in and out of a transaction", async () => {
-        const { store } = await freshDatabase();
-        const handoff = newHandoff({ expiresAt: T0 + MINUTE });
-        expect(await store.handoffs.isPending(handoff.nonceHash, T0)).toBe(false);
-        await store.handoffs.insertIfAbsent(handoff, T0);
-        expect(await store.handoffs.isPending(handoff.nonceHash, T0 + MINUTE - 1)).toBe(true);
-        expect(await store.handoffs.isPending(handoff.nonceHash, T0 + MINUTE)).toBe(false);
-        expect(await store.transaction((inner) => inner.handoffs.isPending(handoff.nonceHash, T0))).toBe(true);
-        await store.handoffs.consume(handoff.nonceHash, T0);
-        expect(await store.handoffs.isPending(handoff.nonceHash, T0)).toBe(false);
+    describe("grants", () => {
+      /** A user with a session that owns the grants of a test. */
+      async function owner(database: OpenDatabase) {
+        const { user, session } = await userWithSession(database);
+        return { userId: user.id, sessionId: session.id };
+      }
+
+      it("isLive reads whether a live grant of that kind exists, in and out of a transaction", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const grant = newGrant(await owner(database));
+        expect(await store.grants.isLive("cli_handoff", grant.secretHash, T0)).toBe(false);
+        expect(await store.grants.insertIfAbsent(grant, T0)).toBe("inserted");
+        expect(await store.grants.isLive("cli_handoff", grant.secretHash, T0 + MINUTE - 1)).toBe(true);
+        expect(await store.grants.isLive("cli_handoff", grant.secretHash, T0 + MINUTE)).toBe(false);
+        // Another kind under the same hash is another grant.
+        expect(await store.grants.isLive("cli_paste_code", grant.secretHash, T0)).toBe(false);
+        expect(await store.transaction((inner) => inner.grants.isLive("cli_handoff", grant.secretHash, T0))).toBe(true);
+        await store.grants.consume("cli_handoff", grant.secretHash, T0);
+        expect(await store.grants.isLive("cli_handoff", grant.secretHash, T0)).toBe(false);
       });
 
-      it("insertIfAbsent: the first writer wins while the record is live", async () => {
-        const { store } = await freshDatabase();
-        const first = newHandoff();
-        const second = newHandoff({ nonceHash: first.nonceHash, state: "denied", createdAt: T0 + 1, expiresAt: T0 + 2 * MINUTE });
+      it("insertIfAbsent: the first writer wins while the grant is live", async () => {
+        const database = await freshDatabase();
+        const first = newGrant(await owner(database));
+        const second = newGrant(await owner(database), { secretHash: first.secretHash, state: "denied", createdAt: T0 + 1, expiresAt: T0 + 2 * MINUTE });
 
-        expect(await store.handoffs.insertIfAbsent(first, T0)).toBe(true);
-        expect(await store.handoffs.insertIfAbsent(second, T0 + MINUTE - 1)).toBe(false);
-        expect(await store.handoffs.findLive(first.nonceHash, T0)).toEqual(first);
+        expect(await database.store.grants.insertIfAbsent(first, T0)).toBe("inserted");
+        expect(await database.store.grants.insertIfAbsent(second, T0 + MINUTE - 1)).toBe("taken");
+        expect(await database.store.grants.findLive("cli_handoff", first.secretHash, T0)).toEqual(first);
+        // The same hash of another kind does not collide.
+        expect(await database.store.grants.insertIfAbsent({ ...second, kind: "cli_paste_code" }, T0)).toBe("inserted");
       });
 
-      it("insertIfAbsent replaces an expired record", async () => {
-        const { store } = await freshDatabase();
-        const stale = newHandoff({ expiresAt: T0 + MINUTE });
-        await store.handoffs.insertIfAbsent(stale, T0);
-        const fresh = newHandoff({ nonceHash: stale.nonceHash, state: "denied", createdAt: T0 + MINUTE, expiresAt: T0 + 2 * MINUTE });
+      it("insertIfAbsent replaces an expired grant", async () => {
+        const database = await freshDatabase();
+        const stale = newGrant(await owner(database), { expiresAt: T0 + MINUTE });
+        await database.store.grants.insertIfAbsent(stale, T0);
+        const fresh = newGrant(await owner(database), { secretHash: stale.secretHash, state: "denied", createdAt: T0 + MINUTE, expiresAt: T0 + 2 * MINUTE });
 
-        expect(await store.handoffs.insertIfAbsent(fresh, T0 + MINUTE)).toBe(true);
-        expect(await store.handoffs.findLive(stale.nonceHash, T0 + MINUTE)).toEqual(fresh);
+        expect(await database.store.grants.insertIfAbsent(fresh, T0 + MINUTE)).toBe("inserted");
+        expect(await database.store.grants.findLive("cli_handoff", stale.secretHash, T0 + MINUTE)).toEqual(fresh);
       });
 
-      it("findLive ignores an expired record and an unknown hash", async () => {
-        const { store } = await freshDatabase();
-        const handoff = newHandoff();
-        await store.handoffs.insertIfAbsent(handoff, T0);
-
-        expect(await store.handoffs.findLive(handoff.nonceHash, handoff.expiresAt - 1)).toEqual(handoff);
-        expect(await store.handoffs.findLive(handoff.nonceHash, handoff.expiresAt)).toBeNull();
-        expect(await store.handoffs.findLive("unknown", T0)).toBeNull();
+      it("insertIfAbsent stores nothing and says owner_gone when the owning session no longer exists", async () => {
+        const database = await freshDatabase();
+        const { userId } = await owner(database);
+        const orphan = newGrant({ userId, sessionId: "ses_revoked_meanwhile" });
+        expect(await database.store.grants.insertIfAbsent(orphan, T0)).toBe("owner_gone");
+        expect(await database.store.grants.findLive("cli_handoff", orphan.secretHash, T0)).toBeNull();
+        // A grant nobody has decided yet has no owner, and is stored.
+        const undecided = newGrant({ userId, sessionId: "unused" }, { state: "pending", userId: null, sessionId: null });
+        expect(await database.store.grants.insertIfAbsent(undecided, T0)).toBe("inserted");
+        expect(await database.store.grants.findLive("cli_handoff", undecided.secretHash, T0)).toEqual(undecided);
       });
 
-      it("denyParked turns the parker's own parked record into a denied one", async () => {
-        const { store } = await freshDatabase();
-        const handoff = newHandoff();
-        await store.handoffs.insertIfAbsent(handoff, T0);
+      it("a grant dies with the session that decided it, and with its user", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const a = await owner(database);
+        const b = await owner(database);
+        const byA = newGrant(a);
+        const deniedByA = newGrant(a, { state: "denied" });
+        const codeByA = newGrant(a, { kind: "cli_paste_code" });
+        const byB = newGrant(b);
+        for (const grant of [byA, deniedByA, codeByA, byB]) expect(await store.grants.insertIfAbsent(grant, T0)).toBe("inserted");
 
-        expect(await store.handoffs.denyParked(handoff.nonceHash, "usr_someone_else", T0 + 1, T0 + 5 * MINUTE)).toBe(false);
-        expect(await store.handoffs.findLive(handoff.nonceHash, T0 + 1)).toEqual(handoff);
+        await store.sessions.deleteById(a.sessionId);
+        for (const gone of [byA, deniedByA, codeByA]) expect(await store.grants.findLive(gone.kind, gone.secretHash, T0)).toBeNull();
+        expect(await store.grants.findLive("cli_handoff", byB.secretHash, T0)).toEqual(byB);
 
-        expect(await store.handoffs.denyParked(handoff.nonceHash, handoff.userId, T0 + 1, T0 + 5 * MINUTE)).toBe(true);
-        expect(await store.handoffs.findLive(handoff.nonceHash, T0 + 2 * MINUTE)).toEqual({
-          ...handoff,
-          state: "denied",
-          expiresAt: T0 + 5 * MINUTE,
-        });
-
-        // Only a parked record can be denied: a denied one stays as it is.
-        expect(await store.handoffs.denyParked(handoff.nonceHash, handoff.userId, T0 + 2, T0 + 9 * MINUTE)).toBe(false);
-        expect((await store.handoffs.findLive(handoff.nonceHash, T0 + 2))?.expiresAt).toBe(T0 + 5 * MINUTE);
+        // A user's deletion takes their grants too (sessions cascade from users, grants from both).
+        await database.db.deleteFrom("users").where("id", "=", b.userId).execute();
+        expect(await store.grants.findLive("cli_handoff", byB.secretHash, T0)).toBeNull();
       });
 
-      it("denyParked does not touch an expired or unknown record", async () => {
-        const { store } = await freshDatabase();
-        const handoff = newHandoff();
-        await store.handoffs.insertIfAbsent(handoff, T0);
+      it("findLive ignores an expired grant and an unknown hash", async () => {
+        const database = await freshDatabase();
+        const grant = newGrant(await owner(database));
+        await database.store.grants.insertIfAbsent(grant, T0);
 
-        expect(await store.handoffs.denyParked(handoff.nonceHash, handoff.userId, handoff.expiresAt, T0 + 5 * MINUTE)).toBe(false);
-        expect(await store.handoffs.findLive(handoff.nonceHash, handoff.expiresAt - 1)).toEqual(handoff);
-        expect(await store.handoffs.denyParked("unknown", handoff.userId, T0, T0 + MINUTE)).toBe(false);
+        expect(await database.store.grants.findLive("cli_handoff", grant.secretHash, grant.expiresAt - 1)).toEqual(grant);
+        expect(await database.store.grants.findLive("cli_handoff", grant.secretHash, grant.expiresAt)).toBeNull();
+        expect(await database.store.grants.findLive("cli_handoff", "unknown", T0)).toBeNull();
       });
 
-      it("consume returns the live record once, then null", async () => {
-        const { store } = await freshDatabase();
-        const handoff = newHandoff();
-        await store.handoffs.insertIfAbsent(handoff, T0);
+      it("changeState moves a live grant from one state to another, only for its user when one is named", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const grant = newGrant(await owner(database));
+        await store.grants.insertIfAbsent(grant, T0);
+        const deny = { from: "approved", to: "denied", expiresAt: T0 + 5 * MINUTE } as const;
 
-        expect(await store.handoffs.consume(handoff.nonceHash, T0 + 1)).toEqual(handoff);
-        expect(await store.handoffs.consume(handoff.nonceHash, T0 + 2)).toBeNull();
-        expect(await store.handoffs.findLive(handoff.nonceHash, T0 + 2)).toBeNull();
+        expect(await store.grants.changeState("cli_handoff", grant.secretHash, { ...deny, userId: "usr_someone_else" }, T0 + 1)).toBe(false);
+        expect(await store.grants.findLive("cli_handoff", grant.secretHash, T0 + 1)).toEqual(grant);
+
+        expect(await store.grants.changeState("cli_handoff", grant.secretHash, { ...deny, userId: grant.userId! }, T0 + 1)).toBe(true);
+        expect(await store.grants.findLive("cli_handoff", grant.secretHash, T0 + 2 * MINUTE)).toEqual({ ...grant, state: "denied", expiresAt: T0 + 5 * MINUTE });
+
+        // Only a grant in `from` moves: a denied one stays as it is.
+        expect(await store.grants.changeState("cli_handoff", grant.secretHash, { ...deny, expiresAt: T0 + 9 * MINUTE }, T0 + 2)).toBe(false);
+        expect((await store.grants.findLive("cli_handoff", grant.secretHash, T0 + 2))?.expiresAt).toBe(T0 + 5 * MINUTE);
       });
 
-      it("consume hands back a denied record too, with its state", async () => {
-        const { store } = await freshDatabase();
-        const denied = newHandoff({ state: "denied" });
-        await store.handoffs.insertIfAbsent(denied, T0);
-        expect(await store.handoffs.consume(denied.nonceHash, T0 + 1)).toEqual(denied);
-        expect(await store.handoffs.consume(denied.nonceHash, T0 + 1)).toBeNull();
+      it("changeState does not touch an expired or unknown grant, or one of another kind", async () => {
+        const database = await freshDatabase();
+        const grant = newGrant(await owner(database));
+        await database.store.grants.insertIfAbsent(grant, T0);
+        const deny = { from: "approved", to: "denied", expiresAt: T0 + 5 * MINUTE } as const;
+
+        expect(await database.store.grants.changeState("cli_handoff", grant.secretHash, deny, grant.expiresAt)).toBe(false);
+        expect(await database.store.grants.changeState("cli_paste_code", grant.secretHash, deny, T0)).toBe(false);
+        expect(await database.store.grants.changeState("cli_handoff", "unknown", deny, T0)).toBe(false);
+        expect(await database.store.grants.findLive("cli_handoff", grant.secretHash, grant.expiresAt - 1)).toEqual(grant);
       });
 
-      it("consume answers null for an expired record", async () => {
-        const { store } = await freshDatabase();
-        const handoff = newHandoff();
-        await store.handoffs.insertIfAbsent(handoff, T0);
+      it("consume returns the live grant once, in any state, then null", async () => {
+        const database = await freshDatabase();
+        const approved = newGrant(await owner(database));
+        const denied = newGrant(await owner(database), { state: "denied" });
+        await database.store.grants.insertIfAbsent(approved, T0);
+        await database.store.grants.insertIfAbsent(denied, T0);
 
-        expect(await store.handoffs.consume(handoff.nonceHash, handoff.expiresAt)).toBeNull();
-        expect(await store.handoffs.consume("unknown", T0)).toBeNull();
-        // The expired miss did not delete a record that is still live at an earlier time.
-        expect(await store.handoffs.consume(handoff.nonceHash, handoff.expiresAt - 1)).toEqual(handoff);
+        expect(await database.store.grants.consume("cli_handoff", approved.secretHash, T0 + 1)).toEqual(approved);
+        expect(await database.store.grants.consume("cli_handoff", approved.secretHash, T0 + 2)).toBeNull();
+        expect(await database.store.grants.consume("cli_handoff", denied.secretHash, T0 + 1)).toEqual(denied);
+        expect(await database.store.grants.consume("cli_handoff", denied.secretHash, T0 + 1)).toBeNull();
       });
 
-      it("deleteParkedBySessions deletes parked records of those sessions and leaves denied ones", async () => {
-        const { store } = await freshDatabase();
-        const parkedByA = newHandoff({ sessionId: "ses_a" });
-        const parkedByB = newHandoff({ sessionId: "ses_b" });
-        const deniedByA = newHandoff({ sessionId: "ses_a", state: "denied" });
-        const parkedByC = newHandoff({ sessionId: "ses_c" });
-        for (const handoff of [parkedByA, parkedByB, deniedByA, parkedByC]) await store.handoffs.insertIfAbsent(handoff, T0);
+      it("consume answers null for an expired grant, an unknown hash and another kind", async () => {
+        const database = await freshDatabase();
+        const grant = newGrant(await owner(database));
+        await database.store.grants.insertIfAbsent(grant, T0);
 
-        expect(await store.handoffs.deleteParkedBySessions([])).toBe(0);
-        expect(await store.handoffs.deleteParkedBySessions(["ses_a", "ses_b"])).toBe(2);
-        expect(await store.handoffs.findLive(parkedByA.nonceHash, T0)).toBeNull();
-        expect(await store.handoffs.findLive(parkedByB.nonceHash, T0)).toBeNull();
-        expect(await store.handoffs.findLive(deniedByA.nonceHash, T0)).toEqual(deniedByA);
-        expect(await store.handoffs.findLive(parkedByC.nonceHash, T0)).toEqual(parkedByC);
+        expect(await database.store.grants.consume("cli_handoff", grant.secretHash, grant.expiresAt)).toBeNull();
+        expect(await database.store.grants.consume("cli_paste_code", grant.secretHash, T0)).toBeNull();
+        expect(await database.store.grants.consume("cli_handoff", "unknown", T0)).toBeNull();
+        // The misses did not delete a grant that is still live at an earlier time.
+        expect(await database.store.grants.consume("cli_handoff", grant.secretHash, grant.expiresAt - 1)).toEqual(grant);
       });
 
-      it("deleteParkedByUser deletes the user's parked records and leaves denied ones", async () => {
-        const { store } = await freshDatabase();
-        const parked = newHandoff({ userId: "usr_a" });
-        const parkedToo = newHandoff({ userId: "usr_a", sessionId: "ses_other" });
-        const denied = newHandoff({ userId: "usr_a", state: "denied" });
-        const strangers = newHandoff({ userId: "usr_b" });
-        for (const handoff of [parked, parkedToo, denied, strangers]) await store.handoffs.insertIfAbsent(handoff, T0);
+      it("deleteByUser deletes the user's grants in that state, of every kind, and no others", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const a = await owner(database);
+        const b = await owner(database);
+        const approved = newGrant(a);
+        const code = newGrant(a, { kind: "cli_paste_code" });
+        const denied = newGrant(a, { state: "denied" });
+        const strangers = newGrant(b);
+        for (const grant of [approved, code, denied, strangers]) await store.grants.insertIfAbsent(grant, T0);
 
-        expect(await store.handoffs.deleteParkedByUser("usr_a")).toBe(2);
-        expect(await store.handoffs.findLive(parked.nonceHash, T0)).toBeNull();
-        expect(await store.handoffs.findLive(parkedToo.nonceHash, T0)).toBeNull();
-        expect(await store.handoffs.findLive(denied.nonceHash, T0)).toEqual(denied);
-        expect(await store.handoffs.findLive(strangers.nonceHash, T0)).toEqual(strangers);
+        expect(await store.grants.deleteByUser(a.userId, "approved")).toBe(2);
+        expect(await store.grants.findLive("cli_handoff", approved.secretHash, T0)).toBeNull();
+        expect(await store.grants.findLive("cli_paste_code", code.secretHash, T0)).toBeNull();
+        expect(await store.grants.findLive("cli_handoff", denied.secretHash, T0)).toEqual(denied);
+        expect(await store.grants.findLive("cli_handoff", strangers.secretHash, T0)).toEqual(strangers);
+        expect(await store.grants.deleteByUser(a.userId, "approved")).toBe(0);
       });
 
-      it("deleteExpired removes only records at or past their end", async () => {
-        const { store } = await freshDatabase();
-        const ended = newHandoff({ expiresAt: T0 + MINUTE });
-        const live = newHandoff({ expiresAt: T0 + MINUTE + 1 });
-        await store.handoffs.insertIfAbsent(ended, T0);
-        await store.handoffs.insertIfAbsent(live, T0);
+      it("deleteExpired removes only grants at or past their end", async () => {
+        const database = await freshDatabase();
+        const who = await owner(database);
+        const ended = newGrant(who, { expiresAt: T0 + MINUTE });
+        const live = newGrant(who, { expiresAt: T0 + MINUTE + 1, kind: "cli_paste_code" });
+        await database.store.grants.insertIfAbsent(ended, T0);
+        await database.store.grants.insertIfAbsent(live, T0);
 
-        expect(await store.handoffs.deleteExpired(T0 + MINUTE)).toBe(1);
-        expect(await store.handoffs.consume(ended.nonceHash, T0)).toBeNull();
-        expect(await store.handoffs.consume(live.nonceHash, T0)).toEqual(live);
+        expect(await database.store.grants.deleteExpired(T0 + MINUTE)).toBe(1);
+        expect(await database.store.grants.consume("cli_handoff", ended.secretHash, T0)).toBeNull();
+        expect(await database.store.grants.consume("cli_paste_code", live.secretHash, T0)).toEqual(live);
       });
     });
 
-    describe("paste codes", () => {
-      it("isPending reads whether a live code exists", async () => {
+    describe("email codes", () => {
+      it("replace stores a code and replaces the earlier one of the same address and purpose only", async () => {
         const { store } = await freshDatabase();
-        const code = newPasteCode();
-        expect(await store.pasteCodes.isPending(code.codeHash, T0)).toBe(false);
-        await store.pasteCodes.insert(code);
-        expect(await store.pasteCodes.isPending(code.codeHash, T0 + 1)).toBe(true);
-        expect(await store.pasteCodes.isPending(code.codeHash, code.expiresAt)).toBe(false);
-        expect(await store.transaction((inner) => inner.pasteCodes.isPending(code.codeHash, T0 + 1))).toBe(true);
+        const first = newEmailCode({ attempts: 3 });
+        const otherPurpose = newEmailCode({ email: first.email, purpose: "verify_email" });
+        await store.emailCodes.replace(first);
+        await store.emailCodes.replace(otherPurpose);
+        const second = newEmailCode({ email: first.email, createdAt: T0 + 1, expiresAt: T0 + 20 * MINUTE });
+        await store.emailCodes.replace(second);
+
+        // The replacement starts with no attempts and answers with its own hash.
+        expect(await store.emailCodes.countAttempt(first.email, "sign_in", T0 + 2, 5)).toBe(second.codeHash);
+        expect(await store.emailCodes.consume(first.email, "sign_in", first.codeHash)).toBe(false);
+        expect(await store.emailCodes.consume(first.email, "verify_email", otherPurpose.codeHash)).toBe(true);
       });
 
-      it("consume returns the live code once, then null", async () => {
+      it("countAttempt counts before any comparison and refuses past the limit or the expiry", async () => {
         const { store } = await freshDatabase();
-        const code = newPasteCode();
-        await store.pasteCodes.insert(code);
-
-        expect(await store.pasteCodes.consume(code.codeHash, T0 + 1)).toEqual(code);
-        expect(await store.pasteCodes.consume(code.codeHash, T0 + 2)).toBeNull();
-        expect(await store.pasteCodes.consume("unknown", T0)).toBeNull();
+        const code = newEmailCode();
+        await store.emailCodes.replace(code);
+        for (let attempt = 1; attempt <= 3; attempt++) expect(await store.emailCodes.countAttempt(code.email, "sign_in", T0 + attempt, 3)).toBe(code.codeHash);
+        expect(await store.emailCodes.countAttempt(code.email, "sign_in", T0 + 4, 3)).toBeNull();
+        expect(await store.emailCodes.countAttempt(code.email, "sign_in", T0 + 4, 5)).toBe(code.codeHash);
+        expect(await store.emailCodes.countAttempt(code.email, "sign_in", code.expiresAt, 5)).toBeNull();
+        expect(await store.emailCodes.countAttempt("nobody@example.com", "sign_in", T0, 5)).toBeNull();
+        expect(await store.emailCodes.countAttempt(code.email, "verify_email", T0, 5)).toBeNull();
       });
 
-      it("consume answers null once the code has expired", async () => {
+      it("consume deletes the code only while it still has that hash, once", async () => {
         const { store } = await freshDatabase();
-        const code = newPasteCode();
-        await store.pasteCodes.insert(code);
-
-        expect(await store.pasteCodes.consume(code.codeHash, code.expiresAt)).toBeNull();
-        expect(await store.pasteCodes.consume(code.codeHash, code.expiresAt + DAY)).toBeNull();
-        expect(await store.pasteCodes.consume(code.codeHash, code.expiresAt - 1)).toEqual(code);
-      });
-
-      it("deleteBySessions deletes the codes those sessions made", async () => {
-        const { store } = await freshDatabase();
-        const byA = newPasteCode({ sessionId: "ses_a" });
-        const byAToo = newPasteCode({ sessionId: "ses_a" });
-        const byB = newPasteCode({ sessionId: "ses_b" });
-        const byC = newPasteCode({ sessionId: "ses_c" });
-        for (const code of [byA, byAToo, byB, byC]) await store.pasteCodes.insert(code);
-
-        expect(await store.pasteCodes.deleteBySessions([])).toBe(0);
-        expect(await store.pasteCodes.deleteBySessions(["ses_a", "ses_b"])).toBe(3);
-        for (const gone of [byA, byAToo, byB]) expect(await store.pasteCodes.consume(gone.codeHash, T0)).toBeNull();
-        expect(await store.pasteCodes.consume(byC.codeHash, T0)).toEqual(byC);
-      });
-
-      it("deleteByUser deletes the user's codes only", async () => {
-        const { store } = await freshDatabase();
-        const mine = newPasteCode({ userId: "usr_a" });
-        const mineToo = newPasteCode({ userId: "usr_a" });
-        const theirs = newPasteCode({ userId: "usr_b" });
-        for (const code of [mine, mineToo, theirs]) await store.pasteCodes.insert(code);
-
-        expect(await store.pasteCodes.deleteByUser("usr_a")).toBe(2);
-        expect(await store.pasteCodes.consume(mine.codeHash, T0)).toBeNull();
-        expect(await store.pasteCodes.consume(mineToo.codeHash, T0)).toBeNull();
-        expect(await store.pasteCodes.consume(theirs.codeHash, T0)).toEqual(theirs);
-        expect(await store.pasteCodes.deleteByUser("usr_a")).toBe(0);
+        const code = newEmailCode();
+        await store.emailCodes.replace(code);
+        expect(await store.emailCodes.consume(code.email, "sign_in", "another-hash")).toBe(false);
+        expect(await store.emailCodes.consume(code.email, "sign_in", code.codeHash)).toBe(true);
+        expect(await store.emailCodes.consume(code.email, "sign_in", code.codeHash)).toBe(false);
+        expect(await store.emailCodes.countAttempt(code.email, "sign_in", T0, 5)).toBeNull();
       });
 
       it("deleteExpired removes only codes at or past their end", async () => {
         const { store } = await freshDatabase();
-        const ended = newPasteCode({ expiresAt: T0 + MINUTE });
-        const live = newPasteCode({ expiresAt: T0 + MINUTE + 1 });
-        await store.pasteCodes.insert(ended);
-        await store.pasteCodes.insert(live);
-
-        expect(await store.pasteCodes.deleteExpired(T0 + MINUTE)).toBe(1);
-        expect(await store.pasteCodes.consume(ended.codeHash, T0)).toBeNull();
-        expect(await store.pasteCodes.consume(live.codeHash, T0)).toEqual(live);
+        const ended = newEmailCode({ expiresAt: T0 + MINUTE });
+        const live = newEmailCode({ expiresAt: T0 + MINUTE + 1 });
+        await store.emailCodes.replace(ended);
+        await store.emailCodes.replace(live);
+        expect(await store.emailCodes.deleteExpired(T0 + MINUTE)).toBe(1);
+        expect(await store.emailCodes.consume(ended.email, "sign_in", ended.codeHash)).toBe(false);
+        expect(await store.emailCodes.consume(live.email, "sign_in", live.codeHash)).toBe(true);
       });
     });
 
@@ -602,8 +614,8 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         const { store } = await freshDatabase();
         const user = newUser();
         const session = newSession(user.id);
-        const handoff = newHandoff({ userId: user.id, sessionId: session.id });
-        const code = newPasteCode({ userId: user.id, sessionId: session.id });
+        const handoff = newGrant({ userId: user.id, sessionId: session.id });
+        const code = newGrant({ userId: user.id, sessionId: session.id }, { kind: "cli_paste_code" });
         const event = auditEvent({ actorUserId: user.id });
         const failure = new Error("work failed half-way");
 
@@ -611,8 +623,8 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
           store.transaction(async (trx) => {
             expect(await trx.users.insert(user)).toBe(true);
             await trx.sessions.insert(session);
-            expect(await trx.handoffs.insertIfAbsent(handoff, T0)).toBe(true);
-            await trx.pasteCodes.insert(code);
+            expect(await trx.grants.insertIfAbsent(handoff, T0)).toBe("inserted");
+            expect(await trx.grants.insertIfAbsent(code, T0)).toBe("inserted");
             await trx.audit.record(event);
             // Visible inside the transaction…
             expect(await trx.sessions.findWithUserByTokenHash(session.tokenHash)).not.toBeNull();
@@ -628,8 +640,8 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         expect(await store.users.findById(user.id)).toBeNull();
         expect(await store.sessions.findWithUserByTokenHash(session.tokenHash)).toBeNull();
         expect(await store.sessions.findById(session.id)).toBeNull();
-        expect(await store.handoffs.findLive(handoff.nonceHash, T0)).toBeNull();
-        expect(await store.pasteCodes.consume(code.codeHash, T0)).toBeNull();
+        expect(await store.grants.findLive("cli_handoff", handoff.secretHash, T0)).toBeNull();
+        expect(await store.grants.consume("cli_paste_code", code.secretHash, T0)).toBeNull();
         expect(await store.audit.list()).toEqual([]);
       });
 
@@ -704,38 +716,31 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         return database;
       }
 
-      it(`of ${ATTEMPTS} concurrent handoff consumes exactly one gets the record`, async () => {
-        const { store } = await concurrentDatabase();
-        const handoff = newHandoff();
-        expect(await store.handoffs.insertIfAbsent(handoff, T0)).toBe(true);
+      for (const kind of grantKinds) {
+        it(`of ${ATTEMPTS} concurrent consumes of a ${kind} grant exactly one gets it`, async () => {
+          const database = await concurrentDatabase();
+          const { user, session } = await userWithSession(database);
+          const grant = newGrant({ userId: user.id, sessionId: session.id }, { kind });
+          expect(await database.store.grants.insertIfAbsent(grant, T0)).toBe("inserted");
 
-        const results = await Promise.all(Array.from({ length: ATTEMPTS }, () => store.handoffs.consume(handoff.nonceHash, T0 + 1)));
-        const winners = results.filter((result) => result !== null);
-        expect(winners).toEqual([handoff]);
-        expect(await store.handoffs.findLive(handoff.nonceHash, T0 + 1)).toBeNull();
-      });
-
-      it(`of ${ATTEMPTS} concurrent paste-code consumes exactly one gets the code`, async () => {
-        const { store } = await concurrentDatabase();
-        const code = newPasteCode();
-        await store.pasteCodes.insert(code);
-
-        const results = await Promise.all(Array.from({ length: ATTEMPTS }, () => store.pasteCodes.consume(code.codeHash, T0 + 1)));
-        const winners = results.filter((result) => result !== null);
-        expect(winners).toEqual([code]);
-        expect(await store.pasteCodes.consume(code.codeHash, T0 + 1)).toBeNull();
-      });
+          const results = await Promise.all(Array.from({ length: ATTEMPTS }, () => database.store.grants.consume(kind, grant.secretHash, T0 + 1)));
+          expect(results.filter((result) => result !== null)).toEqual([grant]);
+          expect(await database.store.grants.findLive(kind, grant.secretHash, T0 + 1)).toBeNull();
+        });
+      }
 
       it(`of ${ATTEMPTS} concurrent consumes inside transactions exactly one gets the record`, async () => {
-        const { store } = await concurrentDatabase();
-        const handoff = newHandoff();
-        await store.handoffs.insertIfAbsent(handoff, T0);
+        const database = await concurrentDatabase();
+        const { store } = database;
+        const { user, session } = await userWithSession(database);
+        const handoff = newGrant({ userId: user.id, sessionId: session.id });
+        await store.grants.insertIfAbsent(handoff, T0);
 
         // The claim path: consume, then more writes, in one transaction per attempt.
         const results = await Promise.all(
           Array.from({ length: ATTEMPTS }, (_, index) =>
             store.transaction(async (trx) => {
-              const consumed = await trx.handoffs.consume(handoff.nonceHash, T0 + 1);
+              const consumed = await trx.grants.consume("cli_handoff", handoff.secretHash, T0 + 1);
               if (consumed) await trx.audit.record(auditEvent({ action: "cli.handoff.claimed", target: `attempt_${index}` }));
               return consumed;
             }),

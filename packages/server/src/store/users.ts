@@ -1,0 +1,63 @@
+/** The `users` table. */
+import type { UserStore, UserWithPassword } from "../auth/users.js";
+import type { UsersTable } from "./schema.js";
+import { affected, type Connection } from "./shared.js";
+
+export function toUser(row: UsersTable): UserWithPassword {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    passwordHash: row.password_hash,
+    emailVerifiedAt: row.email_verified_at,
+    disabledAt: row.disabled_at,
+    createdAt: row.created_at,
+  };
+}
+
+export function fromUser(user: UserWithPassword): UsersTable {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    password_hash: user.passwordHash,
+    email_verified_at: user.emailVerifiedAt,
+    disabled_at: user.disabledAt,
+    created_at: user.createdAt,
+    updated_at: user.createdAt,
+  };
+}
+
+export function createUserStore(db: Connection): UserStore {
+  return {
+    async insert(user) {
+      const result = await db
+        .insertInto("users")
+        .values(fromUser(user))
+        .onConflict((conflict) => conflict.column("email").doNothing())
+        .executeTakeFirst();
+      return affected(result) === 1;
+    },
+    async findByEmail(email) {
+      const row = await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+      return row ? toUser(row) : null;
+    },
+    async findById(id) {
+      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? toUser(row) : null;
+    },
+    async markEmailVerified(userId, now, clearPassword) {
+      await db
+        .updateTable("users")
+        .set(clearPassword ? { email_verified_at: now, password_hash: null, updated_at: now } : { email_verified_at: now, updated_at: now })
+        .where("id", "=", userId)
+        .execute();
+    },
+    async setPasswordHash(userId, passwordHash, now) {
+      await db.updateTable("users").set({ password_hash: passwordHash, updated_at: now }).where("id", "=", userId).execute();
+    },
+    async setDisabled(userId, disabledAt, now) {
+      await db.updateTable("users").set({ disabled_at: disabledAt, updated_at: now }).where("id", "=", userId).execute();
+    },
+  };
+}
