@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditActions } from "../packages/server/src/auth/audit-actions.js";
 import { settings, type SettingName } from "../packages/server/src/config.js";
 import * as errorPages from "../packages/server/src/docs/error-pages.js";
 import { errorCodes } from "../packages/server/src/errors.js";
@@ -50,9 +51,9 @@ describe("the generated SDK", () => {
 });
 
 describe("the generated docs", () => {
-  const render = () => renderAllDocs({ document: readOpenApiDocument(), sdkDirectory: freshSdk, errorCodes, errorPages });
+  const render = () => renderAllDocs({ document: readOpenApiDocument(), sdkDirectory: freshSdk, errorCodes, errorPages, auditActions });
 
-  it("are what the OpenAPI document, the SDK and the error table generate", () => {
+  it("are what the OpenAPI document, the SDK, the error table and the audit actions generate", () => {
     const expected = render();
     expect(listGeneratedFiles(), STALE).toEqual([...expected.keys()]);
     for (const [path, content] of expected) expect(read(path), `${path} ${STALE}`).toBe(content);
@@ -78,6 +79,13 @@ describe("the generated docs", () => {
 
   it("have an error page for every code of the error table", () => {
     for (const code of Object.keys(errorCodes)) expect(read(`docs/api/errors/${code}.md`)).toMatch(new RegExp(`^# \`${code}\``));
+  });
+
+  it("list every audit action in the security guide, once", () => {
+    const guide = read("docs/guides/security.md");
+    for (const action of Object.keys(auditActions)) {
+      expect(guide.split("\n").filter((line) => line.startsWith(`| \`${action}\` |`)), action).toHaveLength(1);
+    }
   });
 });
 

@@ -8,8 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditActions } from "../packages/server/src/auth/audit-actions.js";
 import * as errorPages from "../packages/server/src/docs/error-pages.js";
 import { errorCodes } from "../packages/server/src/errors.js";
+import { AUDIT_ACTIONS_BEGIN, AUDIT_ACTIONS_END, renderAuditActionsTable, replaceGeneratedSection } from "../scripts/generate-audit-docs.mjs";
 import { renderAllDocs } from "../scripts/generate-docs.mjs";
 import { generateSdk } from "../scripts/generate-sdk.mjs";
 
@@ -87,7 +89,7 @@ beforeAll(async () => {
   const input = join(scratch, "openapi.json");
   writeFileSync(input, JSON.stringify(document));
   await generateSdk(join(scratch, "sdk"), input);
-  files = renderAllDocs({ document, sdkDirectory: join(scratch, "sdk"), errorCodes, errorPages, docsDirectory: join(scratch, "no-docs") });
+  files = renderAllDocs({ document, sdkDirectory: join(scratch, "sdk"), errorCodes, errorPages, auditActions, docsDirectory: join(scratch, "no-docs") });
 }, 120_000);
 
 afterAll(() => {
@@ -122,5 +124,27 @@ describe("docs generators on another document", () => {
     expect(page).toContain("| `label` | `string` | **yes** | Shown \\| in lists |");
     expect(page).toContain("| `limit` | query | `integer` | **yes** | Minimum 1. Maximum 100. |");
     expect(page).toContain('"scopes": [\n      "read"\n    ]');
+  });
+});
+
+describe("the generated section of a guide", () => {
+  const markers = { path: "guide.md", begin: AUDIT_ACTIONS_BEGIN, end: AUDIT_ACTIONS_END };
+
+  it("replaces only what is between the markers, and gives the same page twice", () => {
+    const guide = ["# Guide", "", "Before.", "", AUDIT_ACTIONS_BEGIN, "stale", AUDIT_ACTIONS_END, "", "After.", ""].join("\n");
+    const once = replaceGeneratedSection(guide, "fresh", markers);
+    expect(once).toBe(["# Guide", "", "Before.", "", AUDIT_ACTIONS_BEGIN, "", "fresh", "", AUDIT_ACTIONS_END, "", "After.", ""].join("\n"));
+    expect(replaceGeneratedSection(once, "fresh", markers)).toBe(once);
+  });
+
+  it("refuses a guide whose markers are missing, repeated or out of order", () => {
+    expect(() => replaceGeneratedSection("# Guide\n", "x", markers)).toThrow(/guide\.md/);
+    expect(() => replaceGeneratedSection([AUDIT_ACTIONS_END, AUDIT_ACTIONS_BEGIN].join("\n"), "x", markers)).toThrow();
+    expect(() => replaceGeneratedSection([AUDIT_ACTIONS_BEGIN, AUDIT_ACTIONS_END, AUDIT_ACTIONS_BEGIN, AUDIT_ACTIONS_END].join("\n"), "x", markers)).toThrow();
+  });
+
+  it("renders the audit actions as one table row each, pipes escaped", () => {
+    const table = renderAuditActionsTable({ "x.happened": { happened: "a | b", actor: "the user", target: "none" } });
+    expect(table.split("\n")).toEqual(["| action | what happened | actor | target |", "| --- | --- | --- | --- |", "| `x.happened` | a \\| b | the user | none |"]);
   });
 });

@@ -1,0 +1,139 @@
+/**
+ * The one table of audit actions: every `action` the audit log records, with what happened,
+ * who the actor (`actorUserId`) is and what the target is. The security guide's list of audit
+ * actions is generated from this table (scripts/generate-audit-docs.mjs).
+ */
+
+export interface AuditActionDefinition {
+  /** What happened, in one sentence. */
+  happened: string;
+  /** Whose user id the event's `actorUserId` holds. */
+  actor: string;
+  /** What the event's `target` holds. */
+  target: string;
+}
+
+export const auditActions = {
+  // Accounts and sign-in.
+  "user.signed_up": {
+    happened: "An account was created with an email address and a password, and signed in.",
+    actor: "the new user",
+    target: "the new web session",
+  },
+  "user.signed_up_by_email_code": {
+    happened: "An account was created by its first sign-in with an emailed code (its address is verified).",
+    actor: "the new user",
+    target: "the new web session",
+  },
+  "auth.login.succeeded": {
+    happened: "A password sign-in succeeded.",
+    actor: "the user",
+    target: "the new web session",
+  },
+  "auth.login.failed": {
+    happened: "A password sign-in failed: unknown address, wrong password, an account without a password, or a disabled account.",
+    actor: "the account with that address, if there is one; otherwise none",
+    target: "none",
+  },
+  "auth.email_code.succeeded": {
+    happened: "An existing account signed in with an emailed code.",
+    actor: "the user",
+    target: "the new web session",
+  },
+  "auth.email_code.failed": {
+    happened: "A sign-in with an emailed code failed: the code was wrong, expired, already used or out of tries.",
+    actor: "the account with that address, if there is one; otherwise none",
+    target: "none",
+  },
+  "user.unverified_account_reclaimed": {
+    happened:
+      "An emailed code signed into an account whose address was never verified: the address is now verified, a password set before is removed and every session is signed out (see `session.revoked_all`).",
+    actor: "the account's user (the owner of the mailbox)",
+    target: "the account's user",
+  },
+  "user.email_verified": {
+    happened: "A signed-in user verified their address with the code mailed at sign-up.",
+    actor: "the user",
+    target: "the user",
+  },
+  "auth.password_changed": {
+    happened: "A user changed their password, or set a first one; their other sessions are signed out.",
+    actor: "the user",
+    target: "the session that made the change (it stays signed in)",
+  },
+  "auth.password_change.failed": {
+    happened: "A password change was refused because the current password was wrong.",
+    actor: "the user",
+    target: "the session that asked",
+  },
+
+  // CLI login.
+  "cli.handoff.parked": {
+    happened: "A signed-in user approved a CLI login: the handoff waits under the CLI's nonce for the CLI to claim it.",
+    actor: "the user",
+    target: "the approving session",
+  },
+  "cli.handoff.rejected_in_use": {
+    happened: "An approval was refused because the nonce already has a live handoff (approved or refused).",
+    actor: "the user",
+    target: "the approving session",
+  },
+  "cli.handoff.denied": {
+    happened: "A signed-in user refused a CLI login.",
+    actor: "the user",
+    target: "the refusing session",
+  },
+  "cli.handoff.denial_delivered": {
+    happened: "The CLI claimed a refused login and was told it was refused; the refusal is used up.",
+    actor: "the user who refused",
+    target: "the refusing session",
+  },
+  "cli.handoff.claimed": {
+    happened: "The CLI claimed an approved handoff and received a new CLI session, a child of the approving session.",
+    actor: "the user",
+    target: "the new CLI session",
+  },
+  "cli.paste_code.created": {
+    happened: "A signed-in user made a paste code for a CLI login.",
+    actor: "the user",
+    target: "the session that made it",
+  },
+  "cli.paste_code.redeemed": {
+    happened: "A CLI redeemed a paste code and received a new CLI session, a child of the session that made the code.",
+    actor: "the user",
+    target: "the new CLI session",
+  },
+
+  // Sessions.
+  "session.logout": {
+    happened: "A session was signed out with its own token (logout).",
+    actor: "the session's user",
+    target: "the session",
+  },
+  "session.revoked": {
+    happened: "A user signed out one of their own sessions by its id.",
+    actor: "the user",
+    target: "the signed-out session",
+  },
+  "session.revoked_all": {
+    happened:
+      "Every session of a user was signed out (on a password change, all but the one that made it), with their pending CLI handoffs and paste codes; the detail gives the reason and the count.",
+    actor: "the user whose sessions they were, also when an operator disabled the account",
+    target: "that user",
+  },
+
+  // Operator commands (`harmont-server users …`).
+  "operator.user_created": {
+    happened: "An operator created a verified account with `harmont-server users create`.",
+    actor: "none (the operator works at the server's command line)",
+    target: "the new user",
+  },
+  "operator.user_disabled": {
+    happened: "An operator disabled an account with `harmont-server users disable`, signing out every session.",
+    actor: "none (the operator works at the server's command line)",
+    target: "the disabled user",
+  },
+} as const satisfies Record<string, AuditActionDefinition>;
+
+/** An action the audit log records. */
+export type AuditAction = keyof typeof auditActions;
