@@ -45,6 +45,12 @@ export const auditActions = {
     actor: "the account with that address, if there is one; otherwise none",
     target: "none",
   },
+  "auth.second_factor.required": {
+    happened:
+      "A password or an emailed code was right, but the account needs a second factor, so no session was made yet (only when a second-factor policy is set); the detail names the first factor.",
+    actor: "the user",
+    target: "none",
+  },
   "user.unverified_account_reclaimed": {
     happened:
       "An emailed code signed into an account whose address was never verified: the address is now verified, a password set before is removed and every session is signed out (see `session.revoked_all`).",
