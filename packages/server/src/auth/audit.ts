@@ -6,6 +6,7 @@
  * it signed into, a failure the account that was tried). When the request's session is a
  * support session, the event also names the operator behind it.
  */
+import type { AuditAction } from "./audit-actions.js";
 import type { RequestMeta } from "./context.js";
 import { generateId } from "./tokens.js";
 import type { AuthStore, Clock } from "./types.js";
@@ -32,7 +33,8 @@ export interface AuditStore {
 
 /** What a call site says about an event; the actor defaults to the request's signed-in user. */
 export interface AuditRecord {
-  action: string;
+  /** One of the table in `audit-actions.ts`: an action without a meaning there does not compile. */
+  action: AuditAction;
   target: string | null;
   /** Set only when the actor is not the request's own user (or there is none). */
   actorUserId?: string | null;

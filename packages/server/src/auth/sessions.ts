@@ -3,6 +3,7 @@
  * revocation. A session dies at the earlier of its idle timeout and its absolute lifetime,
  * both enforced here, on the server.
  */
+import type { AuditAction } from "./audit-actions.js";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { generateId, generateSessionToken, hashSecret, isWellFormedSessionToken } from "./tokens.js";
@@ -182,7 +183,7 @@ export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock
 export async function issueCliSession(
   deps: Pick<AuthDeps, "clock" | "lifetimes">,
   store: AuthStore,
-  grant: { userId: string | null; parentSessionId: string | null; name: string; auditAction: string },
+  grant: { userId: string | null; parentSessionId: string | null; name: string; auditAction: AuditAction },
   meta: RequestMeta,
 ): Promise<{ token: string } | null> {
   if (grant.userId === null || grant.parentSessionId === null) return null;

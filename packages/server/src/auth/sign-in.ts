@@ -5,6 +5,7 @@
  * when the first factor was proven (`authenticatedAt`, which freshness reads), makes the
  * session and writes the audit event. No other code creates a web session from a sign-in.
  */
+import type { AuditAction } from "./audit-actions.js";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, RequestMeta } from "./context.js";
 import { createWebSession, type Session } from "./sessions.js";
@@ -34,7 +35,7 @@ export interface SecondFactorPolicy {
 
 export async function completeSignIn(
   deps: Pick<AuthDeps, "store" | "clock" | "lifetimes" | "secondFactor">,
-  input: { user: User; factor: FirstFactor; auditAction: string; meta: RequestMeta },
+  input: { user: User; factor: FirstFactor; auditAction: AuditAction; meta: RequestMeta },
 ): Promise<SignInOutcome> {
   const user = toPublicUser(input.user);
   if (deps.secondFactor && (await deps.secondFactor.isRequired(user))) {
