@@ -140,21 +140,21 @@ function startBareServer(kind) {
   });
 }
 
-async function startHarmont({ dbPath, profileDir }) {
+async function startHarmont({ dbPath, profileDir, main = serverMain }) {
   const port = await freePort();
   // Inherited HARMONT_* settings would make runs incomparable: only these apply.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("HARMONT_")));
   Object.assign(env, harmontEnv(port, dbPath));
   const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   // stdout and stderr go to /dev/null: the access log is still formatted and written.
-  const child = track(spawn(process.execPath, [...nodeArgs, serverMain], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "ignore"] }));
+  const child = track(spawn(process.execPath, [...nodeArgs, main], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "ignore"] }));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (hasExited(child)) {
       throw new Error(
         `the Harmont server exited (${child.signalCode ?? `code ${child.exitCode}`}) before answering; ` +
-          `start it by hand with the same environment to see why: PORT=${port} HARMONT_DATABASE_URL=sqlite:${dbPath} node ${serverMain}`,
+          `start it by hand with the same environment to see why: PORT=${port} HARMONT_DATABASE_URL=sqlite:${dbPath} node ${main}`,
       );
     }
     try {
@@ -267,6 +267,28 @@ async function main() {
     const sessionTarget = { id: "session-check", name: "Harmont session check", request: "GET /api/v0/auth/session", expectedStatus: 200 };
     const unloaded = await measure(sessionTarget, { url: sessionUrl, headers: [bearer], expect: 200 });
     await expectResponse("session check (after the run)", sessionUrl, sessionInit, sessionExpectation);
+
+    // 3b. Optionally, the same session check on another build of the server (BENCH_BASELINE: the
+    // dist/main.js of another checkout), so a change is compared with what it replaces in one run.
+    const baselineMain = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null;
+    if (baselineMain) {
+      const baselineDb = join(tmp, "baseline.db");
+      const baseline = await startHarmont({ dbPath: baselineDb, main: baselineMain });
+      const baselineFixtures = await insertFixtures(baselineDb, { count: FIXTURE_COUNT, password: FIXTURE_PASSWORD });
+      const pick = baselineFixtures.sessions[Math.floor(baselineFixtures.sessions.length / 2)];
+      const baselineUrl = `${baseline.base}/api/v0/auth/session`;
+      await expectResponse("baseline session check", baselineUrl, { headers: { authorization: `Bearer ${pick.token}` } }, { status: 200, check: () => null });
+      markUsedNow(baselineFixtures.db, pick.sessionId);
+      baselineFixtures.db.close();
+      await measure(
+        { ...sessionTarget, id: "session-check-baseline", name: "Harmont session check, baseline build" },
+        { url: baselineUrl, headers: [`Authorization: Bearer ${pick.token}`], expect: 200 },
+      );
+      await stopChild(baseline.child, 15_000);
+      // The current build once more, so drift between the two is visible.
+      markUsedNow(fixtureDb, chosen.sessionId);
+      await measure({ ...sessionTarget, id: "session-check-again", name: "Harmont session check, this build again" }, { url: sessionUrl, headers: [bearer], expect: 200 });
+    }
 
     // 4. CLI claim with a well-formed nonce nobody parked: 400 cli_code_invalid by design.
     const claimUrl = `${harmont.base}/api/v0/auth/cli/claim`;
