@@ -16,6 +16,7 @@ import { registerAuthPasswordRoutes } from "./routes/auth-password.js";
 import { registerAuthSessionRoutes } from "./routes/auth-session.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerMetaRoutes } from "./routes/meta.js";
+import { createOAuthApp, oauthBasePath } from "./routes/oauth.js";
 import { createOpenApiDocument } from "./routes/openapi.js";
 import { registerUserRoutes } from "./routes/user.js";
 import { registerWebAppRoutes } from "./routes/web-app.js";
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthPasswordRoutes(app, deps);
   registerAuthEmailRoutes(app, deps);
   registerUserRoutes(app, deps);
+  app.route(oauthBasePath, createOAuthApp(deps));
   registerDocsRoutes(app, deps);
   registerWebAppRoutes(app, deps);
 

@@ -65,7 +65,7 @@ export function createErrorHandler(options: ErrorHandlerOptions) {
 }
 
 /** Only the error's class, code and stack: never the request or its body. */
-function describeError(error: unknown): Record<string, unknown> {
+export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };
   return { type: error.name, message: error.message, code: (error as { code?: unknown }).code, stack: error.stack };
 }
