@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, closeSync, utimesSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { withFileLock, writeFileAtomic } from "./atomic-file.js";
+import { writeFileAtomic } from "./atomic-file.js";
 
 let directory: string;
 beforeEach(() => {
@@ -68,35 +68,5 @@ describe("writeFileAtomic", () => {
     await Promise.all(versions.map((content) => writeFileAtomic(path, content)));
     expect(versions).toContain(readFileSync(path, "utf8"));
     expect(readdirSync(directory)).toEqual(["credentials.json"]);
-  });
-});
-
-describe("withFileLock", () => {
-  it("lets one holder in at a time, and removes the lock after", async () => {
-    const path = join(directory, "credentials.json");
-    let inside = 0;
-    let most = 0;
-    await Promise.all(
-      Array.from({ length: 6 }, () =>
-        withFileLock(path, async () => {
-          most = Math.max(most, ++inside);
-          await new Promise((resolve) => setTimeout(resolve, 15));
-          inside--;
-        }),
-      ),
-    );
-    expect(most).toBe(1);
-    expect(existsSync(`${path}.lock`)).toBe(false);
-  });
-
-  it("breaks a lock left by a process that died, and gives up on a live one after the wait", async () => {
-    const path = join(directory, "credentials.json");
-    writeFileSync(`${path}.lock`, "12345");
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(`${path}.lock`, old, old);
-    expect(await withFileLock(path, async () => "ran")).toBe("ran");
-
-    writeFileSync(`${path}.lock`, "12345");
-    await expect(withFileLock(path, async () => "ran", { waitMs: 200 })).rejects.toThrow(/held by another process/);
   });
 });

@@ -4,9 +4,8 @@
  * others even for a moment), flush it, and rename it over the old one.
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 
 export interface AtomicWriteOptions {
   /** The file's mode. Default 0600 (owner read/write only). */
@@ -51,46 +50,5 @@ async function syncDirectory(directory: string): Promise<void> {
     }
   } catch {
     // Best effort only.
-  }
-}
-
-export interface FileLockOptions {
-  /** How long to wait for another process to let go. Default 10 s. */
-  waitMs?: number;
-  /** A lock older than this was left by a process that died; it is broken. Default 30 s. */
-  staleMs?: number;
-}
-
-/**
- * Runs `run` while holding `<path>.lock`, so that read-change-write cycles of several processes
- * (two profiles logging in at once) take turns instead of overwriting each other's change.
- */
-export async function withFileLock<T>(path: string, run: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
-  const lockPath = `${path}.lock`;
-  const waitMs = options.waitMs ?? 10_000;
-  const staleMs = options.staleMs ?? 30_000;
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, "wx", 0o600);
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const held = await stat(lockPath).catch(() => null);
-    if (held && Date.now() - held.mtimeMs > staleMs) {
-      await rm(lockPath, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`${lockPath} is held by another process; try again, or delete it if no other one is running`);
-    await sleep(10 + Math.floor(Math.random() * 30));
-  }
-  try {
-    return await run();
-  } finally {
-    await rm(lockPath, { force: true });
   }
 }

@@ -1,9 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { backdateLock, leaveLocksOfKilledProcess, startLockWorker, useLockWorkers } from "../../test/support/lock-workers.js";
 import { configDirectoryFor, createCredentialStore, CredentialStoreError, keychainAccount } from "./credential-store.js";
 import { osKeychain, type Keychain } from "./keychain.js";
+
+useLockWorkers();
 
 let directory: string;
 beforeEach(() => {
@@ -59,6 +62,35 @@ describe("the file store", () => {
     for (const [index, key] of profiles.entries()) expect((await reader.loadStored(key))?.token).toBe(`hmt_token_${index}`);
     await Promise.all(profiles.slice(0, 4).map((key) => fileStore().remove(key)));
     for (const [index, key] of profiles.entries()) expect((await reader.loadStored(key))?.token ?? null).toBe(index < 4 ? null : `hmt_token_${index}`);
+  });
+
+  it("keeps every token when separate processes save at the same time, many times over", async () => {
+    const profiles = ["ada", "grace"];
+    const count = 30;
+    const workers = profiles.map((profile) => startLockWorker({ kind: "save", directory, profile, count }));
+    for (const exit of await Promise.all(workers.map((worker) => worker.exited))) expect(exit.code, exit.stderr).toBe(0);
+
+    const reader = fileStore();
+    const missing: string[] = [];
+    for (const profile of profiles) {
+      for (let index = 0; index < count; index++) {
+        const loaded = await reader.loadStored({ profile, apiUrl: `http://127.0.0.1:${10_000 + index}` });
+        if (loaded?.token !== `hmt_${profile}_${index}`) missing.push(`${profile} ${index}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(readdirSync(directory)).toEqual(["credentials.json"]);
+  });
+
+  it("saves past the lock of a process killed while it held it", async () => {
+    const store = fileStore();
+    await store.save(local, "hmt_before");
+    await leaveLocksOfKilledProcess([store.filePath]);
+    backdateLock(`${store.filePath}.lock`); // instead of waiting the 10 s after which it is stale
+    await store.save(work, "hmt_after");
+    expect((await store.loadStored(local))?.token).toBe("hmt_before");
+    expect((await store.loadStored(work))?.token).toBe("hmt_after");
+    expect(readdirSync(directory)).toEqual(["credentials.json"]);
   });
 
   it("remembers the API URL a profile last logged in to, even after logout", async () => {

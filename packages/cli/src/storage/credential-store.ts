@@ -1,7 +1,7 @@
 /**
  * Where a CLI keeps its session token: an environment variable overrides everything (CI); else
  * the OS keychain; else a file `credentials.json` under `$XDG_CONFIG_HOME/<app>/` (default
- * `~/.config/<app>/`), mode 0600, written atomically.
+ * `~/.config/<app>/`), mode 0600, written atomically under a lock that other processes respect.
  *
  * Tokens are kept per profile and API URL, so one person can be logged in to several servers or
  * as several accounts. The file also records, per profile, the API URL last logged in to, and
@@ -10,7 +10,8 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { withFileLock, writeFileAtomic } from "./atomic-file.js";
+import { writeFileAtomic } from "./atomic-file.js";
+import { FileLockError, withFileLock } from "./file-lock.js";
 import { osKeychain, withTimeout, type Keychain, type KeychainChoice } from "./keychain.js";
 
 /** Which profile and server a token belongs to. */
@@ -156,6 +157,8 @@ export class CredentialStore {
   /**
    * Stores a token for `key`: in the keychain when it works (proved by reading it back), else in
    * the file. Also remembers `key.apiUrl` as the profile's server.
+   * @throws CredentialStoreError when the file is unreadable, or stays locked by another process
+   *   (which is waited for, 15 s at most; the lock of one that died is broken after 10 s).
    */
   async save(key: CredentialKey, token: string): Promise<SaveResult> {
     await this.readFile(); // refuse a file this version does not understand before touching the keychain
@@ -177,7 +180,10 @@ export class CredentialStore {
       : { storage: "file", location: this.filePath, keychainSkipped };
   }
 
-  /** Deletes the stored token for `key` (the environment variable is not touched). */
+  /**
+   * Deletes the stored token for `key` (the environment variable is not touched).
+   * @throws CredentialStoreError when the file is unreadable or stays locked, as for `save`.
+   */
   async remove(key: CredentialKey): Promise<RemoveResult> {
     const file = await this.readFile();
     const profile = file.profiles[key.profile];
@@ -241,13 +247,22 @@ export class CredentialStore {
     }
   }
 
-  /** Reads, changes and writes the file while holding its lock, so concurrent logins keep each other's tokens. */
-  private changeFile(change: (file: CredentialsFile) => void): Promise<void> {
-    return withFileLock(this.filePath, async () => {
-      const file = await this.readFile();
-      change(file);
-      await this.writeFile(file);
-    });
+  /**
+   * Reads, changes and writes the file while holding its lock, so concurrent logins keep each
+   * other's tokens.
+   * @throws CredentialStoreError when another process holds the lock for too long, or broke it.
+   */
+  private async changeFile(change: (file: CredentialsFile) => void): Promise<void> {
+    try {
+      await withFileLock(this.filePath, async () => {
+        const file = await this.readFile();
+        change(file);
+        await this.writeFile(file);
+      });
+    } catch (error) {
+      if (error instanceof FileLockError) throw new CredentialStoreError(error.message, { cause: error });
+      throw error;
+    }
   }
 
   private async writeFile(file: CredentialsFile): Promise<void> {
