@@ -49,9 +49,11 @@ export async function signUpWithPassword(
   if (!prepared.ok) return prepared;
   const user = prepared.value;
   if (!(await deps.store.users.insert(user))) return fail("email_taken");
-  const outcome = await completeSignIn(deps, { user, factor: "password", auditAction: "user.signed_up", meta });
+  const ended = await completeSignIn(deps, { user, factor: "password", auditAction: "user.signed_up", meta });
+  // Only an operator disabling the account in the same instant could change it meanwhile.
+  if (!ended.ok) return fail("email_taken");
   await issueEmailCode(deps, user.email, "verify_email");
-  return ok(outcome);
+  return ok(ended.value);
 }
 
 export async function signInWithPassword(
@@ -68,7 +70,14 @@ export async function signInWithPassword(
     await recordAuditEvent(deps, meta, { action: "auth.login.failed", actorUserId: user?.id ?? null, target: null });
     return fail("invalid_credentials");
   }
-  return ok(await completeSignIn(deps, { user, factor: "password", auditAction: "auth.login.succeeded", meta }));
+  const ended = await completeSignIn(deps, {
+    user,
+    factor: "password",
+    auditAction: "auth.login.succeeded",
+    meta,
+    verifiedPasswordHash: user.passwordHash ?? "",
+  });
+  return ended.ok ? ended : fail("invalid_credentials");
 }
 
 /** Sends a sign-in code. Says nothing about whether the account exists. */
@@ -124,13 +133,13 @@ export async function signInWithEmailCode(
     });
     user = { ...user, emailVerifiedAt: now, passwordHash: null };
   }
-  const outcome = await completeSignIn(deps, {
+  const ended = await completeSignIn(deps, {
     user,
     factor: "email_code",
     auditAction: created ? "user.signed_up_by_email_code" : "auth.email_code.succeeded",
     meta,
   });
-  return ok({ outcome, created });
+  return ended.ok ? ok({ outcome: ended.value, created }) : fail("email_code_invalid");
 }
 
 /** Sends a new verification code to the caller's stored address. */
@@ -180,9 +189,15 @@ export async function changePassword(
   }
   const problem = checkPasswordPolicy(input.newPassword);
   if (problem) return fail(problem);
-  await deps.store.users.setPasswordHash(user.id, await deps.passwords.hash(input.newPassword), deps.clock.now());
-  await revokeAllUserSessions(deps, user.id, meta, "password_changed", caller.session.id);
-  await recordAuditEvent(deps, meta, { action: "auth.password_changed", target: caller.session.id });
+  const newHash = await deps.passwords.hash(input.newPassword);
+  // One transaction under the account's lock: the new hash and the revocation land together, and
+  // a sign-in that checked the old password cannot make a session after them (see completeSignIn).
+  await deps.store.transaction(async (store) => {
+    await store.users.lockForSessionChange(user.id, "exclusive");
+    await store.users.setPasswordHash(user.id, newHash, deps.clock.now());
+    await revokeAllUserSessions({ store, clock: deps.clock }, user.id, meta, "password_changed", caller.session.id);
+    await recordAuditEvent({ store, clock: deps.clock }, meta, { action: "auth.password_changed", target: caller.session.id });
+  });
   await deps.notifier.sendPasswordChanged(user.email);
   return ok(undefined);
 }
@@ -205,8 +220,12 @@ export async function createUserAsOperator(
 export async function disableUser(deps: AuthDeps, emailInput: string, meta: RequestMeta): Promise<Result<"unknown_user", { sessionsRevoked: number }>> {
   const user = await deps.store.users.findByEmail(normalizeEmail(emailInput));
   if (!user) return fail("unknown_user");
-  await deps.store.users.setDisabled(user.id, deps.clock.now(), deps.clock.now());
-  const sessionsRevoked = await revokeAllUserSessions(deps, user.id, meta, "user_disabled");
-  await recordAuditEvent(deps, meta, { action: "operator.user_disabled", actorUserId: null, target: user.id });
+  const sessionsRevoked = await deps.store.transaction(async (store) => {
+    await store.users.lockForSessionChange(user.id, "exclusive");
+    await store.users.setDisabled(user.id, deps.clock.now(), deps.clock.now());
+    const revoked = await revokeAllUserSessions({ store, clock: deps.clock }, user.id, meta, "user_disabled");
+    await recordAuditEvent({ store, clock: deps.clock }, meta, { action: "operator.user_disabled", actorUserId: null, target: user.id });
+    return revoked;
+  });
   return ok({ sessionsRevoked });
 }

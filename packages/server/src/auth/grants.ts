@@ -85,6 +85,11 @@ export async function redeemGrant<Failure extends string, Value>(
 ): Promise<Result<Failure, Value>> {
   if (!(await deps.store.grants.isLive(kind, secretHash, deps.clock.now()))) return fail(miss);
   return deps.store.transaction(async (store) => {
+    // The owner's account lock comes before the grant's row, the order revocations take them in
+    // (account, then sessions and their grants), so the two never wait on each other in a circle.
+    const seen = await store.grants.findLive(kind, secretHash, deps.clock.now());
+    if (!seen) return fail(miss);
+    if (seen.userId !== null) await store.users.lockForSessionChange(seen.userId, "share");
     const grant = await store.grants.consume(kind, secretHash, deps.clock.now());
     return grant ? finish(store, grant) : fail(miss);
   });

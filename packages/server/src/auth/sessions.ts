@@ -187,10 +187,12 @@ export async function issueCliSession(
   meta: RequestMeta,
 ): Promise<{ token: string } | null> {
   if (grant.userId === null || grant.parentSessionId === null) return null;
+  // The account's lock (shared), then the parent: a revocation that holds the lock has finished
+  // before either is read, so a revoked parent is seen as gone.
+  const user = await store.users.lockForSessionChange(grant.userId, "share");
+  if (!user || user.disabledAt !== null) return null;
   const parent = await store.sessions.findById(grant.parentSessionId);
   if (!parent || parent.userId !== grant.userId) return null;
-  const user = await store.users.findById(grant.userId);
-  if (!user || user.disabledAt !== null) return null;
   const { token, session } = await createSession(
     { ...deps, store },
     { user, kind: "cli", name: grant.name, parentSessionId: parent.id, authenticatedAt: parent.authenticatedAt, meta },
@@ -235,6 +237,11 @@ export async function revokeOwnSession(deps: AuthDeps, caller: Authenticated, se
 /**
  * Revokes every session of a user (but `exceptSessionId`, when given) and deletes the user's
  * pending handoffs and paste codes. Used by "sign out everywhere", password change and disable.
+ *
+ * It holds the account's lock exclusively (`lockForSessionChange`): sign-ins and CLI claims
+ * already past their checks finish first and their sessions are revoked here; those that come
+ * later wait, and then find their grant or credential gone. Called on a transaction's store,
+ * it joins that transaction (a password change sets the new hash under the same lock).
  */
 export async function revokeAllUserSessions(
   deps: Pick<AuthDeps, "store" | "clock">,
@@ -244,6 +251,7 @@ export async function revokeAllUserSessions(
   exceptSessionId?: string,
 ): Promise<number> {
   return deps.store.transaction(async (store) => {
+    await store.users.lockForSessionChange(userId, "exclusive");
     const revoked = await store.sessions.deleteAllForUser(userId, exceptSessionId);
     // Also the approved grants of the session that was kept: nothing made before stays usable.
     await store.grants.deleteByUser(userId, "approved");

@@ -8,6 +8,7 @@
 import type { AuditAction } from "./audit-actions.js";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, RequestMeta } from "./context.js";
+import { fail, ok, type Result } from "./result.js";
 import { createWebSession, type Session } from "./sessions.js";
 import { toPublicUser, type User } from "./users.js";
 
@@ -33,10 +34,17 @@ export interface SecondFactorPolicy {
 }
 
 
+/**
+ * Ends a sign-in whose first factor was just proven. `verifiedPasswordHash` is the hash a
+ * password sign-in checked: the session is made only if it is still the account's, under the
+ * account's lock, so a sign-in with the old password that was in flight during a password
+ * change cannot leave a session behind. `account_changed` when the account was changed,
+ * disabled or deleted meanwhile; the caller answers as for wrong credentials.
+ */
 export async function completeSignIn(
   deps: Pick<AuthDeps, "store" | "clock" | "lifetimes" | "secondFactor">,
-  input: { user: User; factor: FirstFactor; auditAction: AuditAction; meta: RequestMeta },
-): Promise<SignInOutcome> {
+  input: { user: User; factor: FirstFactor; auditAction: AuditAction; meta: RequestMeta; verifiedPasswordHash?: string },
+): Promise<Result<"account_changed", SignInOutcome>> {
   const user = toPublicUser(input.user);
   if (deps.secondFactor && (await deps.secondFactor.isRequired(user))) {
     await recordAuditEvent(deps, input.meta, {
@@ -45,15 +53,20 @@ export async function completeSignIn(
       target: null,
       detail: { first_factor: input.factor },
     });
-    return { status: "second_factor_required", user };
+    return ok({ status: "second_factor_required", user });
   }
-  const authenticatedAt = deps.clock.now();
-  const { token, session } = await createWebSession(deps, user, input.meta, authenticatedAt);
-  await recordAuditEvent(deps, input.meta, {
-    action: input.auditAction,
-    actorUserId: user.id,
-    target: session.id,
-    detail: { first_factor: input.factor },
+  return deps.store.transaction(async (store) => {
+    const current = await store.users.lockForSessionChange(user.id, "share");
+    if (!current || current.disabledAt !== null) return fail("account_changed");
+    if (input.verifiedPasswordHash !== undefined && current.passwordHash !== input.verifiedPasswordHash) return fail("account_changed");
+    const authenticatedAt = deps.clock.now();
+    const { token, session } = await createWebSession({ ...deps, store }, user, input.meta, authenticatedAt);
+    await recordAuditEvent({ store, clock: deps.clock }, input.meta, {
+      action: input.auditAction,
+      actorUserId: user.id,
+      target: session.id,
+      detail: { first_factor: input.factor },
+    });
+    return ok({ status: "signed_in" as const, token, session, user });
   });
-  return { status: "signed_in", token, session, user };
 }

@@ -22,6 +22,15 @@ export interface UserStore {
   markEmailVerified(userId: string, now: number, clearPassword: boolean): Promise<void>;
   setPasswordHash(userId: string, passwordHash: string, now: number): Promise<void>;
   setDisabled(userId: string, disabledAt: number | null, now: number): Promise<void>;
+  /**
+   * Reads the user and holds their row until the transaction ends: the account's lock for
+   * anything that creates or revokes its sessions. `"share"` (a sign-in, a CLI claim) lets
+   * others share it; `"exclusive"` (a password change, sign-out everywhere, disabling) waits
+   * for every shared holder to commit and keeps new ones out until it commits, so a session
+   * made from the old state cannot appear after the change. Used inside `transaction` only.
+   * `null` when the user does not exist.
+   */
+  lockForSessionChange(userId: string, mode: "share" | "exclusive"): Promise<UserWithPassword | null>;
 }
 
 /** The user without its password hash: what leaves the domain. */

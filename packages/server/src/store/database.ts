@@ -85,7 +85,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     return {
       kind: "sqlite",
       db,
-      store: createKyselyStore(db, fastReads),
+      store: createKyselyStore(db, { rowLocks: false, fastReads }),
       pool: null,
       ping: async () => {
         reader.prepare("select 1").get();
@@ -110,7 +110,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   return {
     kind: "postgres",
     db,
-    store: createKyselyStore(db, fastReads),
+    store: createKyselyStore(db, { rowLocks: true, fastReads }),
     pool,
     ping: async () => {
       await pool.query("select 1");

@@ -13,17 +13,25 @@ import { createSessionStore } from "./sessions.js";
 import { affected, type Connection } from "./shared.js";
 import { createUserStore } from "./users.js";
 
-/** The store on a connection; `fastReads` (prepared, outside transactions) serve the hot paths. */
-export function createKyselyStore(db: Connection, fastReads?: FastReads): AuthStore {
+export interface KyselyStoreOptions {
+  /** Whether the database takes row locks (PostgreSQL: yes; SQLite serialises its writers). */
+  rowLocks: boolean;
+  /** Prepared reads (outside transactions) for the hot paths. */
+  fastReads?: FastReads;
+}
+
+/** The store on a connection. */
+export function createKyselyStore(db: Connection, options: KyselyStoreOptions): AuthStore {
+  const { fastReads, rowLocks } = options;
   const store: AuthStore = {
-    users: createUserStore(db),
+    users: createUserStore(db, rowLocks),
     sessions: createSessionStore(db, fastReads?.sessionWithUser),
     grants: createGrantStore(db, fastReads?.liveGrant),
     emailCodes: createEmailCodeStore(db),
     audit: createAuditStore(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
-      return (db as Kysely<Database>).transaction().execute((trx) => work(createKyselyStore(trx)));
+      return (db as Kysely<Database>).transaction().execute((trx) => work(createKyselyStore(trx, { rowLocks })));
     },
   };
   return store;

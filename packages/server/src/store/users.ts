@@ -28,7 +28,12 @@ export function fromUser(user: UserWithPassword): UsersTable {
   };
 }
 
-export function createUserStore(db: Connection): UserStore {
+/**
+ * `rowLocks`: whether the database takes row locks (PostgreSQL). SQLite runs one writing
+ * transaction at a time on its one connection, so there a plain read inside the transaction
+ * already holds everyone else off.
+ */
+export function createUserStore(db: Connection, rowLocks: boolean): UserStore {
   return {
     async insert(user) {
       const result = await db
@@ -58,6 +63,12 @@ export function createUserStore(db: Connection): UserStore {
     },
     async setDisabled(userId, disabledAt, now) {
       await db.updateTable("users").set({ disabled_at: disabledAt, updated_at: now }).where("id", "=", userId).execute();
+    },
+    async lockForSessionChange(userId, mode) {
+      let query = db.selectFrom("users").selectAll().where("id", "=", userId);
+      if (rowLocks) query = mode === "share" ? query.forShare() : query.forUpdate();
+      const row = await query.executeTakeFirst();
+      return row ? toUser(row) : null;
     },
   };
 }
