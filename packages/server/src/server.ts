@@ -16,6 +16,7 @@ import { systemClock, type Clock } from "./auth/types.js";
 import type { Config } from "./config.js";
 import { createLogMailer, createSmtpMailer, type Mailer } from "./email/mailer.js";
 import { createMailNotifier } from "./email/notifier.js";
+import { redactionOptions } from "./log-redaction.js";
 import { createRateLimiters } from "./http/rate-limit-rules.js";
 import { sessionCookieSettings } from "./http/session-cookie.js";
 import { openDatabase, type OpenDatabase } from "./store/database.js";
@@ -44,11 +45,8 @@ export function createLogger(config: Pick<Config, "logLevel">, destination?: pin
     level: config.logLevel,
     base: { service: "harmont-server" },
     timestamp: isoTimestamp,
-    // A second line of defence: these keys never reach a log line, whatever a caller passes.
-    redact: {
-      paths: ["token", "password", "nonce", "code", "authorization", "*.token", "*.password", "*.nonce", "*.code", "*.authorization", "req.headers.authorization", "req.headers.cookie"],
-      censor: "[redacted]",
-    },
+    // A second line of defence: no secret reaches a log line, whatever a caller passes.
+    ...redactionOptions(),
   };
   // Standard output is written asynchronously: under load, lines that arrive while a write is
   // in flight go out together in the next one, instead of one system call per request. pino

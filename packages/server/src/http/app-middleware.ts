@@ -4,6 +4,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
+import { knownSafeLogLine } from "../log-redaction.js";
 import { resolveClientIp } from "./client-ip.js";
 import type { AppEnv } from "./context.js";
 import { setDefaultHeader } from "./default-headers.js";
@@ -12,8 +13,8 @@ import { chooseRequestId } from "./request-id.js";
 export function requestContext(options: { logger: Logger; trustProxyHops: number }): MiddlewareHandler<AppEnv> {
   const { trustProxyHops } = options;
   // The access line is built here from fixed fields (a checked request id, the method, the route
-  // pattern, status, duration) and never holds a secret, so it skips the logger's redaction pass,
-  // which would otherwise run on every request.
+  // pattern, status, duration) and never holds a secret, so it skips the logger's redaction pass
+  // and its scan for secret-shaped values, which would otherwise run on every request.
   const logger = options.logger.child({}, { redact: { paths: [], censor: "[redacted]" } });
   return async (c, next) => {
     const started = performance.now();
@@ -30,6 +31,7 @@ export function requestContext(options: { logger: Logger; trustProxyHops: number
     await next();
     logger.info(
       {
+        [knownSafeLogLine]: true,
         request_id: requestId,
         method: c.req.method,
         route: c.get("routePattern") ?? "(unmatched)",
