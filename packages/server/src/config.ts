@@ -33,6 +33,14 @@ export interface Config {
   };
   /** How often expired handoffs, codes and sessions are deleted. */
   purgeIntervalMs: number;
+  /** What a slow or greedy client may hold: the HTTP server's timeouts and connection cap. */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    /** 0: no cap. */
+    maxConnections: number;
+  };
   email: {
     /** smtp(s)://user:pass@host:port; null sends mail to the log (development only). */
     smtpUrl: string | null;
@@ -225,6 +233,25 @@ export const settings = {
     help: "trace, debug, info, warn, error, fatal or silent.",
   }),
   HARMONT_PURGE_INTERVAL: setting({ group: "Server", default: "10m", parse: duration, help: "How often expired records are deleted." }),
+  HARMONT_HEADERS_TIMEOUT: setting({
+    group: "Server",
+    default: "10s",
+    parse: duration,
+    help: "Longest a client may take to send a request's headers; then 408 and the connection closes.",
+  }),
+  HARMONT_REQUEST_TIMEOUT: setting({
+    group: "Server",
+    default: "30s",
+    parse: duration,
+    help: "Longest a client may take to send a whole request, body included (at least the headers timeout); then 408 and the connection closes.",
+  }),
+  HARMONT_KEEP_ALIVE_TIMEOUT: setting({ group: "Server", default: "5s", parse: duration, help: "How long an idle keep-alive connection stays open." }),
+  HARMONT_MAX_CONNECTIONS: setting({
+    group: "Server",
+    default: "10000",
+    parse: count,
+    help: "Open connections at most; further ones are closed at once (0 disables the cap).",
+  }),
 
   HARMONT_HANDOFF_TTL: setting({ group: "Lifetimes", default: "60s", parse: duration, help: "Life of a parked or denied CLI handoff." }),
   HARMONT_PASTE_CODE_TTL: setting({ group: "Lifetimes", default: "5m", parse: duration, help: "Life of a CLI paste code." }),
@@ -410,6 +437,10 @@ export function readSettings(env: Env = process.env): SettingValues {
  */
 export function loadConfig(env: Env = process.env): Config {
   const values = readSettings(env);
+  // Node refuses a headers timeout longer than the whole request's.
+  if (values.HARMONT_REQUEST_TIMEOUT < values.HARMONT_HEADERS_TIMEOUT) {
+    throw new ConfigError("HARMONT_REQUEST_TIMEOUT must be at least HARMONT_HEADERS_TIMEOUT");
+  }
   return {
     port: values.PORT,
     host: values.HARMONT_HOST,
@@ -434,6 +465,12 @@ export function loadConfig(env: Env = process.env): Config {
       loginPerIpPerMinute: values.HARMONT_LIMIT_LOGIN_PER_IP,
     },
     purgeIntervalMs: values.HARMONT_PURGE_INTERVAL,
+    http: {
+      headersTimeoutMs: values.HARMONT_HEADERS_TIMEOUT,
+      requestTimeoutMs: values.HARMONT_REQUEST_TIMEOUT,
+      keepAliveTimeoutMs: values.HARMONT_KEEP_ALIVE_TIMEOUT,
+      maxConnections: values.HARMONT_MAX_CONNECTIONS,
+    },
     email: {
       smtpUrl: values.HARMONT_SMTP_URL,
       from: values.HARMONT_MAIL_FROM,

@@ -112,7 +112,24 @@ export async function startServer(config: Config, options: { logger: Logger; clo
   const built = await buildServer(config, options);
   const { logger } = options;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const listening = serve({ fetch: built.app.fetch, port: config.port, hostname: config.host }, () => resolve(listening));
+    const listening = serve(
+      {
+        fetch: built.app.fetch,
+        port: config.port,
+        hostname: config.host,
+        // Node's defaults let a client hold a connection for minutes (60 s for headers, 300 s
+        // for a body); an auth server answers small requests and cuts slow ones off sooner.
+        serverOptions: {
+          headersTimeout: config.http.headersTimeoutMs,
+          requestTimeout: config.http.requestTimeoutMs,
+          keepAliveTimeout: config.http.keepAliveTimeoutMs,
+          // How often those timeouts are checked; finer than Node's 30 s so they hold to the second.
+          connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
+        },
+      },
+      () => resolve(listening),
+    );
+    if (config.http.maxConnections > 0) (listening as { maxConnections?: number }).maxConnections = config.http.maxConnections;
     listening.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
