@@ -19,12 +19,54 @@ describe("safeReturnPath", () => {
       "/\t/evil.example",
       "/\n/evil.example",
       "javascript:alert(1)",
+      // Dot segments resolve to "//host", which a browser reads as another origin.
+      "/.//evil.example",
+      "/..//evil.example",
+      "/./..//evil.example",
+      "/a/..//evil.example",
+      "/%2e//evil.example",
+      "/%2e%2e//evil.example",
+      "/./\\evil.example",
+      "\t//evil.example",
+      " //evil.example",
+      "https:evil.example",
+      "http:/evil.example",
+      "/\\/evil.example",
+      "//google.com%2f@evil.example",
+      "data:text/html,<script>alert(1)</script>",
       "evil.example",
       "",
       null,
       undefined,
     ]) {
       expect(safeReturnPath(raw, origin), String(raw)).toBeNull();
+    }
+  });
+
+  it("never yields a path a browser would take to another origin, whatever the trick", () => {
+    // Tricks from the OWASP open-redirect and URL-parsing lists, relative to this origin.
+    const tricks = [
+      "/.%2f/evil.example",
+      "/%2f%2fevil.example",
+      "/%5cevil.example",
+      "/ /evil.example",
+      "/\u3000/evil.example",
+      "/@evil.example",
+      "/evil.example%23@auth.example.com",
+      "/;@evil.example",
+      "/%09/evil.example",
+      "/%0a/evil.example",
+      "/..;//evil.example",
+      "/.../evil.example",
+      "/%E3%80%82evil.example",
+      "/?next=//evil.example",
+      "/#//evil.example",
+    ];
+    for (const raw of tricks) {
+      const path = safeReturnPath(raw, origin);
+      if (path === null) continue;
+      expect(path.startsWith("/") && !path.startsWith("//") && !path.includes("\\"), raw).toBe(true);
+      expect(new URL(path, origin).origin, raw).toBe(origin);
     }
   });
 

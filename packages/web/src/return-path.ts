@@ -15,6 +15,9 @@ export function safeReturnPath(raw: string | null | undefined, origin: string = 
     return null;
   }
   if (url.origin !== origin) return null;
+  // Judge the path as the browser will use it, after dot segments are resolved: "/.//evil" and
+  // "/..//evil" become "//evil", which a browser reads as another host.
+  if (url.pathname.startsWith("//") || url.pathname.includes("\\")) return null;
   const path = `${url.pathname}${url.search}${url.hash}`;
   // Never back to the sign-in pages themselves.
   if (url.pathname === "/sign-in" || url.pathname === "/sign-up") return null;
