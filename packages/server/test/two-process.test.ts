@@ -238,4 +238,41 @@ describe.skipIf(!postgresUrl)("two server processes on one PostgreSQL database",
     // The account's other sessions are untouched.
     expect((await call(b, "GET", "/api/v0/auth/session", { token })).status).toBe(200);
   });
+
+  it("a thief looping CLI logins on both processes keeps nothing once the owner signs out everywhere on one", async () => {
+    const victim = `two-process-victim-${randomBytes(6).toString("hex")}@example.com`;
+    const signup = await call(a, "POST", "/api/v0/auth/signup", { json: { email: victim, password: PASSWORD } });
+    expect(signup.status).toBe(201);
+    const stolen = (signup.body as { token: string }).token;
+    const login = await call(b, "POST", "/api/v0/auth/login", { json: { email: victim, password: PASSWORD } });
+    const owner = (login.body as { token: string }).token;
+
+    const loot: string[] = [];
+    const codes: string[] = [];
+    const statuses: number[] = [];
+    const loop = async (index: number) => {
+      const [minter, redeemer] = index % 2 === 0 ? [a, b] : [b, a];
+      for (let step = 0; step < 300; step++) {
+        const minted = await call(minter, "POST", "/api/v0/auth/cli/code", { token: stolen });
+        statuses.push(minted.status);
+        if (minted.status === 401) return;
+        const code = (minted.body as { code: string }).code;
+        const redeemed = await call(redeemer, "POST", "/api/v0/auth/cli/redeem", { json: { code } });
+        statuses.push(redeemed.status);
+        if (redeemed.status === 200) loot.push((redeemed.body as { token: string }).token);
+        else codes.push(code);
+      }
+    };
+    const thieves = Promise.all(Array.from({ length: 6 }, (_, index) => loop(index)));
+    while (loot.length < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await call(a, "POST", "/api/v0/auth/logout-all", { token: owner })).status).toBe(204);
+    await thieves;
+
+    expect(statuses.filter((status) => status >= 500)).toEqual([]);
+    expect(loot.length).toBeLessThan(6 * 300);
+    for (const server of [a, b]) {
+      for (const token of [stolen, owner, ...loot]) expect((await call(server, "GET", "/api/v0/auth/session", { token })).status).toBe(401);
+    }
+    for (const code of codes) expect((await call(b, "POST", "/api/v0/auth/cli/redeem", { json: { code } })).status).toBe(400);
+  }, 120_000);
 });
