@@ -1,7 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, describeDefault, loadConfig, parseDuration, readSettings, settingGroups, settings, type SettingName } from "./config.js";
+
+const productionKey = randomBytes(32).toString("base64url");
 
 const settingNames = Object.keys(settings) as SettingName[];
 
@@ -51,13 +54,13 @@ describe("loadConfig", () => {
   });
 
   it("defaults to production for a public URL that is not loopback", () => {
-    const smtp = { HARMONT_SMTP_URL: "smtp://mail.example.com:587" };
+    const smtp = { HARMONT_SMTP_URL: "smtp://mail.example.com:587", HARMONT_SECRET_KEY: productionKey };
     expect(loadConfig({ HARMONT_PUBLIC_URL: "https://auth.example.com", ...smtp }).environment).toBe("production");
     expect(loadConfig({ HARMONT_PUBLIC_URL: "http://127.0.0.1:9000" }).environment).toBe("development");
   });
 
   it("derives the docs URL and web origin from the public URL", () => {
-    const config = loadConfig({ HARMONT_PUBLIC_URL: "https://auth.example.com/", HARMONT_SMTP_URL: "smtps://u:p@mail.example.com" });
+    const config = loadConfig({ HARMONT_PUBLIC_URL: "https://auth.example.com/", HARMONT_SMTP_URL: "smtps://u:p@mail.example.com", HARMONT_SECRET_KEY: productionKey });
     expect(config.docsUrl).toBe("https://auth.example.com/docs");
     expect(config.webOrigins).toEqual(["https://auth.example.com"]);
   });
@@ -86,7 +89,20 @@ describe("loadConfig", () => {
   it("refuses to start in production without SMTP", () => {
     expect(() => loadConfig({ HARMONT_PUBLIC_URL: "https://auth.example.com" })).toThrow(/HARMONT_SMTP_URL is required in production/);
     expect(() => loadConfig({ HARMONT_ENV: "production" })).toThrow(/HARMONT_SMTP_URL/);
-    expect(loadConfig({ HARMONT_ENV: "production", HARMONT_SMTP_URL: "smtp://127.0.0.1:2525" }).email.smtpUrl).toBe("smtp://127.0.0.1:2525");
+    expect(loadConfig({ HARMONT_ENV: "production", HARMONT_SMTP_URL: "smtp://127.0.0.1:2525", HARMONT_SECRET_KEY: productionKey }).email.smtpUrl).toBe("smtp://127.0.0.1:2525");
+  });
+
+  it("refuses to start in production without a secret key, and refuses a key that is not 32 bytes", () => {
+    const production = { HARMONT_ENV: "production", HARMONT_SMTP_URL: "smtp://127.0.0.1:2525" };
+    expect(() => loadConfig(production)).toThrow(/HARMONT_SECRET_KEY is required in production/);
+    for (const bad of ["short", randomBytes(31).toString("base64url"), randomBytes(33).toString("base64"), "not base64 at all!"]) {
+      expect(() => loadConfig({ ...production, HARMONT_SECRET_KEY: bad }), bad).toThrow(/HARMONT_SECRET_KEY must be 32 random bytes/);
+    }
+    const key = randomBytes(32);
+    expect(loadConfig({ ...production, HARMONT_SECRET_KEY: key.toString("base64") }).secretKey).toEqual(key);
+    expect(loadConfig({ ...production, HARMONT_SECRET_KEY: key.toString("base64url") }).secretKey).toEqual(key);
+    // Development needs none: the server makes one into the data directory.
+    expect(loadConfig({}).secretKey).toBeNull();
     expect(() => loadConfig({ HARMONT_SMTP_URL: "http://mail" })).toThrow(/smtp:\/\//);
   });
 

@@ -8,6 +8,7 @@
  */
 
 import type { Lifetimes } from "./auth/context.js";
+import { decodeSecretKey } from "./secret-key.js";
 
 export type Environment = "development" | "production";
 
@@ -33,6 +34,8 @@ export interface Config {
   };
   /** How often expired handoffs, codes and sessions are deleted. */
   purgeIntervalMs: number;
+  /** `HARMONT_SECRET_KEY`; `null` in development when unset (a generated one is used). */
+  secretKey: Buffer | null;
   /** What a slow or greedy client may hold: the HTTP server's timeouts and connection cap. */
   http: {
     headersTimeoutMs: number;
@@ -252,6 +255,17 @@ export const settings = {
     parse: count,
     help: "Open connections at most; further ones are closed at once (0 disables the cap).",
   }),
+  HARMONT_SECRET_KEY: setting({
+    group: "Server",
+    default: derived("development: made once into secret.key in the data directory", () => undefined),
+    parse: (value: string | undefined, { name }) => {
+      if (value === undefined) return undefined;
+      const key = decodeSecretKey(value);
+      if (!key) throw new ConfigError(`${name} must be 32 random bytes in base64url or base64 (for example: openssl rand -base64 32)`);
+      return key;
+    },
+    help: "32 random bytes (base64url or base64) under which short codes are stored; required in production.",
+  }),
 
   HARMONT_HANDOFF_TTL: setting({ group: "Lifetimes", default: "60s", parse: duration, help: "Life of a parked or denied CLI handoff." }),
   HARMONT_PASTE_CODE_TTL: setting({ group: "Lifetimes", default: "5m", parse: duration, help: "Life of a CLI paste code." }),
@@ -437,6 +451,9 @@ export function readSettings(env: Env = process.env): SettingValues {
  */
 export function loadConfig(env: Env = process.env): Config {
   const values = readSettings(env);
+  if (values.HARMONT_ENV === "production" && values.HARMONT_SECRET_KEY === undefined) {
+    throw new ConfigError("HARMONT_SECRET_KEY is required in production: 32 random bytes, base64url or base64 (openssl rand -base64 32)");
+  }
   // Node refuses a headers timeout longer than the whole request's.
   if (values.HARMONT_REQUEST_TIMEOUT < values.HARMONT_HEADERS_TIMEOUT) {
     throw new ConfigError("HARMONT_REQUEST_TIMEOUT must be at least HARMONT_HEADERS_TIMEOUT");
@@ -465,6 +482,7 @@ export function loadConfig(env: Env = process.env): Config {
       loginPerIpPerMinute: values.HARMONT_LIMIT_LOGIN_PER_IP,
     },
     purgeIntervalMs: values.HARMONT_PURGE_INTERVAL,
+    secretKey: values.HARMONT_SECRET_KEY ?? null,
     http: {
       headersTimeoutMs: values.HARMONT_HEADERS_TIMEOUT,
       requestTimeoutMs: values.HARMONT_REQUEST_TIMEOUT,

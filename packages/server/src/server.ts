@@ -17,6 +17,8 @@ import type { Config } from "./config.js";
 import { createLogMailer, createSmtpMailer, type Mailer } from "./email/mailer.js";
 import { createMailNotifier } from "./email/notifier.js";
 import { redactionOptions } from "./log-redaction.js";
+import { developmentKeyPath, loadDevelopmentSecretKey } from "./secret-key.js";
+import { createShortCodeHasher } from "./auth/tokens.js";
 import { createRateLimiters } from "./http/rate-limit-rules.js";
 import { sessionCookieSettings } from "./http/session-cookie.js";
 import { openDatabase, type OpenDatabase } from "./store/database.js";
@@ -82,6 +84,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     lifetimes: config.lifetimes,
     notifier: createMailNotifier(mailer, config.publicUrl.href),
     emailCodeTtlMs: config.email.codeTtlMs,
+    shortCodes: createShortCodeHasher(config.secretKey ?? loadDevelopmentSecretKey(developmentKeyPath(config.databaseUrl))),
   };
   const cookie = sessionCookieSettings(config.publicUrl);
   const deps: AppDeps = {

@@ -2,6 +2,7 @@
 import type { PasswordHasher } from "./passwords.js";
 import type { Session } from "./sessions.js";
 import type { SecondFactorPolicy } from "./sign-in.js";
+import type { ShortCodeHasher } from "./tokens.js";
 import type { AuthStore, Clock } from "./types.js";
 import type { User } from "./users.js";
 
@@ -29,6 +30,8 @@ export interface AuthDeps {
   notifier: Notifier;
   /** Life of an emailed code. */
   emailCodeTtlMs: number;
+  /** Keyed digests for short codes (email codes, paste codes), under the server's secret key. */
+  shortCodes: ShortCodeHasher;
   /** Which accounts need a second factor; without it, none does. */
   secondFactor?: SecondFactorPolicy;
 }

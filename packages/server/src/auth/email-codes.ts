@@ -5,7 +5,6 @@
  */
 import { randomInt, timingSafeEqual } from "node:crypto";
 import type { AuthDeps, Notifier } from "./context.js";
-import { hashSecret } from "./tokens.js";
 
 export type EmailCodePurpose = "sign_in" | "verify_email";
 
@@ -52,7 +51,7 @@ export function generateEmailCode(): string {
 
 /** Makes, stores and mails a code. Only the stored address ever receives it. */
 export async function issueEmailCode(
-  deps: Pick<AuthDeps, "store" | "clock" | "notifier" | "emailCodeTtlMs">,
+  deps: Pick<AuthDeps, "store" | "clock" | "notifier" | "emailCodeTtlMs" | "shortCodes">,
   email: string,
   purpose: EmailCodePurpose,
 ): Promise<void> {
@@ -61,7 +60,7 @@ export async function issueEmailCode(
   await deps.store.emailCodes.replace({
     email,
     purpose,
-    codeHash: hashSecret(code),
+    codeHash: deps.shortCodes.hash(code),
     attempts: 0,
     createdAt: now,
     expiresAt: now + deps.emailCodeTtlMs,
@@ -72,7 +71,7 @@ export async function issueEmailCode(
 
 /** Checks and uses a code. `false` for wrong, used, expired and exhausted codes alike. */
 export async function useEmailCode(
-  deps: Pick<AuthDeps, "store" | "clock">,
+  deps: Pick<AuthDeps, "store" | "clock" | "shortCodes">,
   email: string,
   purpose: EmailCodePurpose,
   typed: string,
@@ -80,7 +79,7 @@ export async function useEmailCode(
   const code = typed.replace(/[\s-]/g, "");
   const storedHash = await deps.store.emailCodes.countAttempt(email, purpose, deps.clock.now(), EMAIL_CODE_MAX_ATTEMPTS);
   if (!storedHash || !emailCodePattern.test(code)) return false;
-  const typedHash = hashSecret(code);
+  const typedHash = deps.shortCodes.hash(code);
   if (!timingSafeEqual(Buffer.from(typedHash), Buffer.from(storedHash))) return false;
   return deps.store.emailCodes.consume(email, purpose, storedHash);
 }

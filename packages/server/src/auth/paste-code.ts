@@ -8,7 +8,7 @@ import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { fail, ok, type Result } from "./result.js";
 import { redeemGrant, storeDecidedGrant } from "./grants.js";
 import { issueCliSession } from "./sessions.js";
-import { cleanSessionName, hashSecret } from "./tokens.js";
+import { cleanSessionName } from "./tokens.js";
 
 export const CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const PASTE_CODE_LENGTH = 16;
@@ -56,7 +56,7 @@ export async function createPasteCode(
   const code = generatePasteCode();
   const { outcome, grant } = await storeDecidedGrant(deps, {
     kind: "cli_paste_code",
-    secretHash: hashSecret(code),
+    secretHash: deps.shortCodes.hash(code),
     state: "approved",
     userId: caller.user.id,
     sessionId: caller.session.id,
@@ -77,7 +77,7 @@ export async function redeemPasteCode(
 ): Promise<Result<"cli_code_invalid", { token: string }>> {
   const canonical = normalizePasteCode(typed);
   if (!canonical) return fail("cli_code_invalid");
-  return redeemGrant(deps, "cli_paste_code", hashSecret(canonical), "cli_code_invalid", async (store, pasteCode) => {
+  return redeemGrant(deps, "cli_paste_code", deps.shortCodes.hash(canonical), "cli_code_invalid", async (store, pasteCode) => {
     const issued = await issueCliSession(
       deps,
       store,

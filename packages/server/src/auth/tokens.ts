@@ -2,7 +2,7 @@
  * Secrets and identifiers: session tokens, hashing, ids, nonces. Tokens carry 256 random bits
  * from the OS CSPRNG and only their SHA-256 is ever stored.
  */
-import { hash, randomBytes } from "node:crypto";
+import { createHmac, hash, randomBytes } from "node:crypto";
 
 export const SESSION_TOKEN_PREFIX = "hmt_";
 const sessionTokenPattern = /^hmt_[A-Za-z0-9_-]{43}$/;
@@ -56,4 +56,20 @@ export function cleanSessionName(name: unknown, fallback = DEFAULT_CLI_SESSION_N
     .trim();
   const cut = Array.from(cleaned).slice(0, MAX_SESSION_NAME_LENGTH).join("").trim();
   return cut === "" ? fallback : cut;
+}
+
+/**
+ * Digests of short secrets: anything under 112 bits (8-digit email codes, 80-bit paste codes,
+ * device-grant user codes). A plain SHA-256 of so few possibilities gives the code back to
+ * whoever reads the database (every 8-digit code can be tried in seconds), so these are stored
+ * as an HMAC-SHA-256 under the server's secret key, which the database does not hold.
+ */
+export interface ShortCodeHasher {
+  hash(code: string): string;
+}
+
+export function createShortCodeHasher(key: Uint8Array): ShortCodeHasher {
+  if (key.byteLength < 32) throw new Error("the short-code key must hold at least 32 bytes");
+  const secret = Buffer.from(key);
+  return { hash: (code) => createHmac("sha256", secret).update(code, "utf8").digest("base64url") };
 }

@@ -358,7 +358,10 @@ describe.each(databaseTargets)("accounts on $kind", (target) => {
 describe("browser sessions behind https", () => {
   it("mark the cookie Secure with the __Host- prefix", async () => {
     const target = databaseTargets[0]!;
-    const server = await createTestServerWithMail(await target.create(), { HARMONT_PUBLIC_URL: "https://auth.example.com" });
+    const server = await createTestServerWithMail(await target.create(), {
+      HARMONT_PUBLIC_URL: "https://auth.example.com",
+      HARMONT_SECRET_KEY: randomBytes(32).toString("base64url"),
+    });
     try {
       const response = await server.request("/api/v0/auth/signup", { json: { email: "secure@example.com", password: "correct horse battery", session: "cookie" } });
       const header = response.headers.get("set-cookie") ?? "";
