@@ -180,7 +180,7 @@ describeInChromium("web app in Chromium", () => {
       await eventually(() => page.getByTestId("verification-phrase").textContent()).toBe(await verificationPhrase(nonce));
       expect(await consent.textContent()).toContain(`A new CLI session named “${name}” will be created.`);
       expect(await page.getByRole("note").textContent()).toContain(
-        "Only continue if you just started a login in your own terminal (harmont login or hm).",
+        "Only continue if you just started a login in your own terminal (harmont login).",
       );
       const authorize = page.getByRole("button", { name: "Authorize", exact: true });
       const deny = page.getByRole("button", { name: "Deny", exact: true });

@@ -39,7 +39,7 @@ export function TerminalWarning() {
     <div className="warning" role="note">
       <ShieldIcon />
       <p>
-        Only continue if you just started a login in your own terminal (<code>harmont login</code> or <code>hm</code>). If someone sent
+        Only continue if you just started a login in your own terminal (<code>harmont login</code>). If someone sent
         you this link or asked you to open it, stop here.
       </p>
     </div>
