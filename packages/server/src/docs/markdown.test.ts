@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { errorCodes } from "../errors.js";
 import { renderErrorPage } from "./error-pages.js";
-import { renderHtmlPage, renderInline, renderMarkdown } from "./markdown.js";
+import { repositoryHeadingAnchors, renderHtmlPage, renderInline, renderMarkdown, resolveDocsLink } from "./markdown.js";
 
 /** The HTML with the line breaks markdown-it puts between tags removed, so assertions read as one line. */
 function compact(html: string): string {
@@ -96,6 +96,40 @@ describe("renderMarkdown", () => {
     const html = renderMarkdown("### `cliClaim` [#cliclaim]\n\n[a](/x) [b](//host/y) [c](z)", { linkBase: "/auth/docs" });
     expect(html).toContain('<h3 id="cliclaim"><code>cliClaim</code></h3>');
     expect(html).toContain('<a href="/auth/docs/x">a</a> <a href="//host/y">b</a> <a href="z">c</a>');
+  });
+
+  it("maps links between files to the routes that serve them, from the page's own folder", () => {
+    const html = renderMarkdown(
+      [
+        "[a](cli-login.md) [b](../api/errors.md#top) [c](../api/reference/auth.mdx) [d](./security.md?x=1#y)",
+        "",
+        "[e](#local) [f](https://example.com/x.md) [g](/api/errors) [h](../README.md)",
+      ].join("\n"),
+      { linkBase: "/auth/docs", pagePath: "guides/quick-start.md" },
+    );
+    expect(html).toContain(
+      '<a href="/auth/docs/guides/cli-login">a</a> <a href="/auth/docs/api/errors#top">b</a> <a href="/auth/docs/api/reference/auth">c</a> <a href="/auth/docs/guides/security?x=1#y">d</a>',
+    );
+    expect(html).toContain('<a href="#local">e</a> <a href="https://example.com/x.md">f</a> <a href="/auth/docs/api/errors">g</a> <a href="/auth/docs/README">h</a>');
+  });
+
+  it("keeps only the text of a link that leaves the docs folder (nothing serves it)", () => {
+    const html = renderMarkdown("See [the CLI](../../packages/cli/README.md) and ![a diagram](../../x.png).", { linkBase: "/docs", pagePath: "guides/a.md" });
+    expect(html).toBe("<p>See the CLI and a diagram.</p>\n");
+    expect(resolveDocsLink("../../x.md", { pagePath: "guides/a.md" })).toBeNull();
+    expect(resolveDocsLink("../errors.md", { linkBase: "/docs", pagePath: "api/errors/not_found.md" })).toBe("/docs/api/errors");
+  });
+
+  it("gives every other heading GitHub's slug, so a #section works served and on the file", () => {
+    const source = ["## Next steps", "", "## The `port`: a speed-up!", "", "## Next steps", "", "## Errors [#errors]", "", "### Ünïcode – 2 words"].join("\n");
+    const html = renderMarkdown(source);
+    expect(html).toContain('<h2 id="next-steps">Next steps</h2>');
+    expect(html).toContain('<h2 id="the-port-a-speed-up">The <code>port</code>: a speed-up!</h2>');
+    expect(html).toContain('<h2 id="next-steps-1">Next steps</h2>');
+    expect(html).toContain('<h2 id="errors">Errors</h2>');
+    expect(html).toContain('<h3 id="ünïcode--2-words">');
+    // The repository host knows nothing of [#id]: it slugs the text as written.
+    expect(repositoryHeadingAnchors(source)).toEqual(["next-steps", "the-port-a-speed-up", "next-steps-1", "errors-errors", "ünïcode--2-words"]);
   });
 
   it("reads backslash escapes as the character", () => {

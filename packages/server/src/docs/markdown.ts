@@ -3,15 +3,22 @@
  * generated references and guides), on markdown-it (CommonMark plus GFM tables).
  *
  * What is added to markdown-it here, for the docs' MDX flavour:
- * - a heading's trailing `[#id]` becomes its `id` (the anchors the references link to);
+ * - a heading's trailing `[#id]` becomes its `id` (the anchors the references link to); every
+ *   other heading gets the id the repository host gives it (GitHub's slug of its text), so a
+ *   `#section` link works the same on the served page and on the file;
  * - a line that is only an MDX comment (braces around a block comment) is dropped;
+ * - links are written as paths between files (`cli-login.md`, `../api/errors.md#top`), which
+ *   the repository host follows as they are; here they are resolved from the page's own path
+ *   (`pagePath`) and mapped to the route that serves the target (`<linkBase>/api/errors`). A
+ *   link that leaves the docs folder has no page here, so its text is kept without the link;
  * - root-relative links and images get the docs' mount path (`linkBase`).
  *
  * Safety: raw HTML is off (`html: false`), so a `<script>` in a page comes out as text, and a
  * link or image is only rendered when its URL is relative or http(s)/mailto; anything else
  * (`javascript:`, `data:`, `vbscript:`, …) stays plain text.
  */
-import markdownIt, { type Env, type MarkdownIt, type StateBlock, type StateCore } from "markdown-it";
+import { posix } from "node:path";
+import markdownIt, { type Env, type MarkdownIt, type StateBlock, type StateCore, type Token } from "markdown-it";
 
 const htmlEscapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -20,17 +27,24 @@ export function escapeHtml(text: string): string {
 }
 
 export interface RenderOptions {
-  /** Prefixed to root-relative links (`/api/errors` → `/docs/api/errors`): the docs are mounted under it. */
+  /** Where the docs folder is mounted (`/docs`): the prefix of every link to a page. */
   linkBase?: string;
+  /**
+   * The page's path in the docs folder (`guides/quick-start.md`). Relative links are resolved
+   * from it; without it they are left as written.
+   */
+  pagePath?: string;
 }
 
-/** What the render rules read per call; markdown-it hands it to every rule as `env`. */
+/** What the rules read per call; markdown-it hands it to every rule as `env`. */
 interface RenderEnv extends Env {
   linkBase: string;
+  pagePath: string | undefined;
 }
 
-function linkBaseOf(env: unknown): string {
-  return (env as Partial<RenderEnv> | undefined)?.linkBase ?? "";
+function renderEnvOf(env: unknown): RenderEnv {
+  const given = env as Partial<RenderEnv> | undefined;
+  return { linkBase: given?.linkBase ?? "", pagePath: given?.pagePath };
 }
 
 const anyScheme = /^[a-z][a-z0-9+.-]*:/i;
@@ -46,8 +60,57 @@ function isSafeUrl(url: string): boolean {
   return !anyScheme.test(trimmed) || allowedScheme.test(trimmed);
 }
 
-function withLinkBase(url: string, env: unknown): string {
-  return url.startsWith("/") && !url.startsWith("//") ? `${linkBaseOf(env)}${url}` : url;
+/**
+ * The served URL of a link in a docs page, or null when the link leaves the docs folder (there
+ * is no page for it on this server).
+ *
+ * `../api/errors.md#top` in `guides/quick-start.md` → `<linkBase>/api/errors#top`: the path is
+ * resolved from the page's folder and a `.md`/`.mdx` extension dropped, because the server
+ * serves `<page>.md` as Markdown and `<page>` as HTML. Links with a scheme, protocol-relative
+ * links and fragments stay as they are.
+ */
+export function resolveDocsLink(url: string, options: RenderOptions): string | null {
+  const linkBase = options.linkBase ?? "";
+  if (url === "" || url.startsWith("#") || url.startsWith("//") || anyScheme.test(url)) return url;
+  if (url.startsWith("/")) return `${linkBase}${url}`;
+  if (options.pagePath === undefined) return url;
+  const [, path = "", suffix = ""] = /^([^?#]*)(.*)$/s.exec(url) ?? [];
+  if (path === "") return url;
+  const resolved = posix.normalize(posix.join(posix.dirname(options.pagePath), path));
+  if (resolved === ".." || resolved.startsWith("../") || resolved.startsWith("/")) return null;
+  return `${linkBase}/${resolved.replace(/\.mdx?$/, "")}${suffix}`;
+}
+
+/** Rewrites every link and image of the page to its served URL; see `resolveDocsLink`. */
+function resolveLinks(state: StateCore): void {
+  const options = renderEnvOf(state.env);
+  for (const block of state.tokens) {
+    const children = block.children;
+    if (block.type !== "inline" || !children) continue;
+    let unlinked = false;
+    for (let index = 0; index < children.length; index++) {
+      const token = children[index]!;
+      if (token.type === "link_open") {
+        const href = resolveDocsLink(String(token.attrGet("href") ?? ""), options);
+        unlinked = href === null;
+        if (href === null) token.meta = { unlinked: true };
+        else token.attrSet("href", href);
+      } else if (token.type === "link_close" && unlinked) {
+        token.meta = { unlinked: true };
+        unlinked = false;
+      } else if (token.type === "image") {
+        const src = resolveDocsLink(String(token.attrGet("src") ?? ""), options);
+        if (src !== null) {
+          token.attrSet("src", src);
+          continue;
+        }
+        // No image to show here: its description stands in for it.
+        const text = new state.Token("text", "", 0);
+        text.content = token.content;
+        children[index] = text;
+      }
+    }
+  }
 }
 
 const headingAnchor = /\s+\[#([\w-]+)\]$/;
@@ -64,6 +127,69 @@ function takeHeadingAnchors(state: StateCore): void {
     open.attrSet("id", match[1]!);
     inline.content = inline.content.slice(0, match.index);
   }
+}
+
+/** The text of a heading as a reader sees it: code spans without backticks, link labels without targets. */
+function headingText(inline: Token): string {
+  return (inline.children ?? [])
+    .filter((child) => child.type === "text" || child.type === "code_inline")
+    .map((child) => child.content)
+    .join("");
+}
+
+/**
+ * GitHub's heading slug (the one github-slugger makes): lower case, every character that is
+ * not a letter, mark, number, `_`, `-` or space removed, spaces turned into `-`; a repeated
+ * slug gets `-1`, `-2`… in the order of the page.
+ */
+export function createHeadingSlugger(): (text: string) => string {
+  const occurrences = new Map<string, number>();
+  return (text) => {
+    const base = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, "").replace(/ /g, "-");
+    let slug = base;
+    while (occurrences.has(slug)) {
+      const count = occurrences.get(base)! + 1;
+      occurrences.set(base, count);
+      slug = `${base}-${count}`;
+    }
+    occurrences.set(slug, 0);
+    return slug;
+  };
+}
+
+/**
+ * Every heading's id, as the repository host and this renderer give it: the explicit `[#id]`
+ * when there is one, else the GitHub slug. The host slugs a heading's whole text, `[#id]`
+ * included, so an explicit heading still takes its slug from the counter.
+ */
+function assignHeadingIds(state: StateCore): void {
+  const slug = createHeadingSlugger();
+  const tokens = state.tokens;
+  for (let index = 0; index + 1 < tokens.length; index++) {
+    const open = tokens[index]!;
+    const inline = tokens[index + 1]!;
+    if (open.type !== "heading_open" || inline.type !== "inline") continue;
+    const explicit = open.attrGet("id");
+    const hostSlug = slug(explicit === null ? headingText(inline) : `${headingText(inline)} [#${explicit}]`);
+    if (explicit === null) open.attrSet("id", hostSlug);
+  }
+}
+
+/** CommonMark and GFM tables, nothing added: how the repository host reads a page. */
+const plainParser = markdownIt("default", { html: false, linkify: false, typographer: false });
+
+/**
+ * The `#fragment`s that lead to a heading of `markdown` on the repository host (GitHub's slugs
+ * of the headings' text, as written).
+ */
+export function repositoryHeadingAnchors(markdown: string): string[] {
+  const slug = createHeadingSlugger();
+  const tokens = plainParser.parse(markdown, {});
+  const anchors: string[] = [];
+  for (let index = 0; index + 1 < tokens.length; index++) {
+    if (tokens[index]!.type === "heading_open" && tokens[index + 1]!.type === "inline") anchors.push(slug(headingText(tokens[index + 1]!)));
+  }
+  return anchors;
 }
 
 const mdxCommentLine = /^\{\/\*.*\*\/\}\s*$/;
@@ -85,28 +211,20 @@ function createRenderer(): MarkdownIt {
   const md = markdownIt("default", { html: false, linkify: false, typographer: false });
   md.validateLink = isSafeUrl;
   md.core.ruler.after("block", "heading_anchors", takeHeadingAnchors);
+  md.core.ruler.after("inline", "heading_ids", assignHeadingIds);
+  md.core.ruler.after("heading_ids", "docs_links", resolveLinks);
   md.block.ruler.before("paragraph", "mdx_comment", skipMdxComment);
 
-  md.renderer.rules.link_open = (tokens, index, options, env, self) => {
-    const token = tokens[index]!;
-    const href = token.attrGet("href");
-    if (typeof href === "string") token.attrSet("href", withLinkBase(href, env));
-    return self.renderToken(tokens, index, options);
-  };
-  const renderImage = md.renderer.rules.image!;
-  md.renderer.rules.image = (tokens, index, options, env, self) => {
-    const token = tokens[index]!;
-    const src = token.attrGet("src");
-    if (typeof src === "string") token.attrSet("src", withLinkBase(src, env));
-    return renderImage(tokens, index, options, env, self);
-  };
+  const unlinked = (token: Token) => (token.meta as { unlinked?: boolean } | null)?.unlinked === true;
+  md.renderer.rules.link_open = (tokens, index, options, _env, self) => (unlinked(tokens[index]!) ? "" : self.renderToken(tokens, index, options));
+  md.renderer.rules.link_close = (tokens, index, options, _env, self) => (unlinked(tokens[index]!) ? "" : self.renderToken(tokens, index, options));
   return md;
 }
 
 const renderer = createRenderer();
 
 function envFor(options: RenderOptions): RenderEnv {
-  return { linkBase: options.linkBase ?? "" };
+  return { linkBase: options.linkBase ?? "", pagePath: options.pagePath };
 }
 
 /**
@@ -117,8 +235,8 @@ export function renderInline(text: string, options: RenderOptions = {}): string 
 }
 
 /**
- * Block Markdown → HTML: headings (with `[#id]` anchors), paragraphs, lists, tables, block
- * quotes, fenced code (`class="language-<first word of the info string>"`), rules.
+ * Block Markdown → HTML: headings (each with an id), paragraphs, lists, tables, block quotes,
+ * fenced code (`class="language-<first word of the info string>"`), rules.
  */
 export function renderMarkdown(markdown: string, options: RenderOptions = {}): string {
   return renderer.render(markdown, envFor(options));

@@ -36,6 +36,8 @@ interface DocsPage {
   /** The page's Markdown (or MDX) source. */
   markdown: string;
   title: string;
+  /** Its file in the docs folder (`guides/quick-start.md`): its relative links start there. */
+  path: string;
 }
 
 /** Every .md and .mdx file under the docs folder, keyed by its path without the extension. */
@@ -58,7 +60,7 @@ function loadPages(directory: string): Map<string, DocsPage> {
       if (!match) continue;
       const markdown = readFileSync(join(directory, path), "utf8");
       const heading = /^#\s+(.+?)(?:\s+\(\/[^)]*\))?\s*$/m.exec(markdown)?.[1] ?? match[1]!;
-      pages.set(match[1]!, { markdown, title: heading.replaceAll("`", "") });
+      pages.set(match[1]!, { markdown, title: heading.replaceAll("`", ""), path });
     }
   };
   walk("");
@@ -104,10 +106,12 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, opti
   const base = deps.config.publicUrl.pathname.replace(/\/+$/, "");
   const linkBase = `${base}/docs`;
 
-  const sendHtml = (c: Context<AppEnv>, title: string, markdown: string) => {
+  // `pagePath` is the page's file in the docs folder: links between files (`../api/errors.md`)
+  // are resolved from it to the routes below.
+  const sendHtml = (c: Context<AppEnv>, title: string, markdown: string, pagePath: string) => {
     c.header("Content-Security-Policy", pageSecurityPolicy);
     c.header("Cache-Control", "no-cache");
-    return c.html(renderHtmlPage(title, renderMarkdown(markdown, { linkBase })));
+    return c.html(renderHtmlPage(title, renderMarkdown(markdown, { linkBase, pagePath })));
   };
   const sendMarkdown = (c: Context<AppEnv>, markdown: string, type = "text/markdown") => {
     c.header("Content-Type", `${type}; charset=utf-8`);
@@ -157,7 +161,7 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, opti
   const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(errorCodes, code);
   app.get("/docs/api/errors", (c) => {
     c.set("routePattern", "/docs/api/errors");
-    return sendHtml(c, "Error codes", renderErrorIndex(errorCodes));
+    return sendHtml(c, "Error codes", renderErrorIndex(errorCodes), "api/errors.md");
   });
   app.get("/docs/api/errors.md", (c) => {
     c.set("routePattern", "/docs/api/errors.md");
@@ -170,7 +174,7 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, opti
     const code = asMarkdown ? requested.slice(0, -3) : requested;
     if (!isErrorCode(code)) throw new ApiError("not_found");
     const markdown = renderErrorPage(code, errorCodes[code]);
-    return asMarkdown ? sendMarkdown(c, markdown) : sendHtml(c, `${code}: Harmont error`, markdown);
+    return asMarkdown ? sendMarkdown(c, markdown) : sendHtml(c, `${code}: Harmont error`, markdown, `api/errors/${code}.md`);
   });
 
   // For language models: the index, and one page per API group (served below as /docs/llms/<group>.md).
@@ -198,6 +202,6 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, opti
     if (!/^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/i.test(key)) throw new ApiError("not_found");
     const page = pages.get(key) ?? pages.get(`${key}/index`);
     if (!page) throw new ApiError("not_found");
-    return asMarkdown ? sendMarkdown(c, page.markdown) : sendHtml(c, `${page.title}: Harmont docs`, page.markdown);
+    return asMarkdown ? sendMarkdown(c, page.markdown) : sendHtml(c, `${page.title}: Harmont docs`, page.markdown, page.path);
   });
 }
