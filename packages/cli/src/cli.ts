@@ -4,7 +4,7 @@
  * tests or another program with streams of their own.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseArguments, type ArgumentProblem, type FlagSpec } from "./arguments.js";
 import { runLogin } from "./commands/login.js";
 import { runLogout } from "./commands/logout.js";
 import { runSessionsList, runSessionsRevoke } from "./commands/sessions.js";
@@ -16,6 +16,7 @@ import { ExitCode, exitCodeMeanings, type ExitCodeValue } from "./exit-codes.js"
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "./login/browser-login.js";
 import { normalizeApiUrl } from "./login/urls.js";
 import { createCredentialStore, CredentialStoreError } from "./storage/credential-store.js";
+import { closestMatches, didYouMean } from "./suggestion.js";
 
 /** The longest a browser login may wait for its approval. */
 const MAX_LOGIN_TIMEOUT_MS = 30 * 60_000;
@@ -37,7 +38,7 @@ const options = {
   paste: { type: "boolean" },
   "with-token": { type: "boolean" },
   timeout: { type: "string" },
-} as const;
+} as const satisfies Record<string, FlagSpec>;
 
 const loginOnly = ["web-url", "browser", "paste", "with-token", "timeout"] as const;
 
@@ -192,7 +193,52 @@ export function helpText(command = "main"): string {
   return `${(helps[command] ?? helps.main!).join("\n")}\n`;
 }
 
+/**
+ * The "Usage:" lines of a command's help (for `harmont` itself, also the list of commands): what
+ * a usage error shows under its one-line message.
+ */
+export function usageText(command = "main"): string {
+  const lines = helps[command] ?? helps.main!;
+  const section = (heading: string) => {
+    const start = lines.indexOf(heading);
+    if (start === -1) return [];
+    const end = lines.indexOf("", start);
+    return lines.slice(start, end === -1 ? undefined : end);
+  };
+  const usage = section("Usage:");
+  return `${(lines === helps.main ? [...usage, ...section("Commands:")] : usage).join("\n")}\n`;
+}
+
 const commands = ["login", "logout", "status", "whoami", "token", "sessions", "help"];
+const sessionsCommands = ["revoke"];
+
+/** The long flags a command accepts, without their dashes: the global ones, and login's own for `login`. */
+function flagsOf(command: string | undefined): string[] {
+  return Object.keys(options).filter((name) => command === undefined || command === "login" || !(loginOnly as readonly string[]).includes(name));
+}
+
+/** The one-line message for a mistake on the command line, with a suggestion when one is close. */
+export function describeArgumentProblem(problem: ArgumentProblem, command: string | undefined): string {
+  switch (problem.kind) {
+    case "unknown_flag": {
+      // A short flag is one letter: any other letter would be "close", so none is suggested.
+      const suggestion = problem.flag.startsWith("--")
+        ? didYouMean(closestMatches(problem.flag.slice(2), flagsOf(command)).map((name) => `--${name}`))
+        : null;
+      return `unknown flag "${problem.flag}"${suggestion ? `: ${suggestion}` : ""}`;
+    }
+    case "missing_value":
+      return `${problem.flag} needs a value (${problem.flag} <value>, or ${problem.flag}=<value> for one that starts with "-")`;
+    case "unexpected_value":
+      return `${problem.flag} takes no value`;
+  }
+}
+
+/** The message for a command name that is not one, with the closest real one when there is. */
+export function describeUnknownCommand(typed: string, parent?: "sessions"): string {
+  const suggestion = didYouMean(closestMatches(typed, parent ? sessionsCommands : commands.filter((command) => command !== "help")));
+  return `unknown ${parent ? `${parent} ` : ""}command "${typed}"${suggestion ? `: ${suggestion}` : ""}`;
+}
 
 export interface RunOptions {
   /** Aborted on Ctrl-C; the running command then stops and resolves 130. */
@@ -203,21 +249,21 @@ export interface RunOptions {
 
 /** Runs `harmont` with these arguments and resolves its exit code. */
 export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}): Promise<ExitCodeValue> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    io.stderr.write(`error: ${(error as Error).message.split("\n")[0]}\nRun \`harmont --help\` for usage.\n`);
-    return ExitCode.usage;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals, problem } = parseArguments(argv, options);
   const print = new Printer(io, values["no-color"] === true);
+  const [command, ...rest] = positionals;
+  const known = command !== undefined && commands.includes(command) ? command : undefined;
+  // A usage error: one line saying what is wrong, then how the command is used.
   const usage = (message: string) => {
-    print.error(`${message}\nRun \`harmont --help\` for usage.`);
+    const helpCommand = known === undefined || known === "help" ? "harmont --help" : `harmont ${known} --help`;
+    print.error(message);
+    print.note(`${usageText(known === "help" ? "main" : known).trimEnd()}\nRun \`${helpCommand}\` for every flag and example.`);
     return ExitCode.usage;
   };
 
-  const [command, ...rest] = positionals;
+  // The command first: the flags it accepts depend on which it is.
+  if (command !== undefined && known === undefined) return usage(describeUnknownCommand(command));
+  if (problem) return usage(describeArgumentProblem(problem, known));
   if (values.version && command === undefined) {
     print.result(`harmont ${version}`);
     return ExitCode.ok;
@@ -230,14 +276,14 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     print.result(helpText(command).trimEnd());
     return ExitCode.ok;
   }
-  if (!commands.includes(command)) return usage(`unknown command "${command}"`);
   if (command !== "login") {
     const misplaced = loginOnly.find((name) => values[name] !== undefined);
     if (misplaced) return usage(`--${misplaced} belongs to \`harmont login\``);
   }
   if (command === "sessions") {
     if (rest.length > 0 && !(rest[0] === "revoke" && rest.length === 2)) {
-      return usage(rest[0] === "revoke" ? "usage: harmont sessions revoke <id>" : `unknown sessions command "${rest.join(" ")}"`);
+      if (rest[0] === "revoke") return usage(rest.length === 1 ? "`harmont sessions revoke` needs the id of a session" : `unexpected argument "${rest[2]}"`);
+      return usage(describeUnknownCommand(rest[0]!, "sessions"));
     }
   } else if (rest.length > 0) {
     return usage(`unexpected argument "${rest[0]}"`);

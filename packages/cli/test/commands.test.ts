@@ -268,5 +268,12 @@ describe("profiles and global flags", () => {
       expect(run.code, args.join(" ")).toBe(2);
       expect(run.stderr).toMatch(/^error: /);
     }
+    // A typo gets the CLI's own line, a suggestion and the command's usage, not Node's parser text.
+    const typo = await runHarmont(["status", "--jsn"], { env });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('error: unknown flag "--jsn": did you mean `--json`?\nUsage:\n  harmont status [--json]\nRun `harmont status --help` for every flag and example.\n');
+    const command = await runHarmont(["stauts"], { env });
+    expect(command.code).toBe(2);
+    expect(command.stderr).toMatch(/^error: unknown command "stauts": did you mean `status`\?\nUsage:\n/);
   });
 });
