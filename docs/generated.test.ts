@@ -105,15 +105,16 @@ describe("the Auth SDK page", () => {
     expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   });
 
-  // The published page's section for cliClaim and logout, word for word.
+  // The published page's section for cliClaim and logout, word for word, but for the link, which is a path
+  // between files here so that it works on the repository host too (docs/links.test.ts).
   it.each([
     [
       "cliClaim",
-      "### `cliClaim` [#cliclaim]\n\n`POST /api/v0/auth/cli/claim`\n\nClaim a transferred session token (CLI loopback poll)\n\nThe CLI polls with the nonce it generated; on a match within the 60s window it receives the raw session token (single-use).\n\n```ts\nimport { cliClaim } from \"@harmont/cloud\";\n```\n\n```ts\ncliClaim(options): RequestResult<CliClaimResponse>\n```\n\n**Body** `CliClaimRequest` (optional)\n\n**Returns** `CliClaimResponse`\n\nSee [`POST /api/v0/auth/cli/claim`](/api/reference/auth) for the full request and response schema.\n",
+      "### `cliClaim` [#cliclaim]\n\n`POST /api/v0/auth/cli/claim`\n\nClaim a transferred session token (CLI loopback poll)\n\nThe CLI polls with the nonce it generated; on a match within the 60s window it receives the raw session token (single-use).\n\n```ts\nimport { cliClaim } from \"@harmont/cloud\";\n```\n\n```ts\ncliClaim(options): RequestResult<CliClaimResponse>\n```\n\n**Body** `CliClaimRequest` (optional)\n\n**Returns** `CliClaimResponse`\n\nSee [`POST /api/v0/auth/cli/claim`](../../api/reference/auth.mdx) for the full request and response schema.\n",
     ],
     [
       "logout",
-      "### `logout` [#logout]\n\n`POST /api/v0/auth/logout`\n\nLog out (revoke the current bearer token)\n\nRevokes the bearer token used for this request. The token can no longer be used to authenticate. Idempotent.\n\n```ts\nimport { logout } from \"@harmont/cloud\";\n```\n\n```ts\nlogout(options): RequestResult<LogoutResponse>\n```\n\n**Returns** `LogoutResponse`\n\nSee [`POST /api/v0/auth/logout`](/api/reference/auth) for the full request and response schema.\n",
+      "### `logout` [#logout]\n\n`POST /api/v0/auth/logout`\n\nLog out (revoke the current bearer token)\n\nRevokes the bearer token used for this request. The token can no longer be used to authenticate. Idempotent.\n\n```ts\nimport { logout } from \"@harmont/cloud\";\n```\n\n```ts\nlogout(options): RequestResult<LogoutResponse>\n```\n\n**Returns** `LogoutResponse`\n\nSee [`POST /api/v0/auth/logout`](../../api/reference/auth.mdx) for the full request and response schema.\n",
     ],
   ])("has the published section for %s", (_name, section) => {
     expect(page()).toContain(section);

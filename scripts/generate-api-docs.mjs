@@ -47,8 +47,14 @@ function sentence(note) {
   return `${note[0].toUpperCase()}${note.slice(1)}.`;
 }
 
+/**
+ * Links are paths between files (docs/api/reference/<tag>.mdx → docs/api/errors/<code>.md), so
+ * they work on the repository host as they are; the server maps them to its routes.
+ */
+const errorPageLink = (code) => `[\`${code}\`](../errors/${code}.md)`;
+
 function linkCodes(text, errorCodes) {
-  return text.replace(/`([a-z0-9_]+)`/g, (whole, code) => (code in errorCodes ? `[\`${code}\`](/api/errors/${code})` : whole));
+  return text.replace(/`([a-z0-9_]+)`/g, (whole, code) => (code in errorCodes ? errorPageLink(code) : whole));
 }
 
 function fieldTable(document, schema) {
@@ -118,7 +124,7 @@ function renderOperation(document, entry, errorCodes) {
     } else {
       const codes = codesIn(response.description);
       firstErrorCode ??= codes[0] ?? null;
-      const codeText = codes.length > 0 ? `: ${codes.map((code) => (code in errorCodes ? `[\`${code}\`](/api/errors/${code})` : `\`${code}\``)).join(", ")}` : "";
+      const codeText = codes.length > 0 ? `: ${codes.map((code) => (code in errorCodes ? errorPageLink(code) : `\`${code}\``)).join(", ")}` : "";
       lines.push(`**${response.status}** ${escapeMdx(linkCodes(withoutCodes(response.description), errorCodes))}${codeText}`, "");
     }
   }
@@ -132,7 +138,8 @@ function renderOperation(document, entry, errorCodes) {
 
 function renderErrorsSection(document, errorCodes) {
   const envelope = document.components?.schemas?.ErrorEnvelope;
-  const lines = ["## Errors [#errors]", ""];
+  // No explicit [#errors]: the slug of "Errors" is already `errors`, here and on the repository host.
+  const lines = ["## Errors", ""];
   lines.push(
     "Every answer that is not 2xx has the same JSON body. `code` is stable and machine-readable; `doc_url` links to the page that explains it; `request_id` is also sent as the `X-Request-Id` header, so you can quote it when reporting a problem.",
     "",
@@ -143,7 +150,7 @@ function renderErrorsSection(document, errorCodes) {
     if (table) lines.push(table, "");
   }
   lines.push("```json", formatJson(envelopeExample(errorCodes, "cli_code_invalid" in errorCodes ? "cli_code_invalid" : Object.keys(errorCodes)[0])), "```", "");
-  lines.push("Each code has a page under [`/api/errors`](/api/errors).");
+  lines.push("Each code has a page of its own, listed in [error codes](../errors.md).");
   return lines.join("\n");
 }
 
@@ -156,7 +163,7 @@ export function renderApiDocs(document, errorCodes) {
     ];
     if (tag.description) parts.push(escapeMdx(tag.description));
     parts.push(
-      `The examples use the base URL \`${EXAMPLE_BASE_URL}\`; replace it with your server's. Request and response bodies are JSON. The same operations are in [\`@harmont/cloud\`](/sdk/reference/${tag.slug}).`,
+      `The examples use the base URL \`${EXAMPLE_BASE_URL}\`; replace it with your server's. Request and response bodies are JSON. The same operations are in [\`@harmont/cloud\`](../../sdk/reference/${tag.slug}.mdx).`,
     );
     for (const entry of tag.operations) parts.push(renderOperation(document, entry, errorCodes));
     parts.push(renderErrorsSection(document, errorCodes));

@@ -23,7 +23,7 @@ function renderOperation(entry, tag, names) {
   }
   if (sdk.bodyType) lines.push(`**Body** \`${sdk.bodyType}\`${sdk.bodyOptional ? " (optional)" : ""}`, "");
   lines.push(`**Returns** \`${sdk.responseType}\``, "");
-  lines.push(`See [\`${methodAndPath}\`](/api/reference/${tag.slug}) for the full request and response schema.`);
+  lines.push(`See [\`${methodAndPath}\`](../../api/reference/${tag.slug}.mdx) for the full request and response schema.`);
   return lines.join("\n");
 }
 

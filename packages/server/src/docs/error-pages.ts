@@ -2,7 +2,8 @@
  * The error pages, one per code of the error table. The same Markdown is committed as
  * docs/api/errors/<code>.md (by scripts/generate-error-docs.mjs) and served as HTML at
  * <HARMONT_DOCS_URL>/api/errors/<code>, the envelope's `doc_url`; rendering both from the table
- * means a code cannot exist without its page.
+ * means a code cannot exist without its page. Links are paths between the committed files
+ * (`../errors.md`), which the server maps to its routes when it renders them.
  */
 import type { ErrorDefinition } from "../errors.js";
 
@@ -80,7 +81,7 @@ export function renderErrorPage(code: string, definition: ErrorDefinition): stri
     "",
     "The `message` may be more specific than this one (for example, naming the field that is wrong); match on `code`, never on `message`. Quote the `request_id` (also in the `X-Request-Id` header) when you report a problem.",
     "",
-    "See [every error code](/api/errors).",
+    "See [every error code](../errors.md).",
     "",
   ].join("\n");
 }
@@ -89,7 +90,7 @@ export function renderErrorPage(code: string, definition: ErrorDefinition): stri
 export function renderErrorIndex(table: Record<string, ErrorDefinition>): string {
   const sampleCode = "cli_code_invalid" in table ? "cli_code_invalid" : Object.keys(table)[0]!;
   const rows = Object.entries(table).map(
-    ([code, definition]) => `| [\`${code}\`](/api/errors/${code}) | ${definition.status} | \`${definition.type}\` | ${escapeProse(definition.message).replace(/\|/g, "\\|")} |`,
+    ([code, definition]) => `| [\`${code}\`](errors/${code}.md) | ${definition.status} | \`${definition.type}\` | ${escapeProse(definition.message).replace(/\|/g, "\\|")} |`,
   );
   return [
     "# Error codes",
