@@ -13,6 +13,7 @@ import { runToken } from "./commands/token.js";
 import { createContextClient, Printer, type Context, type Io } from "./context.js";
 import { parseDuration } from "./duration.js";
 import { ExitCode, exitCodeMeanings, type ExitCodeValue } from "./exit-codes.js";
+import type { HintTarget } from "./hints.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "./login/browser-login.js";
 import { normalizeApiUrl } from "./login/urls.js";
 import { createCredentialStore, CredentialStoreError } from "./storage/credential-store.js";
@@ -298,7 +299,8 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     ...(keychainOff ? { keychain: { skip: "turned off by HARMONT_KEYCHAIN" } } : {}),
   });
 
-  const apiUrlText = values["api-url"] ?? (io.env.HARMONT_API_URL?.trim() || undefined);
+  const environmentApiUrl = io.env.HARMONT_API_URL?.trim() || undefined;
+  const apiUrlText = values["api-url"] ?? environmentApiUrl;
   let apiUrl: string | null;
   if (apiUrlText !== undefined) {
     apiUrl = normalizeApiUrl(apiUrlText);
@@ -324,6 +326,22 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
   const ways = [values.browser, values.paste, values["with-token"]].filter(Boolean).length;
   if (ways > 1) return usage("choose one of --browser, --paste and --with-token");
 
+  // A hint repeats --api-url only when leaving it out would reach another server: not when
+  // HARMONT_API_URL (still set in the same shell) or the profile's memory picks the same one.
+  let hintApiUrl: string | null = null;
+  if (values["api-url"] !== undefined) {
+    const withoutFlag =
+      (environmentApiUrl !== undefined ? normalizeApiUrl(environmentApiUrl) : null) ??
+      (await store.rememberedApiUrl(profile).catch(() => null)) ??
+      DEFAULT_API_URL;
+    if (withoutFlag !== apiUrl) hintApiUrl = apiUrl;
+  }
+  const target: HintTarget = {
+    profile: profile === "default" ? null : profile,
+    apiUrl: hintApiUrl,
+    webUrl: values["web-url"] ?? null,
+  };
+
   const commandSignal = runOptions.signal ?? new AbortController().signal;
   const context: Context = {
     io,
@@ -331,6 +349,7 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     apiUrl,
     profile,
     key: { profile, apiUrl },
+    target,
     json: values.json === true,
     store,
     version,

@@ -5,6 +5,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { Client } from "@harmont/cloud";
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+import type { HintTarget } from "./hints.js";
 import { createApiClient, describeNetworkError } from "./http.js";
 import type { CredentialKey, CredentialStore } from "./storage/credential-store.js";
 import { Spinner } from "./terminal/spinner.js";
@@ -67,6 +68,8 @@ export interface Context {
   apiUrl: string;
   profile: string;
   key: CredentialKey;
+  /** The flags a hint to run another command repeats, so that it reaches the same login. */
+  target: HintTarget;
   json: boolean;
   store: CredentialStore;
   version: string;

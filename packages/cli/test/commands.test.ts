@@ -228,6 +228,31 @@ describe("profiles and global flags", () => {
     expect(main.user.email).toBe(first.email);
   });
 
+  it("hints to run another command keep --profile, and --api-url when the flag chose the server", async () => {
+    const dir = testbed.home();
+    const env = cliEnv(dir.home, testbed.server.url);
+    delete (env as Record<string, string | undefined>).HARMONT_API_URL;
+    const other = "http://127.0.0.1:9";
+    const withFlags = await runHarmont(["token", "--profile", "work", "--api-url", other], { env });
+    expect(withFlags.code).toBe(1);
+    expect(withFlags.stderr).toContain(`not logged in to ${other}: run \`harmont login --profile work --api-url ${other}\``);
+    // HARMONT_API_URL still names the same server in this shell: the hint need not repeat it.
+    const fromEnvironment = await runHarmont(["token", "--profile", "work", "--api-url", other], { env: { ...env, HARMONT_API_URL: other } });
+    expect(fromEnvironment.stderr).toContain("run `harmont login --profile work`\n");
+
+    const person = await testbed.server.signup();
+    const login = await runHarmont(["login", "--with-token", "--profile", "work", "--api-url", testbed.server.url], { env, input: person.token });
+    expect(login.code, login.stderr).toBe(0);
+    // The profile now remembers its server, so --api-url is no longer needed in hints.
+    const list = await runHarmont(["sessions", "--profile", "work", "--api-url", testbed.server.url], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toContain("Revoke one with `harmont sessions revoke <id> --profile work`.");
+    await testbed.server.api("/api/v0/auth/logout", { method: "POST", token: person.token });
+    const dead = await runHarmont(["status", "--profile", "work"], { env });
+    expect(dead.code).toBe(1);
+    expect(dead.stderr).toMatch(/run `harmont login --profile work`\n$/);
+  });
+
   it("one Ctrl-C ends status at once with 130 while the server keeps it waiting", async () => {
     const sockets = new Set<Socket>();
     const silent = createServer((socket) => sockets.add(socket));

@@ -7,6 +7,7 @@ import { getMeta, getSession, logout, type CurrentSession } from "@harmont/cloud
 import { reportUnreachable, type Context } from "../context.js";
 import { formatDuration } from "../duration.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { commandHint } from "../hints.js";
 import { describeNetworkError, outcomeOf } from "../http.js";
 import { loginWithBrowser, type BrowserLoginEvent } from "../login/browser-login.js";
 import { detectBrowserSupport } from "../login/environment.js";
@@ -86,8 +87,8 @@ export async function runLogin(context: Context, flags: LoginFlags): Promise<Exi
 function needsTerminal(context: Context, reason: string): ExitCodeValue {
   context.print.error(
     `cannot finish the login here: ${reason}, and there is no terminal to type a code into.\n` +
-      "  In CI, pass a token: `harmont login --with-token < token.txt`, or set HARMONT_TOKEN.\n" +
-      "  In a script, pipe a paste code in: `echo CODE | harmont login --paste`.",
+      `  In CI, pass a token: ${commandHint(context.target, "login --with-token", { after: " < token.txt" })}, or set HARMONT_TOKEN.\n` +
+      `  In a script, pipe a paste code in: ${commandHint(context.target, "login --paste", { before: "echo CODE | " })}.`,
   );
   return ExitCode.needsTerminal;
 }
@@ -158,7 +159,7 @@ async function browserStep(context: Context, webUrl: string, sessionName: string
     case "timed_out":
       print.error(
         `the login timed out after ${formatDuration(result.timeoutMs)} with no answer from the browser: run ${loginHint(context)} again ` +
-          "(or `harmont login --paste` if your browser is on another machine).",
+          `(or ${commandHint(context.target, "login --paste")} if your browser is on another machine).`,
       );
       return { exit: ExitCode.timedOut };
     case "aborted":
@@ -211,7 +212,7 @@ async function pasteStep(context: Context, webUrl: string, sessionName: string, 
   if (result.ok) return { token: result.token };
   switch (result.reason) {
     case "invalid_code":
-      print.error(`no code worked after ${result.attempts} tries: get a new one at ${pasteUrl} and run \`harmont login --paste\` again`);
+      print.error(`no code worked after ${result.attempts} tries: get a new one at ${pasteUrl} and run ${commandHint(context.target, "login --paste")} again`);
       return { exit: ExitCode.failure };
     case "no_input":
       if (context.signal.aborted) {
@@ -224,10 +225,10 @@ async function pasteStep(context: Context, webUrl: string, sessionName: string, 
       }
       if (refusedCodes > 0) {
         // The input ran out after a refused code: that is the answer, not a missing terminal.
-        print.error(`the code did not work (mistyped, used or expired): get a new one at ${pasteUrl} and run \`harmont login --paste\` again`);
+        print.error(`the code did not work (mistyped, used or expired): get a new one at ${pasteUrl} and run ${commandHint(context.target, "login --paste")} again`);
         return { exit: ExitCode.failure };
       }
-      print.error(`no code on standard input: pipe one in, for example \`echo CODE | harmont login --paste\``);
+      print.error(`no code on standard input: pipe one in, for example ${commandHint(context.target, "login --paste", { before: "echo CODE | " })}`);
       return { exit: ExitCode.needsTerminal };
     case "aborted":
     case "unreachable":
@@ -266,7 +267,7 @@ async function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<st
 async function loginWithTokenFromStdin(context: Context): Promise<ExitCodeValue> {
   const { print, io } = context;
   if (io.stdin.isTTY) {
-    print.error("--with-token reads the token from standard input: `harmont login --with-token < token.txt`");
+    print.error(`--with-token reads the token from standard input: ${commandHint(context.target, "login --with-token", { after: " < token.txt" })}`);
     return ExitCode.usage;
   }
   const text = await readAll(io.stdin, 64 * 1024);

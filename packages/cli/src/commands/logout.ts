@@ -6,6 +6,7 @@
 import { logout } from "@harmont/cloud";
 import type { Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { commandHint } from "../hints.js";
 import { describeNetworkError, outcomeOf } from "../http.js";
 import { CredentialStoreError, type LoadedCredential } from "../storage/credential-store.js";
 
@@ -58,7 +59,7 @@ export async function runLogout(context: Context): Promise<ExitCodeValue> {
     const why = revoked === "unreachable" ? `could not reach ${context.apiUrl} (${detail})` : `could not revoke the session (${detail})`;
     print.warn(
       `${why}: the token was deleted here but may still be valid on the server until it expires. ` +
-        "Revoke it from the web app's session list, or with `harmont sessions revoke <id>` once the server is back.",
+        `Revoke it from the web app's session list, or with ${commandHint(context.target, "sessions revoke <id>")} once the server is back.`,
     );
   }
   if (context.json) {

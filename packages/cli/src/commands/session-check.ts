@@ -2,6 +2,7 @@
 import { getSession, type CurrentSession } from "@harmont/cloud";
 import { reportUnreachable, type Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { commandHint } from "../hints.js";
 import { outcomeOf } from "../http.js";
 import { CredentialStoreError, type LoadedCredential } from "../storage/credential-store.js";
 
@@ -13,9 +14,9 @@ export type SessionCheck =
   | { kind: "unreadable"; message: string }
   | { kind: "error"; credential: LoadedCredential; status: number; code: string; message: string };
 
-/** `harmont login`, with the profile when it is not the default one. */
+/** `harmont login`, with the flags that log in to the same profile and server. */
 export function loginHint(context: Context): string {
-  return context.profile === "default" ? "`harmont login`" : `\`harmont login --profile ${context.profile}\``;
+  return commandHint(context.target, "login");
 }
 
 /** The token to use (environment first), or why there is none. */

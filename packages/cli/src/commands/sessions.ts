@@ -2,6 +2,7 @@
 import { listSessions, revokeSession } from "@harmont/cloud";
 import { reportUnreachable, type Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { commandHint } from "../hints.js";
 import { outcomeOf } from "../http.js";
 import { checkSession, reportSessionProblem } from "./session-check.js";
 import { describeExpiry } from "./status.js";
@@ -37,7 +38,7 @@ export async function runSessionsList(context: Context): Promise<ExitCodeValue> 
     ]);
   }
   for (const line of table(rows)) context.print.result(line);
-  context.print.note(context.print.err.dim("* this CLI's session. Revoke one with `harmont sessions revoke <id>`."));
+  context.print.note(context.print.err.dim(`* this CLI's session. Revoke one with ${commandHint(context.target, "sessions revoke <id>")}.`));
   return ExitCode.ok;
 }
 
