@@ -28,6 +28,8 @@ export interface AppDeps {
   cookie: SessionCookieSettings;
   logger: Logger;
   rateLimits: RateLimiters;
+  /** Resolves when the database answers a trivial query (`GET /api/v0/ready`). */
+  pingDatabase: () => Promise<void>;
   /** Whether an error means the database is unreachable (answered 503, not 500). */
   isServiceUnavailable: (error: unknown) => boolean;
   version: string;

@@ -142,8 +142,8 @@ export const errorCodes = {
     status: 503,
     type: "service_unavailable",
     message: "The service is temporarily unavailable.",
-    meaning: "A dependency (usually the database) is unreachable, or the server is at capacity for password checks (then with `Retry-After`).",
-    remedy: "Try again in a moment.",
+    meaning: "A dependency (usually the database) is unreachable, or the server is at capacity for password checks. The `Retry-After` header says how many seconds to wait.",
+    remedy: "Wait the number of seconds in `Retry-After`, then try again.",
   },
 } as const satisfies Record<string, ErrorDefinition>;
 

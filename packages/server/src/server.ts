@@ -94,6 +94,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     cookie,
     logger: options.logger,
     rateLimits: createRateLimiters(config, database.pool),
+    pingDatabase: () => database.ping(),
     isServiceUnavailable: isDatabaseUnavailableError,
     version: serverVersion,
   };

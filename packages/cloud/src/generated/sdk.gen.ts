@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, GetMetaData, GetMetaResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
+import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -24,6 +24,20 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
  * The server's version and where its web app and docs live. Public.
  */
 export const getMeta = <ThrowOnError extends boolean = false>(options?: Options<GetMetaData, ThrowOnError>) => (options?.client ?? client).get<GetMetaResponses, unknown, ThrowOnError>({ url: '/api/v0/meta', ...options });
+
+/**
+ * Liveness probe
+ *
+ * Answers 200 while the process serves requests, without touching the database: a load balancer or an orchestrator restarts the process when it stops answering. Public.
+ */
+export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, unknown, ThrowOnError>({ url: '/api/v0/health', ...options });
+
+/**
+ * Readiness probe
+ *
+ * Answers 200 when the database answers a trivial query within 2 s, and 503 while it does not: a load balancer sends traffic only to a ready process, and keeps a process that is alive but not ready (see the health probe) running. Public.
+ */
+export const getReady = <ThrowOnError extends boolean = false>(options?: Options<GetReadyData, ThrowOnError>) => (options?.client ?? client).get<GetReadyResponses, GetReadyErrors, ThrowOnError>({ url: '/api/v0/ready', ...options });
 
 /**
  * Claim a transferred session token (CLI loopback poll)

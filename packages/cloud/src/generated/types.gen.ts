@@ -16,11 +16,8 @@ export type Meta = {
     docs_url: string;
 };
 
-export type SessionToken = {
-    /**
-     * A new session token (`hmt_…`). Shown once.
-     */
-    token: string;
+export type Health = {
+    status: 'ok';
 };
 
 /**
@@ -49,6 +46,13 @@ export type ErrorEnvelope = {
          */
         type: string;
     };
+};
+
+export type SessionToken = {
+    /**
+     * A new session token (`hmt_…`). Shown once.
+     */
+    token: string;
 };
 
 export type CliClaimRequest = {
@@ -222,6 +226,47 @@ export type GetMetaResponses = {
 };
 
 export type GetMetaResponse = GetMetaResponses[keyof GetMetaResponses];
+
+export type GetHealthData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/health';
+};
+
+export type GetHealthResponses = {
+    /**
+     * The process serves requests.
+     */
+    200: Health;
+};
+
+export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];
+
+export type GetReadyData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/ready';
+};
+
+export type GetReadyErrors = {
+    /**
+     * The database does not answer (code `service_unavailable`).
+     */
+    503: ErrorEnvelope;
+};
+
+export type GetReadyError = GetReadyErrors[keyof GetReadyErrors];
+
+export type GetReadyResponses = {
+    /**
+     * The database answers.
+     */
+    200: Health;
+};
+
+export type GetReadyResponse = GetReadyResponses[keyof GetReadyResponses];
 
 export type CliClaimData = {
     /**

@@ -109,7 +109,7 @@ export function renderErrorIndex(table: Record<string, ErrorDefinition>): string
     "| `doc_url` | The page that explains `code` (`<HARMONT_DOCS_URL>/api/errors/<code>`). |",
     "| `request_id` | The request's id, also sent as `X-Request-Id`. Quote it when you report a problem. |",
     "",
-    "A `429` also has a `Retry-After` header (seconds), and a `401` a `WWW-Authenticate: Bearer` header.",
+    "A `429` and a `503` also have a `Retry-After` header (seconds), and a `401` a `WWW-Authenticate: Bearer` header.",
     "",
     "| Code | Status | Type | Message |",
     "| --- | --- | --- | --- |",

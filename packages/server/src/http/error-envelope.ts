@@ -11,6 +11,12 @@ import { ApiError, errorCodes, type ErrorCode } from "../errors.js";
 import type { AppEnv } from "./context.js";
 import { setDefaultHeader } from "./default-headers.js";
 
+/**
+ * Seconds a client is asked to wait (`Retry-After`) when the database is unreachable: long
+ * enough not to hammer a database that is restarting, short enough that a blip costs little.
+ */
+export const databaseRetryAfterSeconds = 2;
+
 export function docUrlFor(docsUrl: string, code: ErrorCode): string {
   return `${docsUrl}/api/errors/${code}`;
 }
@@ -57,7 +63,7 @@ export function createErrorHandler(options: ErrorHandlerOptions) {
     }
     if (options.isServiceUnavailable(error)) {
       options.logger.error({ request_id: requestId, err: describeError(error) }, "database unavailable");
-      return renderError(c, new ApiError("service_unavailable"), options.docsUrl);
+      return renderError(c, new ApiError("service_unavailable", undefined, { "Retry-After": String(databaseRetryAfterSeconds) }), options.docsUrl);
     }
     options.logger.error({ request_id: requestId, err: describeError(error) }, "unhandled error");
     return renderError(c, new ApiError("server_error"), options.docsUrl);

@@ -37,7 +37,7 @@ import type { Logger } from "pino";
 import { PasswordHashingBusyError } from "../auth/passwords.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "./context.js";
-import { describeError } from "./error-envelope.js";
+import { databaseRetryAfterSeconds, describeError } from "./error-envelope.js";
 
 export interface OAuthErrorDefinition {
   status: OAuthErrorStatus;
@@ -159,7 +159,7 @@ export function createOAuthErrorHandler(options: OAuthErrorHandlerOptions) {
     }
     if (options.isServiceUnavailable(error)) {
       options.logger.error({ request_id: requestId, err: describeError(error) }, "database unavailable");
-      return renderOAuthError(c, new OAuthError("temporarily_unavailable"));
+      return renderOAuthError(c, new OAuthError("temporarily_unavailable", { headers: { "Retry-After": String(databaseRetryAfterSeconds) } }));
     }
     options.logger.error({ request_id: requestId, err: describeError(error) }, "unhandled error");
     return renderOAuthError(c, new OAuthError("server_error"));

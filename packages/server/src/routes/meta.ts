@@ -1,8 +1,15 @@
-/** Public metadata, so clients (the CLI) can find the web app and the docs. */
+/**
+ * Public metadata, so clients (the CLI) can find the web app and the docs; and the two probes a
+ * load balancer or an orchestrator asks: health (the process serves) and readiness (it can
+ * reach its database).
+ */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
+import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
+import { databaseRetryAfterSeconds, describeError } from "../http/error-envelope.js";
 import { routeGuards, routePolicies } from "../http/route-guards.js";
+import { ErrorEnvelope } from "./schemas.js";
 
 const Meta = z
   .object({
@@ -11,6 +18,30 @@ const Meta = z
     docs_url: z.string().openapi({ description: "Where the docs are.", example: "http://localhost:8080/docs" }),
   })
   .openapi("Meta");
+
+const Health = z
+  .object({
+    status: z.enum(["ok"]).openapi({ example: "ok" }),
+  })
+  .openapi("Health");
+
+/**
+ * How long readiness waits for the database. A PostgreSQL server that drops packets would
+ * otherwise hold the probe until the operating system gives up on the connection, minutes later.
+ */
+export const readinessTimeoutMs = 2000;
+
+async function pingWithin(ping: () => Promise<void>, milliseconds: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not answer within ${milliseconds} ms`)), milliseconds);
+  });
+  try {
+    await Promise.race([ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const meta = createRoute({
@@ -29,4 +60,46 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
     docs_url: deps.config.docsUrl,
   };
   app.openapi(meta, (c) => c.json(body, 200));
+
+  const health = createRoute({
+    method: "get",
+    path: "/api/v0/health",
+    operationId: "getHealth",
+    tags: ["Meta"],
+    summary: "Liveness probe",
+    description:
+      "Answers 200 while the process serves requests, without touching the database: a load balancer or an orchestrator restarts the process when it stops answering. Public.",
+    responses: { 200: { description: "The process serves requests.", content: { "application/json": { schema: Health } } } },
+    middleware: routeGuards(deps.guard, { path: "/api/v0/health", policy: routePolicies.public, jsonBody: false }),
+  });
+  app.openapi(health, (c) => c.json({ status: "ok" as const }, 200));
+
+  const ready = createRoute({
+    method: "get",
+    path: "/api/v0/ready",
+    operationId: "getReady",
+    tags: ["Meta"],
+    summary: "Readiness probe",
+    description: `Answers 200 when the database answers a trivial query within ${readinessTimeoutMs / 1000} s, and 503 while it does not: a load balancer sends traffic only to a ready process, and keeps a process that is alive but not ready (see the health probe) running. Public.`,
+    responses: {
+      200: { description: "The database answers.", content: { "application/json": { schema: Health } } },
+      503: {
+        description: "The database does not answer (code `service_unavailable`).",
+        headers: {
+          "Retry-After": { description: "Seconds to wait before asking again.", schema: { type: "integer", example: databaseRetryAfterSeconds } },
+        },
+        content: { "application/json": { schema: ErrorEnvelope } },
+      },
+    },
+    middleware: routeGuards(deps.guard, { path: "/api/v0/ready", policy: routePolicies.public, jsonBody: false }),
+  });
+  app.openapi(ready, async (c) => {
+    try {
+      await pingWithin(deps.pingDatabase, readinessTimeoutMs);
+    } catch (error) {
+      deps.logger.warn({ request_id: c.get("requestId"), err: describeError(error) }, "not ready: the database does not answer");
+      throw new ApiError("service_unavailable", "The database does not answer.", { "Retry-After": String(databaseRetryAfterSeconds) });
+    }
+    return c.json({ status: "ok" as const }, 200);
+  });
 }
