@@ -18,6 +18,8 @@ export interface UserStore {
   insert(user: UserWithPassword): Promise<boolean>;
   findByEmail(email: string): Promise<UserWithPassword | null>;
   findById(id: string): Promise<UserWithPassword | null>;
+  /** Every user, oldest first (ties by id), without password hashes. */
+  list(): Promise<User[]>;
   /** Marks the email verified; `clearPassword` also removes a password set before verification. */
   markEmailVerified(userId: string, now: number, clearPassword: boolean): Promise<void>;
   setPasswordHash(userId: string, passwordHash: string, now: number): Promise<void>;

@@ -157,6 +157,23 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         expect(await store.users.findById("usr_unknown")).toBeNull();
       });
 
+      it("lists every user oldest first, ties by id, without password hashes", async () => {
+        const { store } = await freshDatabase();
+        expect(await store.users.list()).toEqual([]);
+        const later = newUser({ createdAt: T0 + 10, disabledAt: T0 + 20, name: "Later" });
+        const tiedB = newUser({ id: "usr_b", emailVerifiedAt: T0 + 1 });
+        const tiedA = newUser({ id: "usr_a", passwordHash: null });
+        for (const user of [later, tiedB, tiedA]) expect(await store.users.insert(user)).toBe(true);
+
+        const listed = await store.users.list();
+        expect(listed.map((user) => user.id)).toEqual(["usr_a", "usr_b", later.id]);
+        const { passwordHash: _hash, ...expected } = later;
+        expect(listed[2]).toEqual(expected);
+        for (const user of listed) expect(user).not.toHaveProperty("passwordHash");
+        expect(typeof listed[2]?.createdAt).toBe("number");
+        expect(typeof listed[2]?.disabledAt).toBe("number");
+      });
+
       it("keeps a null password hash and a disabled time", async () => {
         const { store } = await freshDatabase();
         const user = newUser({ passwordHash: null, disabledAt: T0 + 99 });

@@ -51,6 +51,22 @@ export function createUserStore(db: Connection, rowLocks: boolean): UserStore {
       const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
       return row ? toUser(row) : null;
     },
+    async list() {
+      const rows = await db
+        .selectFrom("users")
+        .select(["id", "email", "name", "email_verified_at", "disabled_at", "created_at"])
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        emailVerifiedAt: row.email_verified_at,
+        disabledAt: row.disabled_at,
+        createdAt: row.created_at,
+      }));
+    },
     async markEmailVerified(userId, now, clearPassword) {
       await db
         .updateTable("users")
