@@ -229,3 +229,23 @@ export async function disableUser(deps: AuthDeps, emailInput: string, meta: Requ
   });
   return ok({ sessionsRevoked });
 }
+
+/**
+ * Operators: lets a disabled account sign in again. Its sessions were revoked when it was
+ * disabled and stay revoked. `wasDisabled` is `false` (and nothing is written) when it was not disabled.
+ */
+export async function enableUser(deps: AuthDeps, emailInput: string, meta: RequestMeta): Promise<Result<"unknown_user", { wasDisabled: boolean }>> {
+  const user = await deps.store.users.findByEmail(normalizeEmail(emailInput));
+  if (!user) return fail("unknown_user");
+  if (user.disabledAt === null) return ok({ wasDisabled: false });
+  await deps.store.transaction(async (store) => {
+    await store.users.setDisabled(user.id, null, deps.clock.now());
+    await recordAuditEvent({ store, clock: deps.clock }, meta, { action: "operator.user_enabled", actorUserId: null, target: user.id });
+  });
+  return ok({ wasDisabled: true });
+}
+
+/** Operators: every account, oldest first. */
+export async function listUsers(deps: Pick<AuthDeps, "store">): Promise<User[]> {
+  return deps.store.users.list();
+}

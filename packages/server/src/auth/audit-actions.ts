@@ -139,6 +139,11 @@ export const auditActions = {
     actor: "none (the operator works at the server's command line)",
     target: "the disabled user",
   },
+  "operator.user_enabled": {
+    happened: "An operator enabled a disabled account again with `harmont-server users enable`; its sessions stay signed out.",
+    actor: "none (the operator works at the server's command line)",
+    target: "the enabled user",
+  },
 } as const satisfies Record<string, AuditActionDefinition>;
 
 /** An action the audit log records. */
