@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, describeDefault, loadConfig, parseDuration, readSettings, settingGroups, settings, type SettingName } from "./config.js";
@@ -12,7 +13,7 @@ describe("loadConfig", () => {
   it("has working defaults on a fresh machine", () => {
     const config = loadConfig({});
     expect(config.port).toBe(8080);
-    expect(config.databaseUrl).toBe("sqlite:.harmont/harmont.db");
+    expect(config.databaseUrl).toBe(`sqlite:${join(process.cwd(), ".harmont", "harmont.db")}`);
     expect(config.publicUrl.href).toBe("http://localhost:8080/");
     expect(config.docsUrl).toBe("http://localhost:8080/docs");
     expect(config.webOrigins).toEqual(["http://localhost:8080"]);
@@ -108,6 +109,19 @@ describe("loadConfig", () => {
 
   it("never shows a database password in its messages", () => {
     expect(() => loadConfig({ HARMONT_DATABASE_URL: "mongodb://admin:hunter2@db" })).toThrow(/^(?!.*hunter2)/);
+  });
+
+  it("resolves a relative SQLite path against the directory the command was run in", () => {
+    expect(loadConfig({ HARMONT_DATABASE_URL: "sqlite:data/h.db" }, "/srv/harmont").databaseUrl).toBe("sqlite:/srv/harmont/data/h.db");
+    // npm runs `npm start` in the package's directory and says where it was run from in INIT_CWD.
+    const npmStart = { INIT_CWD: "/home/ada/harmont", npm_package_json: "/home/ada/harmont/packages/server/package.json" };
+    expect(loadConfig(npmStart, "/home/ada/harmont/packages/server").databaseUrl).toBe("sqlite:/home/ada/harmont/.harmont/harmont.db");
+    // A process that only inherited npm's variables, started in another directory, keeps its own.
+    expect(loadConfig(npmStart, "/tmp/elsewhere").databaseUrl).toBe("sqlite:/tmp/elsewhere/.harmont/harmont.db");
+    // Absolute paths, an in-memory database and PostgreSQL are taken as written.
+    for (const url of ["sqlite:/var/lib/harmont/h.db", "sqlite:///var/lib/harmont/h.db", "sqlite::memory:", "postgres://db.example.com/harmont"]) {
+      expect(loadConfig({ ...npmStart, HARMONT_DATABASE_URL: url }, "/home/ada/harmont/packages/server").databaseUrl).toBe(url);
+    }
   });
 
   it("reads durations with units", () => {

@@ -7,6 +7,7 @@
  * keeps it in step.
  */
 
+import { dirname, isAbsolute, resolve } from "node:path";
 import type { Lifetimes } from "./auth/context.js";
 import { decodeSecretKey } from "./secret-key.js";
 
@@ -15,6 +16,11 @@ export type Environment = "development" | "production";
 export interface Config {
   port: number;
   host: string;
+  /**
+   * `HARMONT_DATABASE_URL`, with a relative SQLite path made absolute against the directory the
+   * command was run in (see `invocationDirectory`), so the server and every operator command
+   * open the same file.
+   */
   databaseUrl: string;
   publicUrl: URL;
   docsUrl: string;
@@ -180,7 +186,7 @@ export const settings = {
     group: "Server",
     default: "sqlite:.harmont/harmont.db",
     parse: (value) => validateDatabaseUrl(value),
-    help: "sqlite:<path> (embedded) or postgres://user@host:port/db.",
+    help: "sqlite:<path> (embedded; a relative path is resolved against the directory you run the command in) or postgres://user@host:port/db.",
   }),
   HARMONT_PUBLIC_URL: setting({
     group: "Server",
@@ -418,6 +424,39 @@ function parseSmtpUrl(raw: string | undefined, environment: Environment): string
   return raw;
 }
 
+/**
+ * The directory relative paths are resolved against: the one the person ran the command in.
+ * npm runs a package's script (`npm start`) or command (`npm exec`, `npx`) in the package's
+ * directory and passes the directory it was run from as `INIT_CWD`. A process npm started is
+ * recognised by its working directory being that package's (`npm_package_json`'s directory), so
+ * a process that only inherited npm's variables (one a script or a test starts elsewhere) keeps
+ * its own working directory.
+ */
+export function invocationDirectory(env: Env = process.env, cwd: string = process.cwd()): string {
+  const initial = env.INIT_CWD;
+  const packageJson = env.npm_package_json;
+  if (initial && isAbsolute(initial) && packageJson && resolve(dirname(packageJson)) === resolve(cwd)) return resolve(initial);
+  return resolve(cwd);
+}
+
+/** The path of a `sqlite:` URL as better-sqlite3 opens it (`sqlite:///abs` is `/abs`); `null` for PostgreSQL. */
+export function sqlitePathOf(url: string): string | null {
+  if (!url.startsWith("sqlite:")) return null;
+  return url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+}
+
+/** Makes a relative SQLite path absolute against `directory`; other URLs are returned as they are. */
+export function resolveDatabaseUrl(url: string, directory: string): string {
+  const path = sqlitePathOf(url);
+  if (path === null || path === ":memory:" || isAbsolute(path)) return url;
+  return `sqlite:${resolve(directory, path)}`;
+}
+
+/** Where the data is, as the start-up banner and the operator commands print it: a file path, or a URL without its password. */
+export function describeDatabase(url: string): string {
+  return sqlitePathOf(url) ?? redactUrl(url);
+}
+
 /** Hides a password in a connection URL before it is shown anywhere. */
 export function redactUrl(raw: string): string {
   return raw.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
@@ -446,10 +485,11 @@ export function readSettings(env: Env = process.env): SettingValues {
 }
 
 /**
- * Reads the configuration from an environment.
+ * Reads the configuration from an environment. A relative SQLite path is resolved against
+ * `invocationDirectory(env, cwd)`.
  * @throws ConfigError with a message naming the variable when a value is invalid.
  */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const values = readSettings(env);
   if (values.HARMONT_ENV === "production" && values.HARMONT_SECRET_KEY === undefined) {
     throw new ConfigError("HARMONT_SECRET_KEY is required in production: 32 random bytes, base64url or base64 (openssl rand -base64 32)");
@@ -461,7 +501,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: values.PORT,
     host: values.HARMONT_HOST,
-    databaseUrl: values.HARMONT_DATABASE_URL,
+    databaseUrl: resolveDatabaseUrl(values.HARMONT_DATABASE_URL, invocationDirectory(env, cwd)),
     publicUrl: values.HARMONT_PUBLIC_URL,
     docsUrl: values.HARMONT_DOCS_URL,
     webOrigins: values.HARMONT_WEB_ORIGINS,
