@@ -45,6 +45,7 @@ export {
   type CredentialStoreOptions,
   type LoadedCredential,
   type RemoveResult,
+  type SaveOptions,
   type SaveResult,
   type TokenSource,
 } from "./storage/credential-store.js";

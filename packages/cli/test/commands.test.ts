@@ -3,7 +3,7 @@
  * against a real server, each test with its own HOME.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createCredentialStore } from "../src/storage/credential-store.js";
@@ -22,10 +22,17 @@ async function loggedIn(extra: Record<string, string> = {}) {
   const code = await testbed.server.pasteCode(person.token);
   const redeemed = await testbed.server.api("/api/v0/auth/cli/redeem", { json: { code, name: "harmont CLI on test-host" } });
   const { token: cliToken } = (await redeemed.json()) as { token: string };
+  // Saved with the session's expiry, as `harmont login` does.
+  const current = (await (await testbed.server.api("/api/v0/auth/session", { token: cliToken })).json()) as { session: { expires_at: string } };
   const store = createCredentialStore({ env, keychain: { skip: "not in these tests" } });
-  await store.save({ profile: "default", apiUrl: testbed.server.url }, cliToken);
+  await store.save({ profile: "default", apiUrl: testbed.server.url }, cliToken, { expiresAt: current.session.expires_at });
   expect(store.filePath).toBe(dir.credentialsFile);
   return { ...person, ...dir, env, cliToken };
+}
+
+/** The parts of credentials.json these tests read or change. */
+interface CredentialsFile {
+  profiles: { default: { api_url: string; tokens: Record<string, { expires_at?: string }> } };
 }
 
 const statusOf = async (token: string) => (await testbed.server.api("/api/v0/auth/session", { token })).status;
@@ -55,7 +62,7 @@ describe("harmont status", () => {
     });
   });
 
-  it("exit code 1 and 'session expired: run `harmont login`' once the session is revoked on the server", async () => {
+  it("exit code 1 and 'no longer valid: it was revoked or signed out' once the session is revoked before it expires", async () => {
     const person = await loggedIn();
     // Revoke the CLI's session from the web session, as the web app's session list would.
     const sessions = (await (await testbed.server.api("/api/v0/auth/sessions", { token: person.token })).json()) as { sessions: Array<{ id: string; kind: string }> };
@@ -64,14 +71,33 @@ describe("harmont status", () => {
 
     const run = await runHarmont(["status"], { env: person.env });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("session expired: run `harmont login`");
+    expect(run.stderr).toMatch(/^error: session no longer valid: it was revoked or signed out \(.*password change.*signing out everywhere\): run `harmont login`\n$/);
+    expect(run.stderr).not.toContain("expired");
     const json = await runHarmont(["status", "--json"], { env: person.env });
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ logged_in: false, reason: "expired", token_source: "file" });
+    expect(JSON.parse(json.stdout)).toMatchObject({ logged_in: false, reason: "revoked", token_source: "file" });
     // Other commands that need the session say the same.
     const list = await runHarmont(["sessions"], { env: person.env });
     expect(list.code).toBe(1);
-    expect(list.stderr).toContain("session expired: run `harmont login`");
+    expect(list.stderr).toContain("session no longer valid: it was revoked or signed out");
+  });
+
+  it("'session expired' when the expiry the CLI recorded has passed; a live check keeps the record current", async () => {
+    const person = await loggedIn();
+    const recorded = () => (JSON.parse(readFileSync(person.credentialsFile, "utf8")) as CredentialsFile).profiles.default.tokens[testbed.server.url]!;
+    const live = JSON.parse((await runHarmont(["status", "--json"], { env: person.env })).stdout) as { session: { expires_at: string } };
+    expect(recorded().expires_at).toBe(live.session.expires_at);
+
+    // As if the 30 days had passed: the recorded expiry is behind us, and the server refuses the token.
+    const file = JSON.parse(readFileSync(person.credentialsFile, "utf8")) as CredentialsFile;
+    file.profiles.default.tokens[testbed.server.url]!.expires_at = new Date(Date.now() - 60_000).toISOString();
+    writeFileSync(person.credentialsFile, JSON.stringify(file));
+    await testbed.server.api("/api/v0/auth/logout", { method: "POST", token: person.cliToken });
+
+    const run = await runHarmont(["status"], { env: person.env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe("error: session expired: run `harmont login`\n");
+    expect(JSON.parse((await runHarmont(["status", "--json"], { env: person.env })).stdout)).toMatchObject({ logged_in: false, reason: "expired" });
   });
 
   it("exit code 1 when not logged in; 5 when the server cannot be reached", async () => {
@@ -98,7 +124,8 @@ describe("harmont status", () => {
     await testbed.server.api("/api/v0/auth/logout", { method: "POST", token: other.token });
     const dead = await runHarmont(["status"], { env: { ...person.env, HARMONT_TOKEN: other.token } });
     expect(dead.code).toBe(1);
-    expect(dead.stderr).toMatch(/session expired: the token in HARMONT_TOKEN was revoked or has expired/);
+    expect(dead.stderr).toMatch(/the token in HARMONT_TOKEN is not valid \(mistyped, expired, revoked or signed out\): set a new one, or unset it and run `harmont login`/);
+    expect(JSON.parse((await runHarmont(["status", "--json"], { env: { ...person.env, HARMONT_TOKEN: other.token } })).stdout)).toMatchObject({ reason: "rejected", token_source: "env" });
   });
 });
 
@@ -177,7 +204,6 @@ describe("harmont logout", () => {
     // The same stored login, pointed at a server that is down: move the entry to that URL.
     const file = JSON.parse(readFileSync(person.credentialsFile, "utf8")) as { profiles: { default: { api_url: string; tokens: Record<string, unknown> } } };
     file.profiles.default.tokens[gone.url] = file.profiles.default.tokens[testbed.server.url];
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(person.credentialsFile, JSON.stringify(file));
     const run = await runHarmont(["logout"], { env: { ...person.env, HARMONT_API_URL: gone.url } });
     expect(run.code).toBe(5);
@@ -243,6 +269,9 @@ describe("profiles and global flags", () => {
     const person = await testbed.server.signup();
     const login = await runHarmont(["login", "--with-token", "--profile", "work", "--api-url", testbed.server.url], { env, input: person.token });
     expect(login.code, login.stderr).toBe(0);
+    // The login recorded its session's expiry, by which a later refusal is judged.
+    const stored = JSON.parse(readFileSync(dir.credentialsFile, "utf8")) as { profiles: Record<string, { tokens: Record<string, { expires_at?: string }> }> };
+    expect(stored.profiles.work!.tokens[testbed.server.url]!.expires_at).toMatch(/^\d{4}-\d\d-\d\dT/);
     // The profile now remembers its server, so --api-url is no longer needed in hints.
     const list = await runHarmont(["sessions", "--profile", "work", "--api-url", testbed.server.url], { env });
     expect(list.code, list.stderr).toBe(0);
@@ -250,7 +279,7 @@ describe("profiles and global flags", () => {
     await testbed.server.api("/api/v0/auth/logout", { method: "POST", token: person.token });
     const dead = await runHarmont(["status", "--profile", "work"], { env });
     expect(dead.code).toBe(1);
-    expect(dead.stderr).toMatch(/run `harmont login --profile work`\n$/);
+    expect(dead.stderr).toMatch(/^error: session no longer valid: it was revoked or signed out .*: run `harmont login --profile work`\n$/);
   });
 
   it("one Ctrl-C ends status at once with 130 while the server keeps it waiting", async () => {

@@ -310,7 +310,7 @@ async function storeAndReport(context: Context, token: string, current: CurrentS
   const previous = await context.store.loadStored(context.key).catch(() => null);
   let saved;
   try {
-    saved = await context.store.save(context.key, token);
+    saved = await context.store.save(context.key, token, { expiresAt: current?.session.expires_at ?? null });
   } catch (error) {
     print.error(`could not store the token: ${(error as Error).message}`);
     // Do not leave a live session nobody holds.

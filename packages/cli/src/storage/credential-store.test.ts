@@ -48,7 +48,7 @@ describe("the file store", () => {
     await store.save(work, "hmt_work");
     expect(statSync(store.filePath).mode & 0o777).toBe(0o600);
 
-    expect(await store.load(local)).toEqual({ token: "hmt_local", source: "file", location: store.filePath });
+    expect(await store.load(local)).toMatchObject({ token: "hmt_local", source: "file", location: store.filePath, expiresAt: null });
     expect((await store.load(staging))?.token).toBe("hmt_staging");
     expect((await store.load(work))?.token).toBe("hmt_work");
     expect(await store.load({ profile: "other", apiUrl: local.apiUrl })).toBeNull();
@@ -109,12 +109,52 @@ describe("the file store", () => {
   it("HARMONT_TOKEN overrides the stored token; loadStored ignores it", async () => {
     const store = fileStore({ HARMONT_TOKEN: " hmt_from_env \n" });
     await store.save(local, "hmt_stored");
-    expect(await store.load(local)).toEqual({ token: "hmt_from_env", source: "env", location: "HARMONT_TOKEN" });
+    expect(await store.load(local)).toEqual({ token: "hmt_from_env", source: "env", location: "HARMONT_TOKEN", expiresAt: null, savedAt: null });
     expect((await store.loadStored(local))?.token).toBe("hmt_stored");
     const other = createCredentialStore({ configDirectory: directory, env: { HARMONT_TOKEN: "x", ACME_TOKEN: "y" }, tokenVariable: "ACME_TOKEN", keychain: { skip: "-" } });
     expect((await other.load(local))?.token).toBe("y");
     const none = createCredentialStore({ configDirectory: directory, env: { HARMONT_TOKEN: "x" }, tokenVariable: null, keychain: { skip: "-" } });
     expect((await none.load(local))?.token).toBe("hmt_stored");
+  });
+
+  it("records the session's expiry at login and when the server reports a later one", async () => {
+    const store = fileStore();
+    await store.save(local, "hmt_local", { expiresAt: "2030-01-01T00:00:00.000Z" });
+    const loaded = (await store.loadStored(local))!;
+    expect(loaded.expiresAt).toBe("2030-01-01T00:00:00.000Z");
+    expect(loaded.savedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    await store.recordExpiry(local, loaded, "2030-02-01T00:00:00.000Z");
+    expect((await store.loadStored(local))?.expiresAt).toBe("2030-02-01T00:00:00.000Z");
+    // Saved without one (the account could not be read): nothing recorded, rather than a guess.
+    await store.save(work, "hmt_work");
+    expect((await store.loadStored(work))?.expiresAt).toBeNull();
+  });
+
+  it("does not put one token's expiry on another that replaced it meanwhile, nor on an environment token", async () => {
+    const store = fileStore();
+    await store.save(local, "hmt_old", { expiresAt: "2030-01-01T00:00:00.000Z" });
+    const old = (await store.loadStored(local))!;
+    await store.save(local, "hmt_new", { expiresAt: "2031-01-01T00:00:00.000Z" });
+    await store.recordExpiry(local, old, "2030-06-01T00:00:00.000Z");
+    expect(await store.loadStored(local)).toMatchObject({ token: "hmt_new", expiresAt: "2031-01-01T00:00:00.000Z" });
+
+    const fromEnvironment = fileStore({ HARMONT_TOKEN: "hmt_env" });
+    const environmentCredential = (await fromEnvironment.load(local))!;
+    await fromEnvironment.recordExpiry(local, environmentCredential, "2032-01-01T00:00:00.000Z");
+    expect(readFileSync(store.filePath, "utf8")).not.toContain("2032");
+    // Gone meanwhile (logged out): nothing is written back.
+    await store.remove(local);
+    await store.recordExpiry(local, old, "2030-06-01T00:00:00.000Z");
+    expect(await store.loadStored(local)).toBeNull();
+  });
+
+  it("reads a file written before expiries were recorded", async () => {
+    writeFileSync(
+      join(directory, "credentials.json"),
+      JSON.stringify({ version: 1, profiles: { default: { api_url: local.apiUrl, tokens: { [local.apiUrl]: { storage: "file", token: "hmt_old", saved_at: "2025-01-01T00:00:00.000Z" } } } } }),
+    );
+    expect(await fileStore().loadStored(local)).toEqual({ token: "hmt_old", source: "file", location: join(directory, "credentials.json"), expiresAt: null, savedAt: "2025-01-01T00:00:00.000Z" });
   });
 
   it("refuses a file it does not understand instead of overwriting it", async () => {
@@ -133,7 +173,10 @@ describe("the keychain", () => {
     expect(await store.save(local, "hmt_secret")).toEqual({ storage: "keychain", location: "harmont", keychainSkipped: null });
     expect(keychain.secrets.get(keychainAccount(local))).toBe("hmt_secret");
     expect(readFileSync(store.filePath, "utf8")).not.toContain("hmt_secret");
-    expect(await store.load(local)).toEqual({ token: "hmt_secret", source: "keychain", location: "harmont" });
+    expect(await store.load(local)).toMatchObject({ token: "hmt_secret", source: "keychain", location: "harmont" });
+    // The expiry is kept in the file beside the entry: it is no secret.
+    await store.recordExpiry(local, (await store.load(local))!, "2030-01-01T00:00:00.000Z");
+    expect((await store.load(local))?.expiresAt).toBe("2030-01-01T00:00:00.000Z");
     await store.remove(local);
     expect(keychain.secrets.size).toBe(0);
     expect(await store.load(local)).toBeNull();
@@ -151,7 +194,7 @@ describe("the keychain", () => {
     expect(saved.storage).toBe("file");
     expect(saved.keychainSkipped).toMatch(reason);
     expect(saved.keychainSkipped).not.toContain("\n");
-    expect(await store.load(local)).toEqual({ token: "hmt_secret", source: "file", location: store.filePath });
+    expect(await store.load(local)).toMatchObject({ token: "hmt_secret", source: "file", location: store.filePath });
     expect(statSync(store.filePath).mode & 0o777).toBe(0o600);
   });
 

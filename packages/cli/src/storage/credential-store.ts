@@ -5,13 +5,15 @@
  *
  * Tokens are kept per profile and API URL, so one person can be logged in to several servers or
  * as several accounts. The file also records, per profile, the API URL last logged in to, and
- * which tokens live in the keychain (the file then holds no secret for them).
+ * which tokens live in the keychain (the file then holds no secret for them); per token, when it
+ * was saved and the session's expiry as the server last reported it, so that a token the server
+ * refuses can be told apart as expired or revoked.
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
-import { FileLockError, withFileLock } from "./file-lock.js";
+import { FileLockError, withFileLock, type FileLockOptions } from "./file-lock.js";
 import { osKeychain, withTimeout, type Keychain, type KeychainChoice } from "./keychain.js";
 
 /** Which profile and server a token belongs to. */
@@ -28,6 +30,19 @@ export interface LoadedCredential {
   source: TokenSource;
   /** The variable's name, the keychain service, or the file's path. */
   location: string;
+  /**
+   * The session's expiry (ISO 8601) as the server last reported it to this CLI; `null` when none
+   * was recorded, and always for a token from the environment. Idle time only moves the real
+   * expiry later, so a session refused before this moment was ended, not expired.
+   */
+  expiresAt: string | null;
+  /** When the token was stored (ISO 8601); `null` for a token from the environment. */
+  savedAt: string | null;
+}
+
+export interface SaveOptions {
+  /** The new session's expiry (ISO 8601), when the server has said it. */
+  expiresAt?: string | null;
 }
 
 export interface SaveResult {
@@ -69,6 +84,8 @@ interface StoredToken {
   storage: "keychain" | "file";
   token?: string;
   saved_at: string;
+  /** The session's expiry as last reported by the server (older files have none). */
+  expires_at?: string;
 }
 
 interface ProfileRecord {
@@ -120,7 +137,7 @@ export class CredentialStore {
   environmentToken(): LoadedCredential | null {
     if (!this.tokenVariable) return null;
     const token = this.env[this.tokenVariable]?.trim();
-    return token ? { token, source: "env", location: this.tokenVariable } : null;
+    return token ? { token, source: "env", location: this.tokenVariable, expiresAt: null, savedAt: null } : null;
   }
 
   /**
@@ -139,8 +156,9 @@ export class CredentialStore {
     const file = await this.readFile();
     const entry = file.profiles[key.profile]?.tokens[key.apiUrl];
     if (!entry) return null;
+    const recorded = { expiresAt: typeof entry.expires_at === "string" ? entry.expires_at : null, savedAt: entry.saved_at ?? null };
     if (entry.storage === "file") {
-      return entry.token ? { token: entry.token, source: "file", location: this.filePath } : null;
+      return entry.token ? { token: entry.token, source: "file", location: this.filePath, ...recorded } : null;
     }
     if ("skip" in this.keychain) {
       throw new CredentialStoreError(`the token is in the keychain, which cannot be used here: ${this.keychain.skip}`);
@@ -151,16 +169,16 @@ export class CredentialStore {
     } catch (error) {
       throw new CredentialStoreError(`could not read the token from the keychain: ${(error as Error).message}`);
     }
-    return token ? { token, source: "keychain", location: this.service } : null;
+    return token ? { token, source: "keychain", location: this.service, ...recorded } : null;
   }
 
   /**
    * Stores a token for `key`: in the keychain when it works (proved by reading it back), else in
-   * the file. Also remembers `key.apiUrl` as the profile's server.
+   * the file. Also remembers `key.apiUrl` as the profile's server, and `options.expiresAt`.
    * @throws CredentialStoreError when the file is unreadable, or stays locked by another process
    *   (which is waited for, 15 s at most; the lock of one that died is broken after 10 s).
    */
-  async save(key: CredentialKey, token: string): Promise<SaveResult> {
+  async save(key: CredentialKey, token: string, options: SaveOptions = {}): Promise<SaveResult> {
     await this.readFile(); // refuse a file this version does not understand before touching the keychain
     let keychainSkipped: string | null;
     if ("use" in this.keychain) {
@@ -172,8 +190,9 @@ export class CredentialStore {
       const profile = (file.profiles[key.profile] ??= { tokens: {} });
       profile.api_url = key.apiUrl;
       const savedAt = new Date().toISOString();
+      const expiry = options.expiresAt ? { expires_at: options.expiresAt } : {};
       profile.tokens[key.apiUrl] =
-        keychainSkipped === null ? { storage: "keychain", saved_at: savedAt } : { storage: "file", token, saved_at: savedAt };
+        keychainSkipped === null ? { storage: "keychain", saved_at: savedAt, ...expiry } : { storage: "file", token, saved_at: savedAt, ...expiry };
     });
     return keychainSkipped === null
       ? { storage: "keychain", location: this.service, keychainSkipped: null }
@@ -206,6 +225,27 @@ export class CredentialStore {
       delete current.profiles[key.profile]?.tokens[key.apiUrl];
     });
     return { removed: true, keychainError };
+  }
+
+  /**
+   * Records the session's expiry as the server just reported it for `credential` (as loaded for
+   * `key`). Nothing changes when another login has replaced that token meanwhile, or for a token
+   * from the environment. Waits at most a second for the file's lock: the record is a help for
+   * later messages, not worth holding a command up.
+   * @throws CredentialStoreError when the file is unreadable or stays locked.
+   */
+  async recordExpiry(key: CredentialKey, credential: LoadedCredential, expiresAt: string): Promise<void> {
+    if (credential.source === "env" || credential.expiresAt === expiresAt) return;
+    await this.changeFile(
+      (file) => {
+        const entry = file.profiles[key.profile]?.tokens[key.apiUrl];
+        if (!entry || entry.storage !== credential.source || entry.saved_at !== credential.savedAt) return false;
+        if (entry.storage === "file" && entry.token !== credential.token) return false;
+        entry.expires_at = expiresAt;
+        return true;
+      },
+      { waitMs: 1000 },
+    );
   }
 
   /** The API URL the profile last logged in to, if any. */
@@ -249,16 +289,20 @@ export class CredentialStore {
 
   /**
    * Reads, changes and writes the file while holding its lock, so concurrent logins keep each
-   * other's tokens.
+   * other's tokens. A change that returns `false` changed nothing: the file is not rewritten.
    * @throws CredentialStoreError when another process holds the lock for too long, or broke it.
    */
-  private async changeFile(change: (file: CredentialsFile) => void): Promise<void> {
+  private async changeFile(change: (file: CredentialsFile) => void | boolean, lockOptions: FileLockOptions = {}): Promise<void> {
     try {
-      await withFileLock(this.filePath, async () => {
-        const file = await this.readFile();
-        change(file);
-        await this.writeFile(file);
-      });
+      await withFileLock(
+        this.filePath,
+        async () => {
+          const file = await this.readFile();
+          if (change(file) === false) return;
+          await this.writeFile(file);
+        },
+        lockOptions,
+      );
     } catch (error) {
       if (error instanceof FileLockError) throw new CredentialStoreError(error.message, { cause: error });
       throw error;
