@@ -3,11 +3,25 @@
  * harmont-server: the composition root. config → database → services → app → listen.
  * Nothing else wires.
  */
-import { ConfigError, loadConfig, redactUrl, renderHelp } from "./config.js";
-import { operatorUsage, runOperatorCommand } from "./operator-commands.js";
+import { ConfigError, describeDatabase, loadConfig, redactUrl, renderHelp } from "./config.js";
+import { operatorGroups, operatorUsage, runOperatorCommand } from "./operator-commands.js";
 import { createLogger, serverVersion, startServer } from "./server.js";
 
 async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`harmont-server: ${error.message}\nRun harmont-server --help for every setting.\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  // `harmont-server users --help` is the operator command's own help.
+  if (argv[0] !== undefined && operatorGroups.has(argv[0])) return runOperatorCommand(argv, () => loadConfig());
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(`${renderHelp()}Operator commands:\n${operatorUsage}\n`);
     return 0;
@@ -16,17 +30,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${serverVersion}\n`);
     return 0;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`harmont-server: ${error.message}\nRun harmont-server --help for every setting.\n`);
-      return 2;
-    }
-    throw error;
-  }
-  if (argv.length > 0) return runOperatorCommand(argv, config);
+  if (argv.length > 0) return runOperatorCommand(argv, () => loadConfig());
+  const config = loadConfig();
 
   const logger = createLogger(config);
   const running = await startServer(config, { logger });
@@ -38,14 +43,17 @@ async function main(argv: string[]): Promise<number> {
   process.stderr.write(
     [
       "",
-      `  Harmont ${serverVersion} is running at ${publicUrl} (${config.environment}, ${redactUrl(config.databaseUrl)})`,
+      `  Harmont ${serverVersion} is running at ${publicUrl} (${config.environment})`,
+      `  Data: ${describeDatabase(config.databaseUrl)}`,
       "",
       `  Create an account in the browser: ${publicUrl}/sign-up`,
       "  or with curl:",
       `    curl -s ${publicUrl}/api/v0/auth/signup -H 'Content-Type: application/json' \\`,
       `      -d '{"email":"you@example.com","password":"a long passphrase"}'`,
-      "  or, as the operator:  npx harmont-server users create --email you@example.com",
+      "  or, as the operator (where you started the server, with the same settings):",
+      "    npx harmont-server users create --email you@example.com",
       `  API reference: ${config.docsUrl}    OpenAPI: ${publicUrl}/api/v0/openapi.json`,
+      `  Health: ${publicUrl}/api/v0/health    Readiness: ${publicUrl}/api/v0/ready`,
       "",
     ].join("\n") + "\n",
   );

@@ -1,22 +1,51 @@
 /**
- * Operator commands: `harmont-server users create` and `harmont-server users disable`. A
- * password is read from standard input (piped) or a prompt that does not echo, never from argv,
- * where other users of the machine could read it in the process list.
+ * Operator commands: `harmont-server users create|list|disable|enable`. They work on the
+ * server's own database, found by the same rule as the server (`loadConfig`), print which one
+ * on standard error, and refuse one that a server has not created: a mistyped path or a
+ * command run from another directory must fail, not succeed on a new empty file.
+ *
+ * A password is read from standard input (piped) or a prompt that does not echo, never from
+ * argv, where other users of the machine could read it in the process list.
  */
 import { createInterface } from "node:readline";
 import pino from "pino";
 import { Writable } from "node:stream";
-import { createUserAsOperator, disableUser } from "./auth/accounts.js";
+import { createUserAsOperator, disableUser, enableUser, listUsers } from "./auth/accounts.js";
 import { passwordProblemMessages } from "./auth/passwords.js";
-import type { Config } from "./config.js";
-import { buildServer, createLogger } from "./server.js";
+import type { User } from "./auth/users.js";
+import { describeDatabase, type Config } from "./config.js";
+import { buildServer, createLogger, type BuiltServer } from "./server.js";
+import { checkDatabaseReady, DatabaseNotReadyError } from "./store/database.js";
+import { isDatabaseUnavailableError } from "./store/errors.js";
+
+/** The command groups `harmont-server` takes before any setting is read. */
+export const operatorGroups: ReadonlySet<string> = new Set(["users"]);
 
 export const operatorUsage = [
   "  harmont-server users create --email <email> [--name <name>]",
   "                                 create a verified account; the password is read from stdin or a prompt",
+  "  harmont-server users list [--json]",
+  "                                 every account: email, id, verified, disabled, created",
   "  harmont-server users disable --email <email>",
   "                                 disable an account and revoke all its sessions at once",
+  "  harmont-server users enable --email <email>",
+  "                                 let a disabled account sign in again (its sessions stay revoked)",
 ].join("\n");
+
+const usersHelp = [
+  "harmont-server users: manage accounts from the server's command line",
+  "",
+  "Usage:",
+  operatorUsage,
+  "",
+  "The commands use the server's database (HARMONT_DATABASE_URL; by default .harmont/harmont.db in",
+  "the directory you run them in, or, through npm, the directory you ran npm in) and print which one.",
+  "They never create a database: start the server once first.",
+  "",
+].join("\n");
+
+type UsersAction = "create" | "list" | "disable" | "enable";
+const usersActions: ReadonlySet<string> = new Set<UsersAction>(["create", "list", "disable", "enable"]);
 
 function readOption(args: string[], name: string): string | undefined {
   const index = args.indexOf(name);
@@ -55,51 +84,126 @@ async function readPassword(): Promise<string> {
 
 const operatorMeta = { ip: null, userAgent: "harmont-server (operator)", requestId: null, actor: null };
 
-/** Runs an operator command; returns the exit code. */
-export async function runOperatorCommand(args: string[], config: Config): Promise<number> {
+function fail(message: string, code = 1): number {
+  process.stderr.write(`harmont-server: ${message}\n`);
+  return code;
+}
+
+/** What to say when the database is not one a server made, and how to put it right. */
+function explainNotReady(error: DatabaseNotReadyError): string {
+  const fix =
+    error.reason === "outdated"
+      ? "Start this version's server once (harmont-server, or npm start) to migrate it."
+      : "The server creates it when it first starts: start it (harmont-server, or npm start) from the directory you run\n" +
+        "these commands in, or set HARMONT_DATABASE_URL to the database the server uses.";
+  return `${error.message}; nothing was changed.\n${fix}`;
+}
+
+function formatTime(milliseconds: number): string {
+  return new Date(milliseconds).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function renderUserTable(users: User[]): string {
+  const rows = [
+    ["EMAIL", "ID", "VERIFIED", "DISABLED", "CREATED"],
+    ...users.map((user) => [
+      user.email,
+      user.id,
+      user.emailVerifiedAt === null ? "no" : "yes",
+      user.disabledAt === null ? "no" : "yes",
+      formatTime(user.createdAt),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ")).join("\n") + "\n";
+}
+
+async function runUsersAction(action: UsersAction, rest: string[], built: BuiltServer, config: Config): Promise<number> {
+  const auth = built.deps.auth;
+  if (action === "list") {
+    const users = await listUsers(auth);
+    if (rest.includes("--json")) {
+      const body = users.map((user) => ({
+        email: user.email,
+        id: user.id,
+        name: user.name,
+        email_verified: user.emailVerifiedAt !== null,
+        disabled: user.disabledAt !== null,
+        created_at: formatTime(user.createdAt),
+      }));
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    } else {
+      process.stdout.write(renderUserTable(users));
+    }
+    return 0;
+  }
+  const email = readOption(rest, "--email")!;
+  const unknown = () => fail(`no account with the email ${email} in ${describeDatabase(config.databaseUrl)}`);
+  if (action === "create") {
+    let password: string;
+    try {
+      password = await readPassword();
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+    const result = await createUserAsOperator(auth, { email, password, name: readOption(rest, "--name") }, operatorMeta);
+    if (!result.ok) {
+      const reason =
+        result.failure === "email_taken"
+          ? "an account with this email already exists"
+          : result.failure === "invalid_email"
+            ? "not a valid email address"
+            : passwordProblemMessages[result.failure];
+      return fail(reason);
+    }
+    process.stdout.write(`created ${result.value.email} (${result.value.id})\n`);
+    return 0;
+  }
+  if (action === "disable") {
+    const result = await disableUser(auth, email, operatorMeta);
+    if (!result.ok) return unknown();
+    process.stdout.write(`disabled ${email}; revoked ${result.value.sessionsRevoked} session(s)\n`);
+    return 0;
+  }
+  const result = await enableUser(auth, email, operatorMeta);
+  if (!result.ok) return unknown();
+  process.stdout.write(result.value.wasDisabled ? `enabled ${email}; it can sign in again\n` : `${email} was not disabled; nothing changed\n`);
+  return 0;
+}
+
+/**
+ * Runs an operator command; returns the exit code: 0 done, 1 refused (no such account, no
+ * database, a bad password), 2 a usage mistake. `readConfig` is called only for a command that
+ * needs the database, so `harmont-server users` shows its help whatever the settings.
+ */
+export async function runOperatorCommand(args: string[], readConfig: () => Config): Promise<number> {
   const [group, action, ...rest] = args;
-  if (group !== "users" || (action !== "create" && action !== "disable")) {
-    process.stderr.write(`harmont-server: unknown command "${args.join(" ")}"\n\nCommands:\n${operatorUsage}\n`);
-    return 2;
+  if (group !== "users") return fail(`unknown command "${args.join(" ")}"\n\nCommands:\n${operatorUsage}`, 2);
+  if (action === undefined || action === "help" || action === "--help" || action === "-h") {
+    process.stdout.write(usersHelp);
+    return 0;
   }
-  const email = readOption(rest, "--email");
-  if (!email) {
-    process.stderr.write(`harmont-server: --email is required\n\n${operatorUsage}\n`);
-    return 2;
+  if (!usersActions.has(action)) return fail(`unknown command "users ${action}"\n\n${usersHelp}`, 2);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(usersHelp);
+    return 0;
   }
-  // stdout is the command's answer; diagnostics go to stderr.
+  if (action !== "list" && !readOption(rest, "--email")) return fail(`--email is required\n\n${operatorUsage}`, 2);
+
+  const config = readConfig();
+  // stdout is the command's answer; which database, and anything that went wrong, go to stderr.
+  process.stderr.write(`harmont-server: database ${describeDatabase(config.databaseUrl)}\n`);
+  try {
+    await checkDatabaseReady(config.databaseUrl);
+  } catch (error) {
+    if (error instanceof DatabaseNotReadyError) return fail(explainNotReady(error));
+    if (isDatabaseUnavailableError(error)) return fail(`cannot reach the database: ${(error as Error).message}`);
+    throw error;
+  }
   const logger = createLogger({ logLevel: "error" }, pino.destination(2));
   const built = await buildServer(config, { logger });
   try {
-    if (action === "create") {
-      let password: string;
-      try {
-        password = await readPassword();
-      } catch (error) {
-        process.stderr.write(`harmont-server: ${(error as Error).message}\n`);
-        return 1;
-      }
-      const result = await createUserAsOperator(built.deps.auth, { email, password, name: readOption(rest, "--name") }, operatorMeta);
-      if (!result.ok) {
-        const reason =
-          result.failure === "email_taken"
-            ? "an account with this email already exists"
-            : result.failure === "invalid_email"
-              ? "not a valid email address"
-              : passwordProblemMessages[result.failure];
-        process.stderr.write(`harmont-server: ${reason}\n`);
-        return 1;
-      }
-      process.stdout.write(`created ${result.value.email} (${result.value.id})\n`);
-      return 0;
-    }
-    const result = await disableUser(built.deps.auth, email, operatorMeta);
-    if (!result.ok) {
-      process.stderr.write("harmont-server: no account with this email\n");
-      return 1;
-    }
-    process.stdout.write(`disabled ${email}; revoked ${result.value.sessionsRevoked} session(s)\n`);
-    return 0;
+    return await runUsersAction(action as UsersAction, rest, built, config);
   } finally {
     await built.close();
   }

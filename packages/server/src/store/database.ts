@@ -2,7 +2,7 @@
  * Opens the database named by `HARMONT_DATABASE_URL`, applies migrations, and builds the store.
  * SQLite (better-sqlite3, WAL) is the embedded default; PostgreSQL (pg) is the scale-out path.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
@@ -118,4 +118,47 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     // Destroying Kysely ends the pool it was given.
     close: () => db.destroy(),
   };
+}
+
+/** Why a database cannot be used by an operator command as it is. */
+export class DatabaseNotReadyError extends Error {
+  override name = "DatabaseNotReadyError";
+  constructor(
+    /** `missing`: no such database; `empty`: no migration applied; `outdated`: some are pending. */
+    readonly reason: "missing" | "empty" | "outdated",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Checks, without creating or changing anything, that the database exists and has every
+ * migration applied: operator commands must work on the server's data, never on a new empty
+ * database made because a path or a URL was not the server's.
+ * @throws DatabaseNotReadyError when it is missing, empty or behind this version's schema;
+ *   the driver's error when it cannot be reached.
+ */
+export async function checkDatabaseReady(url: string): Promise<void> {
+  let db: Kysely<Database>;
+  if (url.startsWith("sqlite:")) {
+    const path = sqlitePathOf(url);
+    if (path === ":memory:" || !existsSync(path)) throw new DatabaseNotReadyError("missing", `there is no database at ${path}`);
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path, { readonly: true, fileMustExist: true }) }) });
+  } else {
+    const pool = createPgPool(url, 1);
+    // The check's own query reports a lost connection; an idle one must not end the process.
+    pool.on("error", () => {});
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  try {
+    const migrations = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+    const applied = migrations.filter((migration) => migration.executedAt !== undefined).length;
+    if (applied === 0) throw new DatabaseNotReadyError("empty", "the database has no Harmont tables (no migration applied)");
+    if (applied < migrations.length) {
+      throw new DatabaseNotReadyError("outdated", `the database has ${applied} of this version's ${migrations.length} migrations applied`);
+    }
+  } finally {
+    await db.destroy();
+  }
 }
