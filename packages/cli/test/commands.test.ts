@@ -59,6 +59,7 @@ describe("harmont status", () => {
       session: { kind: "cli" },
       token_source: "file",
       token_location: person.credentialsFile,
+      reason: null,
     });
   });
 
@@ -137,7 +138,13 @@ describe("harmont token", () => {
     expect(run.stdout).toBe(`${person.cliToken}\n`);
     expect(run.stderr).toBe("");
     const json = await runHarmont(["token", "--json"], { env: person.env });
-    expect(JSON.parse(json.stdout)).toEqual({ token: person.cliToken, token_source: "file", api_url: testbed.server.url });
+    expect(JSON.parse(json.stdout)).toEqual({
+      token: person.cliToken,
+      api_url: testbed.server.url,
+      profile: "default",
+      token_source: "file",
+      token_location: person.credentialsFile,
+    });
 
     const nobody = testbed.home();
     const none = await runHarmont(["token"], { env: cliEnv(nobody.home, testbed.server.url) });
@@ -161,7 +168,7 @@ describe("harmont sessions", () => {
     const web = sessions.find((session) => session.kind === "web")!;
     const revoke = await runHarmont(["sessions", "revoke", web.id, "--json"], { env: person.env });
     expect(revoke.code, revoke.stderr).toBe(0);
-    expect(JSON.parse(revoke.stdout)).toEqual({ revoked: web.id, current: false });
+    expect(JSON.parse(revoke.stdout)).toEqual({ revoked: true, api_url: testbed.server.url, profile: "default", session_id: web.id, current: false, deleted_locally: false });
     expect(await statusOf(person.token)).toBe(401);
     expect(await statusOf(person.cliToken)).toBe(200);
 
@@ -187,7 +194,16 @@ describe("harmont logout", () => {
     expect(await statusOf(person.cliToken)).toBe(200);
     const run = await runHarmont(["logout", "--json"], { env: person.env });
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ logged_out: true, api_url: testbed.server.url, profile: "default", revoked_on_server: true, deleted_locally: true });
+    expect(JSON.parse(run.stdout)).toEqual({
+      logged_out: true,
+      api_url: testbed.server.url,
+      profile: "default",
+      revoked_on_server: true,
+      deleted_locally: true,
+      token_source: "file",
+      token_location: person.credentialsFile,
+      reason: null,
+    });
     expect(await statusOf(person.cliToken)).toBe(401);
     expect(readFileSync(person.credentialsFile, "utf8")).not.toContain(person.cliToken);
     // The web session is untouched, and a second logout has nothing to do.
@@ -222,6 +238,66 @@ describe("harmont logout", () => {
 
     const login = await runHarmont(["login", "--with-token"], { env: { ...person.env, HARMONT_TOKEN: person.token }, input: person.token });
     expect(login.stderr).toMatch(/warning: HARMONT_TOKEN is set: commands keep using it/);
+  });
+});
+
+describe("--json", () => {
+  /** The fields that mean the same thing wherever they appear, and the values each may take. */
+  const shared: Record<string, (value: unknown) => boolean> = {
+    api_url: (value) => typeof value === "string",
+    profile: (value) => typeof value === "string",
+    token_source: (value) => value === null || value === "env" || value === "keychain" || value === "file",
+    token_location: (value) => value === null || typeof value === "string",
+    reason: (value) => value === null || (typeof value === "string" && /^[a-z_]+$/.test(value)),
+  };
+  const isoTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+  it("login, status, token, sessions, sessions revoke and logout name the same things the same way", async () => {
+    const person = await testbed.server.signup();
+    const dir = testbed.home();
+    const env = cliEnv(dir.home, testbed.server.url);
+    const json = async (args: string[], input?: string) => {
+      const run = await runHarmont([...args, "--json", "--profile", "work"], { env, ...(input !== undefined ? { input } : {}) });
+      expect(run.code, `${args.join(" ")}: ${run.stderr}`).toBe(0);
+      return JSON.parse(run.stdout) as Record<string, unknown>;
+    };
+    const cliToken = (await (await testbed.server.api("/api/v0/auth/cli/redeem", { json: { code: await testbed.server.pasteCode(person.token), name: "t" } })).json()) as { token: string };
+    const outputs = {
+      login: await json(["login", "--with-token"], cliToken.token),
+      status: await json(["status"]),
+      token: await json(["token"]),
+      sessions: await json(["sessions"]),
+    };
+    const web = (outputs.sessions.sessions as Array<{ id: string; kind: string }>).find((session) => session.kind === "web")!;
+    const all: Record<string, Record<string, unknown>> = { ...outputs, revoke: await json(["sessions", "revoke", web.id]), logout: await json(["logout"]) };
+
+    for (const [command, output] of Object.entries(all)) {
+      // Every output says which server and profile it is about.
+      expect(output, command).toMatchObject({ api_url: testbed.server.url, profile: "work" });
+      for (const [field, valid] of Object.entries(shared)) if (field in output) expect(valid(output[field]), `${command}.${field}`).toBe(true);
+      // One name for one thing: none of the names these fields had before.
+      for (const old of ["token_storage", "storage", "location", "source", "revoked_session", "expires"]) expect(output, command).not.toHaveProperty(old);
+    }
+    // Where the token is: the same two fields, with the same values, wherever it is named.
+    for (const command of ["login", "status", "token", "logout"]) {
+      expect(all[command], command).toMatchObject({ token_source: "file", token_location: dir.credentialsFile });
+    }
+    // The session and the user: the server's own objects, with ISO 8601 times.
+    const session = outputs.login.session as { id: string; expires_at: string; created_at: string; last_used_at: string };
+    expect(outputs.status.session).toMatchObject({ id: session.id });
+    expect(outputs.status.user).toEqual(outputs.login.user);
+    for (const time of [session.expires_at, session.created_at, session.last_used_at]) expect(time).toMatch(isoTime);
+    expect((outputs.sessions.sessions as Array<{ id: string; current: boolean }>).find((listed) => listed.current)?.id).toBe(session.id);
+    expect(all.revoke).toMatchObject({ revoked: true, session_id: web.id, current: false });
+
+    // A failed status has the same fields as a live one, with nulls where nothing is known.
+    const dead = await runHarmont(["status", "--json", "--profile", "work"], { env });
+    expect(dead.code).toBe(1);
+    const deadOutput = JSON.parse(dead.stdout) as Record<string, unknown>;
+    expect(Object.keys(deadOutput).sort()).toEqual(Object.keys(outputs.status).sort());
+    expect(deadOutput).toMatchObject({ logged_in: false, user: null, session: null, token_source: null, reason: "not_logged_in" });
+    const nothing = await runHarmont(["logout", "--json", "--profile", "work"], { env });
+    expect(Object.keys(JSON.parse(nothing.stdout) as object).sort()).toEqual(Object.keys(all.logout!).sort());
   });
 });
 

@@ -78,8 +78,8 @@ describe("harmont login (browser)", () => {
     expect(callback.contentType).toMatch(/^text\/html/);
     expect(callback.body).toContain("You can close this tab");
 
-    const result = JSON.parse(run.stdout) as { logged_in: boolean; user: { email: string }; session: { kind: string }; token_storage: string };
-    expect(result).toMatchObject({ logged_in: true, user: { email: person.email }, session: { kind: "cli" }, token_storage: "file" });
+    const result = JSON.parse(run.stdout) as { logged_in: boolean; user: { email: string }; session: { kind: string }; token_source: string };
+    expect(result).toMatchObject({ logged_in: true, user: { email: person.email }, session: { kind: "cli" }, token_source: "file", token_location: home.credentialsFile });
 
     // The listener is gone once the login ended.
     const port = Number(new URL(home.openerLog().find((record) => record.event === "opened")!.url as string).searchParams.get("port"));

@@ -9,6 +9,7 @@ import { formatDuration } from "../duration.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { commandHint } from "../hints.js";
 import { describeNetworkError, outcomeOf } from "../http.js";
+import { targetOf, type LoginJson } from "../json-output.js";
 import { loginWithBrowser, type BrowserLoginEvent } from "../login/browser-login.js";
 import { detectBrowserSupport } from "../login/environment.js";
 import { commandOpener, systemOpener } from "../login/opener.js";
@@ -329,13 +330,12 @@ async function storeAndReport(context: Context, token: string, current: CurrentS
   if (context.json) {
     print.json({
       logged_in: true,
-      api_url: context.apiUrl,
-      profile: context.profile,
+      ...targetOf(context),
       user: current?.user ?? null,
       session: current?.session ?? null,
-      token_storage: saved.storage,
+      token_source: saved.storage,
       token_location: saved.location,
-    });
+    } satisfies LoginJson);
   } else {
     const who = current ? ` as ${print.out.bold(current.user.email)}` : "";
     print.result(`${print.out.green("✓")} Logged in to ${context.apiUrl}${who}`);

@@ -8,6 +8,7 @@ import type { Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { commandHint } from "../hints.js";
 import { describeNetworkError, outcomeOf } from "../http.js";
+import { targetOf, type LogoutJson, type LogoutReason } from "../json-output.js";
 import { CredentialStoreError, type LoadedCredential } from "../storage/credential-store.js";
 
 export async function runLogout(context: Context): Promise<ExitCodeValue> {
@@ -31,7 +32,17 @@ export async function runLogout(context: Context): Promise<ExitCodeValue> {
     unreadable = error.message;
   }
   if (!stored && !unreadable) {
-    if (context.json) print.json({ logged_out: false, api_url: context.apiUrl, profile: context.profile, reason: "not_logged_in" });
+    if (context.json) {
+      print.json({
+        logged_out: false,
+        ...targetOf(context),
+        revoked_on_server: false,
+        deleted_locally: false,
+        token_source: null,
+        token_location: null,
+        reason: "not_logged_in",
+      } satisfies LogoutJson);
+    }
     else print.note(`Not logged in to ${context.apiUrl}: nothing to do.`);
     warnAboutEnvironment();
     return ExitCode.ok;
@@ -63,7 +74,21 @@ export async function runLogout(context: Context): Promise<ExitCodeValue> {
     );
   }
   if (context.json) {
-    print.json({ logged_out: true, api_url: context.apiUrl, profile: context.profile, revoked_on_server: serverSide, deleted_locally: removed.removed });
+    const reasons: Record<typeof revoked, LogoutReason | null> = {
+      revoked: null,
+      already_invalid: "already_invalid",
+      unreachable: "unreachable",
+      failed: stored ? "server_error" : "unreadable",
+    };
+    print.json({
+      logged_out: true,
+      ...targetOf(context),
+      revoked_on_server: serverSide,
+      deleted_locally: removed.removed,
+      token_source: stored?.source ?? null,
+      token_location: stored?.location ?? null,
+      reason: reasons[revoked],
+    } satisfies LogoutJson);
   } else {
     print.result(`Logged out of ${context.apiUrl}${serverSide ? "; the session is revoked on the server" : ""}.`);
   }

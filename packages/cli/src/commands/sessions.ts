@@ -4,6 +4,7 @@ import { reportUnreachable, type Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { commandHint } from "../hints.js";
 import { outcomeOf } from "../http.js";
+import { targetOf, type RevokeJson, type SessionsJson } from "../json-output.js";
 import { checkSession, reportSessionProblem } from "./session-check.js";
 import { describeExpiry } from "./status.js";
 
@@ -23,7 +24,7 @@ export async function runSessionsList(context: Context): Promise<ExitCodeValue> 
   }
   const { sessions } = outcome.data;
   if (context.json) {
-    context.print.json({ sessions });
+    context.print.json({ ...targetOf(context), sessions } satisfies SessionsJson);
     return ExitCode.ok;
   }
   const rows = [["", "ID", "KIND", "NAME", "LAST USED", "EXPIRES"]];
@@ -53,8 +54,8 @@ export async function runSessionsRevoke(context: Context, id: string): Promise<E
     return ExitCode.failure;
   }
   const current = check.current.session.id === id;
-  if (current && check.credential.source !== "env") await context.store.remove(context.key);
-  if (context.json) context.print.json({ revoked: id, current });
+  const deletedLocally = current && check.credential.source !== "env" && (await context.store.remove(context.key)).removed;
+  if (context.json) context.print.json({ revoked: true, ...targetOf(context), session_id: id, current, deleted_locally: deletedLocally } satisfies RevokeJson);
   else context.print.result(`Revoked session ${id}${current ? " (this CLI's own: you are now logged out)" : ""}.`);
   return ExitCode.ok;
 }

@@ -1,6 +1,7 @@
 /** `harmont status` (alias `whoami`): who this CLI is logged in as, where, until when, and whence the token. */
 import type { Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { targetOf, type StatusJson } from "../json-output.js";
 import { checkSession, reportSessionProblem } from "./session-check.js";
 
 /** `2026-03-01 14:05 UTC (in 29 days)`: readable, and unambiguous across time zones. */
@@ -20,8 +21,16 @@ export async function runStatus(context: Context): Promise<ExitCodeValue> {
   const check = await checkSession(context);
   if (check.kind !== "live") {
     if (context.json) {
-      const source = "credential" in check ? check.credential.source : null;
-      print.json({ logged_in: false, api_url: context.apiUrl, profile: context.profile, reason: check.kind, token_source: source });
+      const credential = "credential" in check ? check.credential : null;
+      print.json({
+        logged_in: false,
+        ...targetOf(context),
+        user: null,
+        session: null,
+        token_source: credential?.source ?? null,
+        token_location: credential?.location ?? null,
+        reason: check.kind === "error" ? "server_error" : check.kind,
+      } satisfies StatusJson);
     }
     return reportSessionProblem(context, check);
   }
@@ -30,13 +39,13 @@ export async function runStatus(context: Context): Promise<ExitCodeValue> {
   if (context.json) {
     print.json({
       logged_in: true,
-      api_url: context.apiUrl,
-      profile: context.profile,
+      ...targetOf(context),
       user,
       session,
       token_source: credential.source,
       token_location: credential.location,
-    });
+      reason: null,
+    } satisfies StatusJson);
     return ExitCode.ok;
   }
   const s = print.out;

@@ -4,6 +4,7 @@
  */
 import type { Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { targetOf, type TokenJson } from "../json-output.js";
 import { loadCredential, loginHint } from "./session-check.js";
 
 export async function runToken(context: Context): Promise<ExitCodeValue> {
@@ -16,7 +17,14 @@ export async function runToken(context: Context): Promise<ExitCodeValue> {
     context.print.error(credential.unreadable);
     return ExitCode.failure;
   }
-  if (context.json) context.print.json({ token: credential.token, token_source: credential.source, api_url: context.apiUrl });
+  if (context.json) {
+    context.print.json({
+      token: credential.token,
+      ...targetOf(context),
+      token_source: credential.source,
+      token_location: credential.location,
+    } satisfies TokenJson);
+  }
   else context.print.result(credential.token);
   return ExitCode.ok;
 }
