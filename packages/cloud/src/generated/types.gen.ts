@@ -14,6 +14,10 @@ export type Meta = {
      * Where the docs are.
      */
     docs_url: string;
+    /**
+     * How long an approved CLI login waits for its CLI to claim it (`HARMONT_HANDOFF_TTL`). The web app uses it to say when an approval has lapsed. Absent from older servers: assume 60.
+     */
+    cli_handoff_lifetime_seconds?: number;
 };
 
 export type Health = {

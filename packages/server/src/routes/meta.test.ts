@@ -1,6 +1,7 @@
 /**
- * The probes a load balancer asks (health, readiness) and the answer every route gives while the
- * database is unreachable: 503 `service_unavailable` with `Retry-After`, so clients back off.
+ * The metadata clients read, the probes a load balancer asks (health, readiness) and the answer
+ * every route gives while the database is unreachable: 503 `service_unavailable` with
+ * `Retry-After`, so clients back off.
  */
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { createApp } from "../app.js";
@@ -69,6 +70,20 @@ describe.each(databaseTargets)("probes on $kind", (target) => {
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: "ok" });
     });
+  });
+});
+
+describe("metadata", () => {
+  it("names the web app and the docs, and says how long an approved CLI login waits (HARMONT_HANDOFF_TTL)", async () => {
+    const server = await createTestServer(createSqliteTestDatabase(), { HARMONT_PUBLIC_URL: "http://127.0.0.1:8080/", HARMONT_HANDOFF_TTL: "90s" });
+    onTestFinished(() => server.close());
+    const response = await server.request("/api/v0/meta");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ web_url: "http://127.0.0.1:8080", docs_url: "http://127.0.0.1:8080/docs", cli_handoff_lifetime_seconds: 90 });
+
+    const byDefault = await createTestServer(createSqliteTestDatabase());
+    onTestFinished(() => byDefault.close());
+    expect(await (await byDefault.request("/api/v0/meta")).json()).toMatchObject({ cli_handoff_lifetime_seconds: 60 });
   });
 });
 

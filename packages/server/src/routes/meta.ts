@@ -1,7 +1,7 @@
 /**
- * Public metadata, so clients (the CLI) can find the web app and the docs; and the two probes a
- * load balancer or an orchestrator asks: health (the process serves) and readiness (it can
- * reach its database).
+ * Public metadata, so clients can find the web app and the docs (the CLI) and know how long an
+ * approved CLI login waits (the web app); and the two probes a load balancer or an orchestrator
+ * asks: health (the process serves) and readiness (it can reach its database).
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
@@ -16,6 +16,15 @@ const Meta = z
     version: z.string().openapi({ example: "0.1.0" }),
     web_url: z.string().openapi({ description: "Where the web app is.", example: "http://localhost:8080" }),
     docs_url: z.string().openapi({ description: "Where the docs are.", example: "http://localhost:8080/docs" }),
+    cli_handoff_lifetime_seconds: z
+      .number()
+      .int()
+      .optional()
+      .openapi({
+        description:
+          "How long an approved CLI login waits for its CLI to claim it (`HARMONT_HANDOFF_TTL`). The web app uses it to say when an approval has lapsed. Absent from older servers: assume 60.",
+        example: 60,
+      }),
   })
   .openapi("Meta");
 
@@ -58,6 +67,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
     version: deps.version,
     web_url: deps.config.publicUrl.href.replace(/\/+$/, ""),
     docs_url: deps.config.docsUrl,
+    cli_handoff_lifetime_seconds: Math.ceil(deps.config.lifetimes.handoffMs / 1000),
   };
   app.openapi(meta, (c) => c.json(body, 200));
 

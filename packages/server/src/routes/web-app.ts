@@ -11,10 +11,10 @@
  * paths get the JSON 404/405 envelope (a client probing for metadata must see a 404, not the
  * app's page with a 200), and the docs keep their own Content-Security-Policy. Everything
  * served here carries the web app's strict policy (scripts and styles from this origin only,
- * nothing inline) and `Referrer-Policy: no-referrer`: `/cli-login` receives a nonce in its URL,
- * and no request the page makes, including the navigation to the CLI's loopback listener, may
- * carry it in a `Referer`. The access log names route patterns only, never the path with its
- * query.
+ * nothing inline; the one connection beyond the origin is the nudge to a CLI's loopback listener
+ * on `http://127.0.0.1`) and `Referrer-Policy: no-referrer`: `/cli-login` receives a nonce in its
+ * URL, and no request the page makes, including that nudge, may carry it in a `Referer`. The
+ * access log names route patterns only, never the path with its query.
  *
  * The files are sent by `@hono/node-server`'s `serveStatic` (streamed, with `Content-Length`,
  * `Last-Modified`, ranges and HEAD); only plain names reach it, and the content types and
@@ -33,13 +33,17 @@ import type { AppEnv } from "../http/context.js";
 /** The web app's build: from both src/routes/web-app.ts and dist/routes/web-app.js, `packages/web/dist`. */
 export const defaultWebDirectory = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
 
-/** The policy of every web app response. The app needs nothing but its own origin. */
+/**
+ * The policy of every web app response. The app needs nothing but its own origin, and after
+ * Authorize one request to the CLI's loopback listener (`http://127.0.0.1:<port>/callback`), which
+ * makes the CLI claim at once; any port, since the system picks the CLI's.
+ */
 export const webAppSecurityPolicy = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
-  "connect-src 'self'",
+  "connect-src 'self' http://127.0.0.1:*",
   "frame-ancestors 'none'",
   "base-uri 'none'",
   "form-action 'self'",
