@@ -18,13 +18,16 @@ export function decodeSecretKey(text: string): Buffer | null {
   return key.byteLength === SECRET_KEY_BYTES ? key : null;
 }
 
-/** Where development keeps its generated key: beside the SQLite file, or in `.harmont/`. */
-export function developmentKeyPath(databaseUrl: string): string | null {
+/**
+ * Where development keeps its generated key: beside the SQLite file, or, on PostgreSQL, in
+ * `.harmont/` under `directory` (where the command was run: see `invocationDirectory`).
+ */
+export function developmentKeyPath(databaseUrl: string, directory: string): string | null {
   if (databaseUrl.startsWith("sqlite:")) {
     const path = databaseUrl.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
     return path === ":memory:" ? null : join(dirname(resolve(path)), "secret.key");
   }
-  return resolve(".harmont", "secret.key");
+  return resolve(directory, ".harmont", "secret.key");
 }
 
 /**

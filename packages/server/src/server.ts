@@ -13,7 +13,7 @@ import type { AuthDeps } from "./auth/context.js";
 import { purgeExpiredRecords } from "./auth/maintenance.js";
 import { createPasswordHasher } from "./auth/passwords.js";
 import { systemClock, type Clock } from "./auth/types.js";
-import type { Config } from "./config.js";
+import { invocationDirectory, type Config } from "./config.js";
 import { createLogMailer, createSmtpMailer, type Mailer } from "./email/mailer.js";
 import { createMailNotifier } from "./email/notifier.js";
 import { redactionOptions } from "./log-redaction.js";
@@ -84,7 +84,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     lifetimes: config.lifetimes,
     notifier: createMailNotifier(mailer, config.publicUrl.href),
     emailCodeTtlMs: config.email.codeTtlMs,
-    shortCodes: createShortCodeHasher(config.secretKey ?? loadDevelopmentSecretKey(developmentKeyPath(config.databaseUrl))),
+    shortCodes: createShortCodeHasher(config.secretKey ?? loadDevelopmentSecretKey(developmentKeyPath(config.databaseUrl, invocationDirectory()))),
   };
   const cookie = sessionCookieSettings(config.publicUrl);
   const deps: AppDeps = {
