@@ -16,7 +16,6 @@ import { fileURLToPath } from "node:url";
 import { createServer } from "vite";
 
 const webDirectory = fileURLToPath(new URL("..", import.meta.url));
-const serverDirectory = fileURLToPath(new URL("../../server/", import.meta.url));
 const serverMain = fileURLToPath(new URL("../../server/dist/main.js", import.meta.url));
 
 const apiPort = Number(process.env.PORT ?? 8080);
@@ -29,8 +28,8 @@ if (!existsSync(serverMain)) {
 }
 
 const server = spawn(process.execPath, [serverMain], {
-  // The same data directory as `npm start`.
-  cwd: serverDirectory,
+  // The same data directory as `npm start`: relative to where `npm run dev` was run.
+  cwd: process.env.INIT_CWD || process.cwd(),
   stdio: "inherit",
   env: {
     ...process.env,
