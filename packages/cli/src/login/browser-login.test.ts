@@ -55,23 +55,50 @@ describe("loginWithBrowser", () => {
     await expect(fetch(`http://127.0.0.1:${started.port}/callback`)).rejects.toThrow(); // listener closed
   });
 
-  it("claims at once when the browser comes back to the loopback callback", async () => {
+  it("claims at once when the browser comes back to the loopback callback, and answers it once the token is in hand", async () => {
     let parked = false;
     const api = scriptedApi(() => (parked ? approved() : notYet()));
+    let callbackPage: Promise<Response> | null = null;
     const open: BrowserOpener = async (url) => {
       const page = new URL(url);
       setTimeout(() => {
-        parked = true; // Authorize: the web app parks the token, then redirects to the callback
-        void fetch(`http://127.0.0.1:${page.searchParams.get("port")}/callback?state=${page.searchParams.get("state")}`);
+        parked = true; // Authorize: the web app parks the token, then calls the callback in the background
+        callbackPage = fetch(`http://127.0.0.1:${page.searchParams.get("port")}/callback?state=${page.searchParams.get("state")}`, {
+          headers: { origin: "http://web.test" },
+        });
       }, 100);
       return { ok: true };
     };
     const started = Date.now();
     // Polling once a minute: only the callback can make this finish quickly.
-    const result = await loginWithBrowser({ client: api.client, webUrl: "http://web.test", open, pollIntervalMs: 60_000 });
+    const result = await loginWithBrowser({ client: api.client, webUrl: "http://web.test/app/", open, pollIntervalMs: 60_000 });
     expect(result).toEqual({ ok: true, token: "hmt_new" });
     expect(Date.now() - started).toBeLessThan(3000);
     expect(api.claims).toHaveLength(2);
+    // The answer came after the claim, says so, and the web app's origin may read it.
+    const answer = await callbackPage!;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("access-control-allow-origin")).toBe("http://web.test");
+    expect(await answer.text()).toContain("Your terminal is signed in");
+  });
+
+  it("tells a waiting callback that the terminal is not signed in when the claim fails", async () => {
+    let parked = false;
+    const api = scriptedApi(() => (parked ? envelope(400, "invalid_request") : notYet()));
+    let callbackPage: Promise<Response> | null = null;
+    const open: BrowserOpener = async (url) => {
+      const page = new URL(url);
+      setTimeout(() => {
+        parked = true;
+        callbackPage = fetch(`http://127.0.0.1:${page.searchParams.get("port")}/callback?state=${page.searchParams.get("state")}`);
+      }, 50);
+      return { ok: true };
+    };
+    const result = await loginWithBrowser({ client: api.client, webUrl: "http://web.test", open, pollIntervalMs: 60_000 });
+    expect(result).toMatchObject({ ok: false, reason: "failed", code: "invalid_request" });
+    const answer = await callbackPage!;
+    expect(answer.status).toBe(500);
+    expect(await answer.text()).toContain("Your terminal did not finish signing in");
   });
 
   it("keeps the listener open for a redirect that arrives just after a poll won the claim", async () => {
@@ -91,7 +118,9 @@ describe("loginWithBrowser", () => {
     expect(callbackPage).not.toBeNull();
     const page = await callbackPage!;
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain("You can close this tab");
+    const text = await page.text();
+    expect(text).toContain("Your terminal is signed in");
+    expect(text).toContain("You can close this tab");
     expect(events.map((event) => event.type)).toContain("callback_received");
   });
 

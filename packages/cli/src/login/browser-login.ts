@@ -2,7 +2,8 @@
  * The browser handoff: the CLI makes a nonce, prints the URL and the verification phrase, opens
  * the browser, and polls `cliClaim` until the person approves, denies, or the window ends. The
  * loopback callback only makes the claim happen sooner; polling alone is enough, so the browser
- * may be on another machine or unable to reach 127.0.0.1.
+ * may be on another machine or unable to reach 127.0.0.1. The callback is answered with how the
+ * login ended, so a browser that reaches it never says more than the terminal knows.
  *
  * @see docs/guides/embedding-cli-login.md in the Harmont repository.
  */
@@ -35,8 +36,9 @@ export interface BrowserLoginOptions {
   /** Whether to start the loopback listener. Default `true`. */
   loopback?: boolean;
   /**
-   * After a poll wins the claim, how long to keep the listener open for the browser's redirect,
-   * which may still be on its way (it would otherwise land on "connection refused"). Default 2 s.
+   * After a poll wins the claim, how long to keep the listener open for the browser's callback,
+   * which may still be on its way (a page that sends the whole tab there would otherwise land on
+   * "connection refused"). Default 2 s.
    */
   callbackGraceMs?: number;
   /** Stops the login (it then resolves `{ ok: false, reason: "aborted" }`). */
@@ -99,7 +101,8 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Br
   let listener: LoopbackListener | null = null;
   if (options.loopback ?? true) {
     try {
-      listener = await startLoopbackListener({ state });
+      // The web app's background request may read the answer; other pages only wake the login.
+      listener = await startLoopbackListener({ state, webOrigin: originOf(options.webUrl) });
     } catch {
       listener = null; // no loopback here (a sandbox): polling still finishes the login
     }
@@ -150,6 +153,7 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Br
       );
       if (signal?.aborted) return { ok: false, reason: "aborted" };
       if (outcome.kind === "ok") {
+        listener?.finish("signed_in");
         if (listener && !callbackArrived && openFailure === null) {
           await waitForLateCallback(listener, options.callbackGraceMs ?? DEFAULT_CALLBACK_GRACE_MS, signal);
         }
@@ -181,11 +185,21 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Br
       delay = retryInMs;
     }
   } finally {
+    // Every other ending: a callback still waiting hears that the terminal is not signed in.
+    listener?.finish("not_signed_in");
     await listener?.close();
   }
 }
 
-/** Waits for the browser's redirect to the listener, at most `graceMs`; the tab then shows "you can close this tab". */
+function originOf(webUrl: string): string | undefined {
+  try {
+    return new URL(webUrl).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits for the browser's callback, at most `graceMs`; a tab sent there then shows "Your terminal is signed in". */
 async function waitForLateCallback(listener: LoopbackListener, graceMs: number, signal: AbortSignal | undefined): Promise<void> {
   const grace = new Wakeable();
   void listener.callback.then(() => grace.wake());
