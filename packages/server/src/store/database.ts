@@ -28,13 +28,40 @@ export interface OpenDatabase {
 
 const INT8_OID = 20;
 
-function createPgPool(connectionString: string, max: number): pg.Pool {
+/**
+ * A pg client class whose every instance reports the errors of its connection from the moment
+ * it is made. pg-pool listens on a client only while it sits idle: one checked out (a query in
+ * flight, a transaction between statements) that loses its connection, as every connection does
+ * when PostgreSQL restarts, would emit 'error' with no listener, and that ends the process.
+ * Nothing else needs doing here: the client's pending and later queries fail (the request
+ * answers 503), and pg-pool discards a client that is no longer queryable when it is released.
+ */
+function clientReportingErrors(report: (error: Error) => void): typeof pg.Client {
+  return class ReportingClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      // A dying connection can say so twice (the server's FATAL message, then the closed socket).
+      let reported = false;
+      this.on("error", (error: Error) => {
+        if (reported) return;
+        reported = true;
+        report(error);
+      });
+    }
+  };
+}
+
+function createPgPool(connectionString: string, max: number, onConnectionError: (error: Error) => void): pg.Pool {
   // int8 columns hold millisecond times, far below 2^53: read them as numbers, not strings.
   const types = {
     getTypeParser: ((oid: number, format?: "text" | "binary") =>
       oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   };
-  return new pg.Pool({ connectionString, max, types });
+  const pool = new pg.Pool({ connectionString, max, types, Client: clientReportingErrors(onConnectionError) });
+  // pg-pool forwards an idle client's error here as well, and an EventEmitter without an 'error'
+  // listener throws. The client has already reported it.
+  pool.on("error", () => {});
+  return pool;
 }
 
 function sqlitePathOf(url: string): string {
@@ -64,8 +91,11 @@ export interface OpenDatabaseOptions {
   /** Size of the PostgreSQL pool. */
   poolSize?: number;
   /**
-   * Errors of idle pooled connections (for example when PostgreSQL restarts). Without a listener
-   * they would end the process; the pool replaces the connection at the next query.
+   * Errors of pooled PostgreSQL connections, idle or in use (for example when PostgreSQL
+   * restarts), once per connection. They never end the process: a query on the failed
+   * connection fails like any other, and the pool replaces the connection. The error may carry
+   * the client (pg-pool sets `error.client`, whose settings hold the password): log its message
+   * and code, never the object.
    */
   onBackgroundError?: (error: Error) => void;
 }
@@ -97,8 +127,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     };
   }
 
-  const pool = createPgPool(url, options.poolSize ?? 10);
-  pool.on("error", (error) => options.onBackgroundError?.(error));
+  const pool = createPgPool(url, options.poolSize ?? 10, (error) => options.onBackgroundError?.(error));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migrate(db);
@@ -146,9 +175,8 @@ export async function checkDatabaseReady(url: string): Promise<void> {
     if (path === ":memory:" || !existsSync(path)) throw new DatabaseNotReadyError("missing", `there is no database at ${path}`);
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path, { readonly: true, fileMustExist: true }) }) });
   } else {
-    const pool = createPgPool(url, 1);
-    // The check's own query reports a lost connection; an idle one must not end the process.
-    pool.on("error", () => {});
+    // The check's own query reports a lost connection; the connection's error event is not news.
+    const pool = createPgPool(url, 1, () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   try {
