@@ -74,7 +74,7 @@ export function createMailer(config: Config, logger: Logger): Mailer {
 /** Opens the database and builds the app, without listening (tests use `app.request`). */
 export async function buildServer(config: Config, options: { logger: Logger; clock?: Clock; mailer?: Mailer }): Promise<BuiltServer> {
   const database = await openDatabase(config.databaseUrl, {
-    onBackgroundError: (error) => options.logger.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, "idle database connection failed"),
+    onBackgroundError: (error) => options.logger.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, "database connection failed"),
   });
   const mailer = options.mailer ?? createMailer(config, options.logger);
   const auth: AuthDeps = {
