@@ -150,7 +150,7 @@ describe("the tarballs, installed", () => {
     mkdirSync(modules, { recursive: true });
     for (const { folder, manifest } of publishable) {
       const output = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", scratch], { cwd: join(root, folder), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-      const [{ filename }] = JSON.parse(output) as Array<{ filename: string }>;
+      const [{ filename }] = JSON.parse(output) as [{ filename: string }];
       const target = join(modules, manifest.name);
       mkdirSync(target, { recursive: true });
       execFileSync("tar", ["-xzf", join(scratch, filename), "-C", target, "--strip-components=1"]);
