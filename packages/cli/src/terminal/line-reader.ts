@@ -43,7 +43,9 @@ export class LineReader {
     if (prompt && this.prompts) this.readline.setPrompt(prompt);
     return new Promise((resolve) => {
       this.waiting.push((line) => {
-        this.readline.pause();
+        // Waiters are also answered (with null) from the "close" event, and since Node 24 pause()
+        // on a closed interface throws ERR_USE_AFTER_CLOSE, where Node 20 did nothing.
+        if (!this.closed) this.readline.pause();
         resolve(line);
       });
       if (prompt && this.prompts) this.readline.prompt();
@@ -52,6 +54,6 @@ export class LineReader {
   }
 
   close(): void {
-    this.readline.close();
+    if (!this.closed) this.readline.close();
   }
 }
