@@ -17,7 +17,9 @@ import {
   configureHarmontClient,
   createHarmontClient,
   generateNonce,
+  getHealth,
   getMeta,
+  getReady,
   getSession,
   getUser,
   isErrorEnvelope,
@@ -80,6 +82,8 @@ afterAll(async () => {
 /** Every operation this file exercises; checked against the document below. */
 const exercised = new Set([
   "getMeta",
+  "getHealth",
+  "getReady",
   "signup",
   "login",
   "getUser",
@@ -112,6 +116,15 @@ describe("coverage", () => {
 });
 
 describe("meta", () => {
+  it("getHealth and getReady answer without a token while the database is up", async () => {
+    const health = await getHealth({ client: harmont() });
+    expect(health.response.status).toBe(200);
+    expect(health.data).toEqual({ status: "ok" });
+    const ready = await getReady({ client: harmont() });
+    expect(ready.response.status).toBe(200);
+    expect(ready.error).toBeUndefined();
+  });
+
   it("getMeta answers without a token", async () => {
     const { data, error, response } = await getMeta({ client: harmont() });
     expect(error).toBeUndefined();
