@@ -145,7 +145,7 @@ describeInChromium("web app in Chromium", () => {
     expectCleanPages();
   });
 
-  it("journey 4: signed out, an authorize link goes through sign-in and back, and Authorize hands the login to the CLI", async () => {
+  it("journey 4: signed out, an authorize link goes through sign-in and back, and Authorize hands the login to the CLI and says when it is signed in", async () => {
     const { page } = browser;
     const email = "ada@example.com";
     await harmont.createAccount(email, password, "Ada Lovelace");
@@ -200,11 +200,16 @@ describeInChromium("web app in Chromium", () => {
       expect(await authorize.evaluate((element) => element === document.activeElement)).toBe(true);
       expect(await authorize.evaluate((element) => getComputedStyle(element).outlineStyle)).toBe("solid");
       await page.keyboard.press("Enter");
-      // A top-level navigation to the CLI's loopback listener, with the state and no Referer.
+      // A background request to the CLI's loopback listener, with the state, no Referer and no
+      // cookie; the tab stays on Harmont and says the login waits for the terminal.
       const callback = await listener.received;
       expect(callback.url).toBe(`/callback?state=${state}`);
       expect(callback.headers.referer).toBeUndefined();
-      await eventually(() => page.url()).toBe(`http://127.0.0.1:${listener.port}/callback?state=${state}`);
+      expect(callback.headers.cookie).toBeUndefined();
+      expect(callback.headers.origin).toBe(harmont.url);
+      await page.getByRole("heading", { name: "Approved — your terminal will pick this up" }).waitFor();
+      expect(page.url()).toBe(`${harmont.url}/cli-login`);
+      await saveScreenshot(page, "cli-approved");
 
       // The CLI claims its session: a token that works, once.
       const claimed = await harmont.api("/api/v0/auth/cli/claim", { json: { nonce, name } });
@@ -213,6 +218,12 @@ describeInChromium("web app in Chromium", () => {
       const current = await harmont.api("/api/v0/auth/session", { token: claimed.body.token });
       expect(current.body).toMatchObject({ user: { email }, session: { kind: "cli", name } });
       expect((await harmont.api("/api/v0/auth/cli/claim", { json: { nonce } })).status).toBe(400);
+      // The page sees the new session (this browser's session made it) and says so.
+      await page.getByRole("heading", { name: "Your terminal is signed in" }).waitFor();
+      expect(await page.getByTestId("cli-session-name").textContent()).toBe(name);
+      await page.getByText("You can close this tab.", { exact: false }).waitFor();
+      await saveScreenshot(page, "cli-authorized");
+      expect(page.url()).toBe(`${harmont.url}/cli-login`);
 
       // The nonce and the token never reached a log line; log lines name route patterns.
       expect(harmont.logs.text).not.toContain(nonce);
@@ -225,7 +236,7 @@ describeInChromium("web app in Chromium", () => {
     }
   });
 
-  it("Deny refuses the login, Authorize without a port ends on a success page, and a damaged link makes no call", async () => {
+  it("Deny refuses the login, Authorize without a port waits on Harmont until the CLI claims, and a damaged link makes no call", async () => {
     const { page } = browser;
     const email = "ada@example.com";
     await signUp(page, harmont, { name: "Ada Lovelace", email });
@@ -250,15 +261,16 @@ describeInChromium("web app in Chromium", () => {
     await page.reload();
     await page.getByRole("heading", { name: "No login to approve" }).waitFor();
 
-    // No port (the CLI cannot listen, or the browser is elsewhere): a page that says it is done.
+    // No port (the CLI cannot listen, or the browser is elsewhere): the page waits for the CLI's
+    // poll, and says so once it has claimed.
     const portless = generateNonce();
     await page.goto(`${harmont.url}/cli-login?nonce=${portless}&port=80&state=x`);
     await page.getByRole("button", { name: "Authorize", exact: true }).click();
+    await page.getByRole("heading", { name: "Approved — your terminal will pick this up" }).waitFor();
+    expect((await harmont.api("/api/v0/auth/cli/claim", { json: { nonce: portless, name: "harmont CLI on build-box" } })).status).toBe(200);
     await page.getByRole("heading", { name: "Your terminal is signed in" }).waitFor();
-    await page.getByText("You can close this tab.").waitFor();
-    await saveScreenshot(page, "cli-authorized");
+    expect(await page.getByTestId("cli-session-name").textContent()).toBe("harmont CLI on build-box");
     expect(new URL(page.url()).origin).toBe(harmont.url);
-    expect((await harmont.api("/api/v0/auth/cli/claim", { json: { nonce: portless } })).status).toBe(200);
 
     // A malformed or missing nonce: an explanation and no call.
     answers.length = 0;

@@ -3,7 +3,11 @@
  * server and database, Chromium playing the person's browser, and the CLI spawned as a person
  * runs it (HARMONT_BROWSER hands the URL it opens to the test's browser).
  *
- * 1. Browser handoff: sign up, `harmont login`, Authorize → "Logged in … as <email>".
+ * 1. Browser handoff: sign up, `harmont login`, Authorize → "Logged in … as <email>", and the tab,
+ *    still on Harmont, says the terminal is signed in.
+ *    After Authorize the tab never leaves Harmont, whatever happens to the terminal: when the CLI
+ *    is gone, it ends on "That login is no longer waiting"; when the browser cannot reach the CLI's
+ *    loopback listener, the CLI still logs in by polling and the tab says so.
  * 2. Paste code: the browser shows a code, typed into `harmont login --paste` → logged in.
  * 3. Deny: the CLI stops at once with the denied message.
  * 5. The account page lists the CLI session by its name; revoking it makes `harmont status`
@@ -13,6 +17,8 @@ import { hostname } from "node:os";
 import type { Page } from "playwright-core";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { describeInChromium, launchBrowser, type TestBrowser } from "./support/chromium.js";
+import { startLoopbackListener } from "../../cli/src/login/loopback.js";
+import { findFreePort } from "../../server/src/test-support/ports.js";
 import { cliEnvironment, harmontBinary, harmontBinaryExists, startBrowserBridge, type BrowserBridge, type CliEnvironment, type CliRun } from "./support/cli.js";
 import { startHarmont, type RunningHarmont } from "./support/harmont.js";
 import { eventually, signUp } from "./support/pages.js";
@@ -25,33 +31,55 @@ describeInChromium("the harmont CLI and the web app together", () => {
   let browser: TestBrowser;
   let bridge: BrowserBridge;
   let cli: CliEnvironment;
+  /** What `start` started, stopped after each journey. */
+  const started: Array<() => void | Promise<void>> = [];
 
   beforeEach(async () => {
     if (!harmontBinaryExists()) throw new Error(`the harmont binary is not built (${harmontBinary} is missing): run \`npm run build\``);
-    harmont = await startHarmont();
     bridge = await startBrowserBridge();
-    cli = cliEnvironment(harmont.url, bridge);
     browser = await launchBrowser();
   });
 
+  /** Starts the server (with these settings) and a CLI environment pointed at it. */
+  async function start(settings: Record<string, string> = {}): Promise<void> {
+    harmont = await startHarmont({ settings });
+    cli = cliEnvironment(harmont.url, bridge);
+    started.push(() => cli.cleanup(), () => harmont.stop());
+  }
+
   afterEach(async () => {
-    cli?.cleanup();
+    for (const stop of started.splice(0)) await stop();
     await browser?.close();
     await bridge?.close();
-    await harmont?.stop();
   });
 
-  /** Starts `harmont login` and opens, in the test's browser, the page it asked to open. */
-  async function startBrowserLogin(page: Page): Promise<{ login: CliRun; url: URL; phrase: string }> {
+  /**
+   * Starts `harmont login` and opens, in the test's browser, the page it asked to open (after
+   * `before` has had its say: it may stop the CLI, or change the link).
+   */
+  async function startBrowserLogin(page: Page, before?: (login: CliRun, url: URL) => Promise<URL | void>): Promise<{ login: CliRun; url: URL; phrase: string }> {
     const login = cli.run(["login"]);
-    const url = new URL(await bridge.nextUrl());
+    let url = new URL(await bridge.nextUrl());
     const [, phrase] = await login.waitForOutput(/Verification phrase: (\S+)/);
+    url = (await before?.(login, url)) ?? url;
     await page.goto(url.href);
     await page.getByRole("heading", { name: "Authorize the Harmont CLI" }).waitFor();
     return { login, url, phrase: phrase! };
   }
 
-  it("journey 1: signs up in the browser, and `harmont login` finishes when Authorize is clicked", async () => {
+  /** Every address the tab's main frame went to: after Authorize it must never leave Harmont. */
+  function recordNavigations(page: Page): string[] {
+    const visited: string[] = [];
+    page.on("framenavigated", (frame) => {
+      if (frame === page.mainFrame()) visited.push(frame.url());
+    });
+    return visited;
+  }
+
+  const callbackOf = (url: URL) => `http://127.0.0.1:${url.searchParams.get("port")}/callback?state=${url.searchParams.get("state")}`;
+
+  it("journey 1: signs up in the browser, and `harmont login` finishes when Authorize is clicked; the tab says the terminal is signed in", async () => {
+    await start();
     const { page } = browser;
     await signUp(page, harmont, { name: "Ada Lovelace", email });
 
@@ -63,13 +91,17 @@ describeInChromium("the harmont CLI and the web app together", () => {
     await eventually(() => page.getByTestId("verification-phrase").textContent()).toBe(phrase);
     expect(await page.locator(".consent").textContent()).toContain(`A new CLI session named “harmont CLI on ${hostname()}” will be created.`);
 
+    const visited = recordNavigations(page);
     await page.getByRole("button", { name: "Authorize", exact: true }).click();
     await login.waitForOutput(new RegExp(`Logged in to \\S+ as ${email}`));
     expect(await login.exited).toBe(0);
-    // The browser went on to the CLI's loopback listener, with the state the CLI gave. (Whether
-    // its page is still there to answer depends on who won: the callback or the CLI's own poll.)
-    const callback = `http://127.0.0.1:${url.searchParams.get("port")}/callback?state=${url.searchParams.get("state")}`;
-    await eventually(() => browser.requests).toContain(callback);
+    // The tab stayed on Harmont and says how it ended, naming the new session.
+    await page.getByRole("heading", { name: "Your terminal is signed in" }).waitFor();
+    expect(await page.getByTestId("cli-session-name").textContent()).toBe(`harmont CLI on ${hostname()}`);
+    expect(page.url()).toBe(`${harmont.url}/cli-login`);
+    expect(visited).toEqual([]);
+    // The CLI's loopback listener was nudged in the background, with the state the CLI gave.
+    expect(browser.requests).toContain(callbackOf(url));
 
     const status = await cli.runToEnd(["status"]);
     expect(status.code).toBe(0);
@@ -78,7 +110,75 @@ describeInChromium("the harmont CLI and the web app together", () => {
     expect(browser.cspViolations).toEqual([]);
   });
 
+  it("after Authorize with the CLI gone, the tab ends on Harmont saying the login is no longer waiting", async () => {
+    // A short handoff lifetime, so the approval lapses within seconds rather than a minute.
+    await start({ HARMONT_HANDOFF_TTL: "4s" });
+    const { page } = browser;
+    await signUp(page, harmont, { email });
+    const { url } = await startBrowserLogin(page, async (login) => {
+      // The terminal was closed after it printed the link (or the CLI gave up waiting).
+      login.child.kill("SIGKILL");
+      await login.exited;
+    });
+    const visited = recordNavigations(page);
+    await page.getByRole("button", { name: "Authorize", exact: true }).click();
+
+    // Parked: the page says it was approved and waits for a terminal to pick it up.
+    await page.getByRole("heading", { name: "Approved — your terminal will pick this up" }).waitFor();
+    expect(await page.locator(".result").textContent()).toContain("within 4 seconds");
+    // Then the handoff's lifetime passes with no claim.
+    await page.getByRole("heading", { name: "That login is no longer waiting" }).waitFor({ timeout: 15_000 });
+    expect(await page.locator(".result").textContent()).toContain("harmont login");
+    await saveScreenshot(page, "cli-login-lapsed");
+    expect(page.url()).toBe(`${harmont.url}/cli-login`);
+    // The background nudge went to the dead listener and failed quietly; the tab never followed it.
+    expect(browser.requests).toContain(callbackOf(url));
+    expect(visited).toEqual([]);
+    expect((await harmont.api("/api/v0/auth/cli/claim", { json: { nonce: url.searchParams.get("nonce") } })).body.error.code).toBe("cli_code_invalid");
+    expect(browser.cspViolations).toEqual([]);
+  });
+
+  it("when the browser cannot reach the CLI's loopback listener, the CLI logs in by polling and the tab says the terminal is signed in", async () => {
+    await start();
+    const { page } = browser;
+    await signUp(page, harmont, { email });
+    // The link names a port nothing listens on (a container, a firewall, another machine's CLI).
+    const unreachable = await findFreePort();
+    const { login, url } = await startBrowserLogin(page, async (_login, url) => {
+      const changed = new URL(url);
+      changed.searchParams.set("port", String(unreachable));
+      return changed;
+    });
+    const visited = recordNavigations(page);
+    await page.getByRole("button", { name: "Authorize", exact: true }).click();
+
+    await login.waitForOutput(new RegExp(`Logged in to \\S+ as ${email}`));
+    expect(await login.exited).toBe(0);
+    await page.getByRole("heading", { name: "Your terminal is signed in" }).waitFor();
+    expect(await page.getByTestId("cli-session-name").textContent()).toBe(`harmont CLI on ${hostname()}`);
+    expect(page.url()).toBe(`${harmont.url}/cli-login`);
+    expect(browser.requests).toContain(callbackOf(url));
+    expect(visited).toEqual([]);
+    expect((await cli.runToEnd(["status"])).code).toBe(0);
+    expect(browser.cspViolations).toEqual([]);
+  });
+
+  it("the CLI's own callback page, for a browser that is sent there: says the terminal is signed in, under its strict policy", async () => {
+    const listener = await startLoopbackListener({ state: "the-state" });
+    started.push(() => listener.close());
+    const { page } = browser;
+    const response = page.goto(`http://127.0.0.1:${listener.port}/callback?state=the-state`);
+    await listener.callback;
+    listener.finish("signed_in");
+    expect((await response)?.status()).toBe(200);
+    await page.getByRole("heading", { name: "Your terminal is signed in" }).waitFor();
+    expect(await page.locator("p").textContent()).toContain("You can close this tab");
+    await saveScreenshot(page, "cli-loopback-signed-in");
+    expect(browser.cspViolations).toEqual([]);
+  });
+
   it("journey 2: the browser shows a paste code and `harmont login --paste` logs in with it", async () => {
+    await start();
     const { page } = browser;
     await signUp(page, harmont, { name: "Ada Lovelace", email });
 
@@ -98,6 +198,7 @@ describeInChromium("the harmont CLI and the web app together", () => {
   });
 
   it("journey 3: Deny stops the waiting CLI at once with the denied message", async () => {
+    await start();
     const { page } = browser;
     await signUp(page, harmont, { email });
 
@@ -113,6 +214,7 @@ describeInChromium("the harmont CLI and the web app together", () => {
   });
 
   it("journey 5: the account page lists the CLI session by name; revoking it makes `harmont status` report it dead", async () => {
+    await start();
     const { page } = browser;
     await signUp(page, harmont, { name: "Ada Lovelace", email });
     const { login } = await startBrowserLogin(page);
@@ -133,7 +235,8 @@ describeInChromium("the harmont CLI and the web app together", () => {
 
     const status = await cli.runToEnd(["status"]);
     expect(status.code).toBe(1);
-    expect(status.output).toContain("session expired");
+    // Revoked, not expired: the CLI tells the two apart (its recorded expiry has not passed).
+    expect(status.output).toContain("session no longer valid: it was revoked");
     expect(browser.cspViolations).toEqual([]);
   });
 });

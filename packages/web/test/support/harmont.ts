@@ -29,7 +29,8 @@ export interface RunningHarmont {
   stop(): Promise<void>;
 }
 
-export async function startHarmont(): Promise<RunningHarmont> {
+/** `settings`: environment variables for the server (`HARMONT_HANDOFF_TTL: "3s"`), over the test's own. */
+export async function startHarmont(options: { settings?: Record<string, string> } = {}): Promise<RunningHarmont> {
   if (!existsSync(webBuild)) throw new Error(`the web app is not built (${webBuild} is missing): run \`npm run build\``);
   const directory = mkdtempSync(join(tmpdir(), "harmont-web-"));
   const smtp = await startTestSmtpServer();
@@ -42,6 +43,7 @@ export async function startHarmont(): Promise<RunningHarmont> {
     HARMONT_PUBLIC_URL: url,
     HARMONT_LOG_LEVEL: "info",
     HARMONT_SMTP_URL: smtp.url,
+    ...options.settings,
   });
   const logs = new LogCapture();
   const server = await startServer(config, { logger: createLogger(config, logs) });
