@@ -360,14 +360,20 @@ describe("profiles and global flags", () => {
 
   it("one Ctrl-C ends status at once with 130 while the server keeps it waiting", async () => {
     const sockets = new Set<Socket>();
-    const silent = createServer((socket) => sockets.add(socket));
+    let connected!: () => void;
+    const requestArrived = new Promise<void>((resolve) => (connected = resolve));
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.once("data", () => connected());
+    });
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
       const dir = testbed.home();
       const child = spawn(process.execPath, [cliMain, "status"], { env: cliEnv(dir.home, url, { HARMONT_TOKEN: `hmt_${"a".repeat(43)}` }), stdio: "ignore" });
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      // Interrupt once the CLI is really waiting on the server, however long it took to start.
+      await requestArrived;
       const interruptedAt = Date.now();
       child.kill("SIGINT");
       expect(await exited).toBe(130);
