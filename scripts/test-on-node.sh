@@ -14,6 +14,7 @@ set -uo pipefail
 major=${1:?usage: scripts/test-on-node.sh MAJOR [RESULTS_JSON]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 results=${2:-$root/test-results/node$major.json}
+case "$results" in /*) ;; *) results="$PWD/$results" ;; esac # the tests run elsewhere
 
 log() { printf '[node %s] %s\n' "$major" "$*"; }
 
