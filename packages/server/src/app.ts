@@ -9,6 +9,7 @@ import { ApiError } from "./errors.js";
 import type { AppEnv } from "./http/context.js";
 import { createErrorHandler, renderError } from "./http/error-envelope.js";
 import { requestContext } from "./http/app-middleware.js";
+import { allowedMethodsOf } from "./http/allowed-methods.js";
 import { allowWebOrigins } from "./http/cors.js";
 import { registerAuthCliRoutes } from "./routes/auth-cli.js";
 import { registerAuthEmailRoutes } from "./routes/auth-email.js";
@@ -27,14 +28,6 @@ function describeValidationIssue(issue: { path: PropertyKey[]; message: string }
   if (!issue) return "The request is invalid.";
   const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "body";
   return `${where}: ${issue.message}`;
-}
-
-function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern
-    .split("/")
-    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-    .join("/");
-  return new RegExp(`^${escaped}/?$`);
 }
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -69,15 +62,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     return c.body(servedDocument);
   });
 
-  let knownRoutes: Array<{ method: string; pattern: RegExp }> | null = null;
+  const allowedMethods = allowedMethodsOf(app);
   app.notFound((c) => {
-    knownRoutes ??= app.routes
-      .filter((route) => route.method !== "ALL")
-      .map((route) => ({ method: route.method, pattern: patternToRegExp(route.path) }));
-    const path = c.req.path;
-    const allowed = knownRoutes.filter((route) => route.pattern.test(path)).map((route) => route.method);
+    const allowed = allowedMethods(c.req.path);
     if (allowed.length > 0) {
-      c.header("Allow", [...new Set(allowed)].join(", "));
+      c.header("Allow", allowed.join(", "));
       return renderError(c, new ApiError("method_not_allowed"), deps.config.docsUrl);
     }
     return renderError(c, new ApiError("not_found"), deps.config.docsUrl);

@@ -10,6 +10,7 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
+import { allowedMethodsOf } from "../http/allowed-methods.js";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Handler } from "hono";
 import type { AppDeps } from "../app-deps.js";
@@ -28,22 +29,12 @@ export interface OAuthAppOptions {
   routes?: (oauth: OpenAPIHono<AppEnv>) => void;
 }
 
-function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern
-    .split("/")
-    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-    .join("/");
-  return new RegExp(`^${escaped}/?$`);
-}
-
 /** The catch-all: 405 with `Allow` for a path the sub-app serves with other methods, else 404. */
 function answerUnmatched(oauth: OpenAPIHono<AppEnv>): Handler<AppEnv> {
-  let known: Array<{ method: string; pattern: RegExp }> | null = null;
+  const allowedMethods = allowedMethodsOf(oauth);
   return (c) => {
-    // Read on the first miss, when every route is in place; `ALL` entries are middleware and this.
-    known ??= oauth.routes.filter((route) => route.method !== "ALL").map((route) => ({ method: route.method, pattern: patternToRegExp(route.path) }));
     const path = c.req.path.startsWith(oauthBasePath) ? c.req.path.slice(oauthBasePath.length) || "/" : c.req.path;
-    const allowed = [...new Set(known.filter((route) => route.pattern.test(path)).map((route) => route.method))];
+    const allowed = allowedMethods(path);
     if (allowed.length > 0) {
       return renderOAuthError(c, new OAuthError("invalid_request", { status: 405, description: "This endpoint does not accept this method.", headers: { Allow: allowed.join(", ") } }));
     }
