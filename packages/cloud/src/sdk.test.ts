@@ -11,6 +11,7 @@ import {
   changePassword,
   cliClaim,
   cliCode,
+  cliCodeStatus,
   cliDeny,
   cliRedeem,
   cliTransfer,
@@ -96,6 +97,7 @@ const exercised = new Set([
   "cliClaim",
   "cliDeny",
   "cliCode",
+  "cliCodeStatus",
   "cliRedeem",
   "changePassword",
   "requestEmailCode",
@@ -341,8 +343,13 @@ describe("CLI login: paste code", () => {
     expect(minted.data?.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{16}$/);
     expect(Date.parse(minted.data!.expires_at)).toBeGreaterThan(0);
 
-    const redeemed = await cliRedeem({ client: harmont(), body: { code: minted.data!.code } });
+    const waiting = await cliCodeStatus({ client: harmont({ token: account.token }), body: { code: minted.data!.code } });
+    expect(waiting.data).toEqual({ state: "waiting", expires_at: minted.data!.expires_at });
+
+    const redeemed = await cliRedeem({ client: harmont(), body: { code: minted.data!.code, name: "sdk test" } });
     expect(redeemed.data?.token).toMatch(/^hmt_/);
+    const used = await cliCodeStatus({ client: harmont({ token: account.token }), body: { code: minted.data!.code } });
+    expect(used.data).toMatchObject({ state: "used", session_name: "sdk test" });
 
     const twice = await cliRedeem({ client: harmont(), body: { code: minted.data!.code } });
     expectEnvelope(twice.error, "cli_code_invalid", 400, twice.response);

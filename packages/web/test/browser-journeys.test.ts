@@ -333,6 +333,12 @@ describeInChromium("web app in Chromium", () => {
       name: "harmont CLI on build-box",
     });
     expect((await harmont.api("/api/v0/auth/cli/redeem", { json: { code: fresh } })).body.error.code).toBe("cli_code_invalid");
+
+    // The page sees the code used: no countdown left, and the session it made named.
+    await page.getByRole("heading", { name: "Your terminal is signed in" }).waitFor();
+    expect(await page.getByTestId("paste-session-name").textContent()).toBe("“harmont CLI on build-box”");
+    expect(await page.locator(".paste__countdown").count()).toBe(0);
+    await saveScreenshot(page, "cli-paste-used");
     expect(minted).toEqual(["POST", "POST"]);
     expect(harmont.logs.text).not.toContain(fresh.replaceAll("-", ""));
     expectCleanPages();

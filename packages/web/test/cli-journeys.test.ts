@@ -194,6 +194,9 @@ describeInChromium("the harmont CLI and the web app together", () => {
     await login.waitForOutput(new RegExp(`Logged in to \\S+ as ${email}`));
     expect(await login.exited).toBe(0);
     expect((await cli.runToEnd(["status"])).code).toBe(0);
+    // The page that showed the code says it was used, and by which session.
+    await page.getByRole("heading", { name: "Your terminal is signed in" }).waitFor();
+    expect(await page.getByTestId("paste-session-name").textContent()).toMatch(/^“harmont CLI on .+”$/);
     expect(browser.cspViolations).toEqual([]);
   });
 

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
+import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -62,6 +62,21 @@ export const cliCode = <ThrowOnError extends boolean = false>(options?: Options<
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v0/auth/cli/code',
     ...options
+});
+
+/**
+ * What became of a paste code
+ *
+ * For the page that shows a paste code: whether the caller's code is still waiting, was used (when, and by which CLI session), or has expired. The code travels in the body, never in a URL; a code of another account answers `expired`.
+ */
+export const cliCodeStatus = <ThrowOnError extends boolean = false>(options: Options<CliCodeStatusData, ThrowOnError>) => (options.client ?? client).post<CliCodeStatusResponses, CliCodeStatusErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/cli/code/status',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -81,6 +81,32 @@ export type PasteCode = {
     expires_at: string;
 };
 
+export type CliCodeStatus = {
+    /**
+     * `waiting`: not used yet. `used`: a CLI redeemed it. `expired`: it ran out, or went with a revoked session.
+     */
+    state: 'waiting' | 'used' | 'expired';
+    /**
+     * While `waiting`: when the code stops working.
+     */
+    expires_at?: string;
+    /**
+     * Once `used`: when the CLI redeemed it.
+     */
+    used_at?: string;
+    /**
+     * Once `used`: the name of the CLI session it created.
+     */
+    session_name?: string;
+};
+
+export type CliCodeStatusRequest = {
+    /**
+     * A paste code the caller minted with cli/code.
+     */
+    code: string;
+};
+
 export type CliRedeemRequest = {
     /**
      * The paste code shown by the SPA.
@@ -344,6 +370,46 @@ export type CliCodeResponses = {
 };
 
 export type CliCodeResponse = CliCodeResponses[keyof CliCodeResponses];
+
+export type CliCodeStatusData = {
+    /**
+     * The code to look up
+     */
+    body: CliCodeStatusRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/cli/code/status';
+};
+
+export type CliCodeStatusErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type CliCodeStatusError = CliCodeStatusErrors[keyof CliCodeStatusErrors];
+
+export type CliCodeStatusResponses = {
+    /**
+     * The code's state.
+     */
+    200: CliCodeStatus;
+};
+
+export type CliCodeStatusResponse = CliCodeStatusResponses[keyof CliCodeStatusResponses];
 
 export type CliRedeemData = {
     /**

@@ -1,6 +1,7 @@
 /**
  * Single-use grants: the one life cycle behind every secret that is handed over once. The CLI's
- * loopback handoff and its paste code are grants today; the device grant, sign-in approvals,
+ * loopback handoff and its paste code are grants today (with the receipt a used paste code leaves,
+ * so the page that showed it can say which session used it); the device grant, sign-in approvals,
  * password-reset and CLI → browser tokens are further kinds of the same record.
  *
  * A grant is stored under the SHA-256 of its secret, never the secret itself. It has a state
@@ -14,7 +15,7 @@ import { fail, type Result } from "./result.js";
 import type { AuthStore } from "./types.js";
 
 /** Every kind of grant. Adding a capability adds a kind here, not a new table. */
-export const grantKinds = ["cli_handoff", "cli_paste_code"] as const;
+export const grantKinds = ["cli_handoff", "cli_paste_code", "cli_paste_code_receipt"] as const;
 export type GrantKind = (typeof grantKinds)[number];
 
 /**

@@ -108,6 +108,6 @@ export async function claimHandoff(
       { userId: handoff.userId, parentSessionId: handoff.sessionId, name: cleanSessionName(name), auditAction: "cli.handoff.claimed" },
       meta,
     );
-    return issued ? ok(issued) : fail("cli_code_invalid");
+    return issued ? ok({ token: issued.token }) : fail("cli_code_invalid");
   });
 }

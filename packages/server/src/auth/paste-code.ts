@@ -68,7 +68,11 @@ export async function createPasteCode(
   return ok({ code, expiresAt: grant.expiresAt });
 }
 
-/** cli/redeem: consumes a paste code in one conditional write and creates a new CLI session. */
+/**
+ * cli/redeem: consumes a paste code in one conditional write and creates a new CLI session. In the
+ * same transaction it leaves a receipt under the code's hash, owned by the new session (so it dies
+ * with it), for the page that showed the code to report who used it.
+ */
 export async function redeemPasteCode(
   deps: AuthDeps,
   typed: string,
@@ -84,6 +88,49 @@ export async function redeemPasteCode(
       { userId: pasteCode.userId, parentSessionId: pasteCode.sessionId, name: cleanSessionName(name), auditAction: "cli.paste_code.redeemed" },
       meta,
     );
-    return issued ? ok(issued) : fail("cli_code_invalid");
+    if (!issued) return fail("cli_code_invalid");
+    const now = deps.clock.now();
+    await store.grants.insertIfAbsent(
+      {
+        kind: "cli_paste_code_receipt",
+        secretHash: pasteCode.secretHash,
+        state: "approved",
+        userId: pasteCode.userId,
+        sessionId: issued.session.id,
+        createdAt: now,
+        expiresAt: now + deps.lifetimes.pasteCodeMs,
+      },
+      now,
+    );
+    return ok({ token: issued.token });
   });
+}
+
+export type PasteCodeStatus =
+  | { state: "waiting"; expiresAt: number }
+  | { state: "used"; usedAt: number; sessionName: string }
+  | { state: "expired" };
+
+/**
+ * cli/code/status: what became of a paste code the caller minted: still waiting, used (when, and
+ * by which CLI session), or gone (expired, or revoked with its session). A code of another account
+ * answers like an expired one, so nothing can be learned of it.
+ */
+export async function pasteCodeStatus(
+  deps: AuthDeps,
+  caller: Authenticated,
+  typed: string,
+): Promise<Result<"cli_code_invalid", PasteCodeStatus>> {
+  const canonical = normalizePasteCode(typed);
+  if (!canonical) return fail("cli_code_invalid");
+  const secretHash = deps.shortCodes.hash(canonical);
+  const now = deps.clock.now();
+  const waiting = await deps.store.grants.findLive("cli_paste_code", secretHash, now);
+  if (waiting && waiting.userId === caller.user.id) return ok({ state: "waiting", expiresAt: waiting.expiresAt });
+  const receipt = await deps.store.grants.findLive("cli_paste_code_receipt", secretHash, now);
+  if (receipt && receipt.userId === caller.user.id && receipt.sessionId !== null) {
+    const session = await deps.store.sessions.findById(receipt.sessionId);
+    if (session) return ok({ state: "used", usedAt: receipt.createdAt, sessionName: session.name });
+  }
+  return ok({ state: "expired" });
 }

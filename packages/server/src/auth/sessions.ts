@@ -185,7 +185,7 @@ export async function issueCliSession(
   store: AuthStore,
   grant: { userId: string | null; parentSessionId: string | null; name: string; auditAction: AuditAction },
   meta: RequestMeta,
-): Promise<{ token: string } | null> {
+): Promise<{ token: string; session: Session } | null> {
   if (grant.userId === null || grant.parentSessionId === null) return null;
   // The account's lock (shared), then the parent: a revocation that holds the lock has finished
   // before either is read, so a revoked parent is seen as gone.
@@ -203,7 +203,7 @@ export async function issueCliSession(
     target: session.id,
     detail: { parent_session_id: grant.parentSessionId },
   });
-  return { token };
+  return { token, session };
 }
 
 /** Logout: revokes the session a token belongs to. Idempotent: an unknown token is not an error. */

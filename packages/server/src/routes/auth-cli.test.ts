@@ -249,6 +249,55 @@ describe.each(databaseTargets)("CLI login on $kind", (target) => {
     });
   });
 
+  describe.skipIf(!target.available)("paste code status, for the page that shows the code", () => {
+    const status = async (code: string, token: string) => {
+      const response = await server.request("/api/v0/auth/cli/code/status", { json: { code }, token });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      return (await response.json()) as { state: string; expires_at?: string; used_at?: string; session_name?: string };
+    };
+    const mint = async (token: string) =>
+      ((await (await server.request("/api/v0/auth/cli/code", { method: "POST", token })).json()) as { code: string; expires_at: string });
+
+    it("says waiting, then used and by which CLI session", async () => {
+      const browser = await signUp(server);
+      const minted = await mint(browser.token);
+      expect(await status(minted.code, browser.token)).toEqual({ state: "waiting", expires_at: minted.expires_at });
+      expect((await server.request("/api/v0/auth/cli/redeem", { json: { code: minted.code, name: "harmont CLI on build-box" } })).status).toBe(200);
+      const used = await status(minted.code, browser.token);
+      expect(used).toMatchObject({ state: "used", session_name: "harmont CLI on build-box" });
+      expect(Date.parse(used.used_at ?? "")).toBeGreaterThan(0);
+      // The receipt is not a paste code: the code still redeems once only.
+      expect(await errorCode(await server.request("/api/v0/auth/cli/redeem", { json: { code: minted.code } }))).toBe("cli_code_invalid");
+    });
+
+    it("says expired once the code ran out, and when the session it made is revoked", async () => {
+      const browser = await signUp(server);
+      const unused = await mint(browser.token);
+      const redeemed = await mint(browser.token);
+      const { token: cliToken } = (await (await server.request("/api/v0/auth/cli/redeem", { json: { code: redeemed.code } })).json()) as { token: string };
+      expect((await server.request("/api/v0/auth/logout", { method: "POST", token: cliToken })).status).toBe(204);
+      expect(await status(redeemed.code, browser.token)).toEqual({ state: "expired" });
+      server.clock.advance(5 * 60_000);
+      expect(await status(unused.code, browser.token)).toEqual({ state: "expired" });
+    });
+
+    it("tells another account nothing, needs a session, and refuses what cannot be a code", async () => {
+      const owner = await signUp(server);
+      const stranger = await signUp(server);
+      const minted = await mint(owner.token);
+      expect(await status(minted.code, stranger.token)).toEqual({ state: "expired" });
+      await server.request("/api/v0/auth/cli/redeem", { json: { code: minted.code, name: "owner laptop" } });
+      expect(await status(minted.code, stranger.token)).toEqual({ state: "expired" });
+      expect((await server.request("/api/v0/auth/cli/code/status", { json: { code: minted.code } })).status).toBe(401);
+      const garbage = await server.request("/api/v0/auth/cli/code/status", { json: { code: "U".repeat(16) }, token: owner.token });
+      expect(garbage.status).toBe(400);
+      expect(await errorCode(garbage)).toBe("cli_code_invalid");
+      const missing = await server.request("/api/v0/auth/cli/code/status", { json: {}, token: owner.token });
+      expect(missing.status).toBe(400);
+    });
+  });
+
   describe.skipIf(!target.available)("pending handoffs die with the session that made them", () => {
     it("logout of the browser session deletes its parked handoff and unredeemed code", async () => {
       const browser = await signUp(server);

@@ -5,7 +5,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
 import { claimHandoff, denyHandoff, parkHandoff } from "../auth/handoffs.js";
-import { createPasteCode, redeemPasteCode } from "../auth/paste-code.js";
+import { createPasteCode, pasteCodeStatus, redeemPasteCode } from "../auth/paste-code.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { requestMeta } from "../http/request-meta.js";
@@ -47,6 +47,20 @@ const PasteCodeBody = z
     expires_at: z.string().openapi({ format: "date-time", description: "When the code stops working." }),
   })
   .openapi("PasteCode");
+
+const CliCodeStatusRequest = z
+  .object({ code: z.string().openapi({ description: "A paste code the caller minted with cli/code.", example: "K7P2QR9MX3WZ4NTV" }) })
+  .openapi("CliCodeStatusRequest");
+const CliCodeStatusBody = z
+  .object({
+    state: z.enum(["waiting", "used", "expired"]).openapi({
+      description: "`waiting`: not used yet. `used`: a CLI redeemed it. `expired`: it ran out, or went with a revoked session.",
+    }),
+    expires_at: z.string().optional().openapi({ format: "date-time", description: "While `waiting`: when the code stops working." }),
+    used_at: z.string().optional().openapi({ format: "date-time", description: "Once `used`: when the CLI redeemed it." }),
+    session_name: z.string().optional().openapi({ description: "Once `used`: the name of the CLI session it created.", example: "harmont CLI on ada-laptop" }),
+  })
+  .openapi("CliCodeStatus");
 
 const jsonBody = <Schema extends z.ZodType>(schema: Schema, description: string) => ({
   required: false,
@@ -101,6 +115,32 @@ export function registerAuthCliRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     if (!minted.ok) throw new ApiError("unauthorized");
     c.header("Cache-Control", "no-store");
     return c.json({ code: minted.value.code, expires_at: toIsoTime(minted.value.expiresAt) }, 200);
+  });
+
+  const codeStatus = createRoute({
+    method: "post",
+    path: "/api/v0/auth/cli/code/status",
+    operationId: "cliCodeStatus",
+    tags: ["Auth"],
+    summary: "What became of a paste code",
+    description:
+      "For the page that shows a paste code: whether the caller's code is still waiting, was used (when, and by which CLI session), or has expired. The code travels in the body, never in a URL; a code of another account answers `expired`.",
+    security: bearerSecurity,
+    request: { body: { required: true, description: "The code to look up", content: { "application/json": { schema: CliCodeStatusRequest } } } },
+    responses: {
+      200: { description: "The code's state.", content: { "application/json": { schema: CliCodeStatusBody } } },
+      ...errorResponses(400, 401, 413, 415),
+    },
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/cli/code/status", policy: routePolicies.session, jsonBody: true }),
+  });
+  app.openapi(codeStatus, async (c) => {
+    const result = await pasteCodeStatus(deps.auth, c.get("auth"), c.req.valid("json").code);
+    if (!result.ok) throw new ApiError(result.failure);
+    const status = result.value;
+    c.header("Cache-Control", "no-store");
+    if (status.state === "waiting") return c.json({ state: status.state, expires_at: toIsoTime(status.expiresAt) }, 200);
+    if (status.state === "used") return c.json({ state: status.state, used_at: toIsoTime(status.usedAt), session_name: status.sessionName }, 200);
+    return c.json({ state: status.state }, 200);
   });
 
   const redeem = createRoute({

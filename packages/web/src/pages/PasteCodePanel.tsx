@@ -1,8 +1,10 @@
 /**
  * `/cli-login?paste=true`: consent first, then a code for `harmont login --paste`. The code is
  * shown large, in groups of four, with a copy button and a countdown to its expiry; it works once.
+ * While it is shown the page asks now and then what became of it, and once a CLI used it, says so
+ * and names the session it made.
  */
-import { cliCode, type User } from "@harmont/cloud";
+import { cliCode, cliCodeStatus, type User } from "@harmont/cloud";
 import { useEffect, useRef, useState } from "react";
 import { harmont, run, type Problem } from "../api";
 import { SignedInAs, TerminalWarning } from "../components/consent";
@@ -12,6 +14,8 @@ import { formatCountdown, groupPasteCode } from "../format";
 import { useSession } from "../session";
 
 interface MintedCode {
+  /** As the server gave it; sent back (in a body, never a URL) to ask what became of it. */
+  raw: string;
   grouped: string;
   /** `performance.now()` when it expires: measured from the server's own clock, so a wrong local clock does not matter. */
   expiresAtTick: number;
@@ -35,6 +39,34 @@ function useSecondsLeft(code: MintedCode | null): number {
   return code ? Math.max(0, (code.expiresAtTick - now) / 1000) : 0;
 }
 
+const STATUS_POLL_MS = 2_000;
+
+interface CodeUse {
+  sessionName: string;
+  usedAt: string;
+}
+
+/** Asks every two seconds whether the shown code was used, until it was or it expired. */
+function useCodeUse(code: MintedCode | null, expired: boolean): CodeUse | null {
+  const [use, setUse] = useState<{ raw: string; use: CodeUse } | null>(null);
+  const settled = code !== null && use?.raw === code.raw;
+  useEffect(() => {
+    if (!code || expired || settled) return;
+    let stopped = false;
+    const ask = async () => {
+      const outcome = await run(cliCodeStatus({ client: harmont, body: { code: code.raw } }));
+      if (stopped || !outcome.ok || outcome.data.state !== "used") return;
+      setUse({ raw: code.raw, use: { sessionName: outcome.data.session_name ?? "a CLI session", usedAt: outcome.data.used_at ?? "" } });
+    };
+    const timer = window.setInterval(() => void ask(), STATUS_POLL_MS);
+    return () => {
+      stopped = true;
+      window.clearInterval(timer);
+    };
+  }, [code, expired, settled]);
+  return code !== null && use?.raw === code.raw ? use.use : null;
+}
+
 export function PasteCodePanel({ user }: { user: User }) {
   const { refresh } = useSession();
   const [code, setCode] = useState<MintedCode | null>(null);
@@ -44,6 +76,7 @@ export function PasteCodePanel({ user }: { user: User }) {
   const codeRef = useRef<HTMLParagraphElement>(null);
   const secondsLeft = useSecondsLeft(code);
   const expired = code !== null && secondsLeft <= 0;
+  const used = useCodeUse(code, expired);
 
   const mint = async () => {
     setBusy(true);
@@ -60,7 +93,7 @@ export function PasteCodePanel({ user }: { user: User }) {
       return;
     }
     const lifetime = lifetimeOf(outcome.data.expires_at, outcome.response);
-    setCode({ grouped: groupPasteCode(outcome.data.code), expiresAtTick: performance.now() + lifetime });
+    setCode({ raw: outcome.data.code, grouped: groupPasteCode(outcome.data.code), expiresAtTick: performance.now() + lifetime });
   };
 
   const copy = async () => {
@@ -94,6 +127,26 @@ export function PasteCodePanel({ user }: { user: User }) {
           <div className="choice choice--single">
             <Button busy={busy} onClick={() => void mint()}>
               Authorize
+            </Button>
+          </div>
+        </Card>
+      </Page>
+    );
+  }
+
+  if (used) {
+    return (
+      <Page title="Terminal signed in" heading="Your terminal is signed in" lead="The code was used, so it no longer works. You can close this tab.">
+        <Card className="paste">
+          <Notice tone="success">
+            <CheckIcon /> Used by <strong data-testid="paste-session-name">“{used.sessionName}”</strong>
+            {used.usedAt ? <> at {new Date(used.usedAt).toLocaleTimeString()}</> : null}.
+          </Notice>
+          <p className="paste__hint">Not you? Revoke that session on your account page.</p>
+          <div className="choice choice--single">
+            <Button variant="secondary" busy={busy} onClick={() => void mint()}>
+              <RefreshIcon />
+              Get a new code
             </Button>
           </div>
         </Card>
