@@ -174,6 +174,7 @@ function harmontEnv(port, dbPath) {
     HARMONT_HOST: "127.0.0.1",
     HARMONT_DATABASE_URL: `sqlite:${dbPath}`,
     HARMONT_LOG_LEVEL: "info",
+    HARMONT_ACCESS_LOG: "on",
     HARMONT_LIMIT_CLI_PER_IP: "0",
     HARMONT_LIMIT_LOGIN_PER_IP: "0",
   };
@@ -386,7 +387,7 @@ async function main() {
       cpuModel: cpus[0]?.model?.trim() ?? null,
       wrk: { version, args: wrkArgs, warmupSeconds: WARMUP_SECONDS, signInArgs: loginArgs },
       fixtures: { users: fixtures.counted.users, sessions: fixtures.counted.sessions },
-      harmontEnv: { HARMONT_LOG_LEVEL: "info", HARMONT_LIMIT_CLI_PER_IP: "0", HARMONT_LIMIT_LOGIN_PER_IP: "0", database: "sqlite" },
+      harmontEnv: { HARMONT_LOG_LEVEL: "info", HARMONT_ACCESS_LOG: "on", HARMONT_LIMIT_CLI_PER_IP: "0", HARMONT_LIMIT_LOGIN_PER_IP: "0", database: "sqlite" },
       ceiling: "node-http",
       ceilingDrift,
       targets: targets.map((target) => ({

@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { AuthDeps } from "./auth/context.js";
 import type { Config } from "./config.js";
+import type { DevInbox } from "./email/dev-inbox.js";
 import type { AuthGuardDeps } from "./http/authenticate.js";
 import type { RateLimiter } from "./http/rate-limit.js";
 import type { SessionCookieSettings } from "./http/session-cookie.js";
@@ -33,4 +34,6 @@ export interface AppDeps {
   /** Whether an error means the database is unreachable (answered 503, not 500). */
   isServiceUnavailable: (error: unknown) => boolean;
   version: string;
+  /** Development only: every message sent, for `/dev/mail`; `null` in production. */
+  devInbox: DevInbox | null;
 }

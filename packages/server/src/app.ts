@@ -15,6 +15,7 @@ import { registerAuthCliRoutes } from "./routes/auth-cli.js";
 import { registerAuthEmailRoutes } from "./routes/auth-email.js";
 import { registerAuthPasswordRoutes } from "./routes/auth-password.js";
 import { registerAuthSessionRoutes } from "./routes/auth-session.js";
+import { registerDevMailRoutes } from "./routes/dev-mail.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerMetaRoutes } from "./routes/meta.js";
 import { createOAuthApp, oauthBasePath } from "./routes/oauth.js";
@@ -37,7 +38,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
 
-  app.use("*", requestContext({ logger: deps.logger, trustProxyHops: deps.config.trustProxyHops }));
+  app.use("*", requestContext({ logger: deps.logger, trustProxyHops: deps.config.trustProxyHops, accessLog: deps.config.accessLog }));
   app.use("/api/*", allowWebOrigins({ origins: deps.config.webOrigins }));
 
   registerMetaRoutes(app, deps);
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthPasswordRoutes(app, deps);
   registerAuthEmailRoutes(app, deps);
   registerUserRoutes(app, deps);
+  registerDevMailRoutes(app, deps);
   app.route(oauthBasePath, createOAuthApp(deps));
   registerDocsRoutes(app, deps);
   registerWebAppRoutes(app, deps);

@@ -29,6 +29,8 @@ export interface Config {
   trustProxyHops: number;
   environment: Environment;
   logLevel: string;
+  /** Whether every request writes an access log line (`HARMONT_ACCESS_LOG`). */
+  accessLog: boolean;
   lifetimes: Lifetimes;
   limits: {
     /** Requests a minute one IP may make to claim/redeem/transfer/deny (a flood ceiling only). */
@@ -240,6 +242,17 @@ export const settings = {
       return value;
     },
     help: "trace, debug, info, warn, error, fatal or silent.",
+  }),
+  HARMONT_ACCESS_LOG: setting({
+    group: "Server",
+    default: derived("off in development (the terminal stays readable), on in production", ({ get }) =>
+      get("HARMONT_ENV") === "development" ? "off" : "on",
+    ),
+    parse: (value, { name }) => {
+      if (value === "on" || value === "off") return value;
+      throw new ConfigError(`${name} must be on or off (got "${value}")`);
+    },
+    help: "on or off: one log line per request (method, route pattern, status, duration).",
   }),
   HARMONT_PURGE_INTERVAL: setting({ group: "Server", default: "10m", parse: duration, help: "How often expired records are deleted." }),
   HARMONT_HEADERS_TIMEOUT: setting({
@@ -508,6 +521,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     trustProxyHops: values.HARMONT_TRUST_PROXY,
     environment: values.HARMONT_ENV,
     logLevel: values.HARMONT_LOG_LEVEL,
+    accessLog: values.HARMONT_ACCESS_LOG === "on",
     lifetimes: {
       handoffMs: values.HARMONT_HANDOFF_TTL,
       pasteCodeMs: values.HARMONT_PASTE_CODE_TTL,

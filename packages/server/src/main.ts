@@ -54,6 +54,9 @@ async function run(argv: string[]): Promise<number> {
       "    npx harmont-server users create --email you@example.com",
       `  API reference: ${config.docsUrl}    OpenAPI: ${publicUrl}/api/v0/openapi.json`,
       `  Health: ${publicUrl}/api/v0/health    Readiness: ${publicUrl}/api/v0/ready`,
+      ...(config.environment === "development" ? [`  Mail sent in development (codes, links): ${publicUrl}/dev/mail`] : []),
+      "",
+      `  Next, sign in a terminal: npx harmont login${publicUrl === "http://localhost:8080" ? "" : ` --api-url ${publicUrl}`}`,
       "",
     ].join("\n") + "\n",
   );

@@ -14,6 +14,7 @@ import { purgeExpiredRecords } from "./auth/maintenance.js";
 import { createPasswordHasher } from "./auth/passwords.js";
 import { systemClock, type Clock } from "./auth/types.js";
 import { invocationDirectory, type Config } from "./config.js";
+import { createDevInbox, recordingMailer, type DevInbox } from "./email/dev-inbox.js";
 import { createLogMailer, createSmtpMailer, type Mailer } from "./email/mailer.js";
 import { createMailNotifier } from "./email/notifier.js";
 import { redactionOptions } from "./log-redaction.js";
@@ -76,10 +77,14 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
   const database = await openDatabase(config.databaseUrl, {
     onBackgroundError: (error) => options.logger.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, "database connection failed"),
   });
-  const mailer = options.mailer ?? createMailer(config, options.logger);
+  const clock = options.clock ?? systemClock;
+  // Development keeps a copy of every message for the web app's /dev/mail; production has none.
+  const devInbox: DevInbox | null = config.environment === "development" ? createDevInbox(clock) : null;
+  const transport = options.mailer ?? createMailer(config, options.logger);
+  const mailer = devInbox ? recordingMailer(transport, devInbox) : transport;
   const auth: AuthDeps = {
     store: database.store,
-    clock: options.clock ?? systemClock,
+    clock,
     passwords: createPasswordHasher(),
     lifetimes: config.lifetimes,
     notifier: createMailNotifier(mailer, config.publicUrl.href),
@@ -97,6 +102,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     pingDatabase: () => database.ping(),
     isServiceUnavailable: isDatabaseUnavailableError,
     version: serverVersion,
+    devInbox,
   };
   const close = async () => {
     mailer.close();

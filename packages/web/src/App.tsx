@@ -1,6 +1,7 @@
 /** The shell (header, footer, skip link) and the table of pages. */
 import { AccountPage } from "./pages/AccountPage";
 import { CliLoginPage } from "./pages/CliLoginPage";
+import { DevMailPage } from "./pages/DevMailPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { SignInPage } from "./pages/SignInPage";
 import { SignUpPage } from "./pages/SignUpPage";
@@ -41,6 +42,8 @@ function Routes() {
       return <CliLoginPage />;
     case "/account":
       return <AccountPage />;
+    case "/dev/mail":
+      return <DevMailPage />;
     default:
       return <NotFoundPage />;
   }

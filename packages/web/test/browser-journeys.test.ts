@@ -398,4 +398,30 @@ describeInChromium("web app in Chromium", () => {
     await saveScreenshot(page, "cli-authorize-phone");
     expectCleanPages();
   });
+
+  it("development inbox: every message sent, newest first, with its code a click from the clipboard", async () => {
+    const { page } = browser;
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: harmont.url });
+    await page.goto(`${harmont.url}/dev/mail`);
+    await page.getByRole("heading", { name: "Development inbox" }).waitFor();
+    await page.getByText("No mail yet.").waitFor();
+
+    // A sign-in by email code, as a person would start it; the page picks the mail up by itself.
+    expect((await harmont.api("/api/v0/auth/email-code", { json: { email: "ada@example.com" } })).status).toBe(202);
+    expect((await harmont.api("/api/v0/auth/email-code", { json: { email: "grace@example.com" } })).status).toBe(202);
+    await eventually(() => page.locator(".devmail__meta").count()).toBe(2);
+    const recipients = await page.locator(".devmail__meta").allTextContents();
+    expect(recipients[0]).toContain("grace@example.com");
+    expect(recipients[1]).toContain("ada@example.com");
+    await saveScreenshot(page, "dev-mail");
+
+    // The code shown is the one sent, and a click copies it.
+    const sent = await harmont.smtp.waitForMail("grace@example.com");
+    const code = page.locator(".devmail__code").first();
+    const shown = (await code.textContent()) ?? "";
+    expect(sent.raw).toContain(shown);
+    await code.click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shown);
+    expectCleanPages();
+  });
 });

@@ -10,7 +10,7 @@ import type { AppEnv } from "./context.js";
 import { setDefaultHeader } from "./default-headers.js";
 import { chooseRequestId } from "./request-id.js";
 
-export function requestContext(options: { logger: Logger; trustProxyHops: number }): MiddlewareHandler<AppEnv> {
+export function requestContext(options: { logger: Logger; trustProxyHops: number; accessLog: boolean }): MiddlewareHandler<AppEnv> {
   const { trustProxyHops } = options;
   // The access line is built here from fixed fields (a checked request id, the method, the route
   // pattern, status, duration) and never holds a secret, so it skips the logger's redaction pass
@@ -29,6 +29,7 @@ export function requestContext(options: { logger: Logger; trustProxyHops: number
     setDefaultHeader(c, "Referrer-Policy", "no-referrer");
     if (c.req.path.startsWith("/api/")) setDefaultHeader(c, "Cache-Control", "no-store");
     await next();
+    if (!options.accessLog) return;
     logger.info(
       {
         [knownSafeLogLine]: true,

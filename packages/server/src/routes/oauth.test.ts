@@ -36,7 +36,7 @@ beforeAll(async () => {
   server = await createTestServer(createSqliteTestDatabase());
   const { deps } = server;
   app = new OpenAPIHono<AppEnv>();
-  app.use("*", requestContext({ logger: deps.logger, trustProxyHops: 0 }));
+  app.use("*", requestContext({ logger: deps.logger, trustProxyHops: 0, accessLog: true }));
   app.route(
     oauthBasePath,
     createOAuthApp(deps, {

@@ -114,8 +114,11 @@ function typeOf(name: string): string {
 /** Prefixes the server keeps for itself: the web app's catch-all never answers under them. */
 const serverPrefixes = ["/api", "/.well-known", "/docs"];
 
-function isServerPath(path: string): boolean {
-  return serverPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+/** Development pages (`/dev/mail`): in production they do not exist, and answer 404. */
+const developmentPrefixes = ["/dev"];
+
+function isUnderPrefix(path: string, prefixes: string[]): boolean {
+  return prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
 
 /**
@@ -182,9 +185,10 @@ export function registerWebAppRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, op
     return response;
   });
 
+  const reserved = deps.config.environment === "production" ? [...serverPrefixes, ...developmentPrefixes] : serverPrefixes;
   app.get("*", async (c, next: Next) => {
     const path = c.req.path;
-    if (isServerPath(path)) return next();
+    if (isUnderPrefix(path, reserved)) return next();
     const lastSegment = path.slice(path.lastIndexOf("/") + 1);
     if (lastSegment.includes(".")) {
       // A file at the top of the build (favicon, robots.txt); anything else is the 404 envelope.

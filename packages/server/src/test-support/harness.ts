@@ -40,7 +40,7 @@ export interface TestServer extends BuiltServer {
 }
 
 export async function createTestServer(database: TestDatabase, env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ HARMONT_DATABASE_URL: database.url, HARMONT_LOG_LEVEL: "debug", ...env });
+  const config = loadConfig({ HARMONT_DATABASE_URL: database.url, HARMONT_LOG_LEVEL: "debug", HARMONT_ACCESS_LOG: "on", ...env });
   const clock = new FakeClock();
   const logs = new LogCapture();
   const built = await buildServer(config, { logger: createLogger(config, logs), clock });

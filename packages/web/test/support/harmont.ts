@@ -42,6 +42,7 @@ export async function startHarmont(options: { settings?: Record<string, string> 
     HARMONT_HOST: "127.0.0.1",
     HARMONT_PUBLIC_URL: url,
     HARMONT_LOG_LEVEL: "info",
+    HARMONT_ACCESS_LOG: "on",
     HARMONT_SMTP_URL: smtp.url,
     ...options.settings,
   });
