@@ -86,6 +86,19 @@ describe("the interactive reference at /docs", () => {
     expect(policy).not.toContain("unsafe-eval");
   });
 
+  it("brands the reference: Harmont's icon, a bar with links to the guides that all resolve, no Scalar client button", async () => {
+    const html = await (await server.request("/docs")).text();
+    const bar = /<nav class="harmont-docs-bar"[^>]*>([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? "";
+    expect(bar).toContain("Harmont API reference");
+    const links = [...bar.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!);
+    expect(links).toEqual(expect.arrayContaining(["/docs/guides/quick-start", "/docs/guides/cli-login", "/docs/api/errors"]));
+    for (const link of links.filter((href) => href.startsWith("/docs") || href.endsWith(".txt"))) {
+      expect((await server.request(link)).status, link).toBe(200);
+    }
+    expect(html).toContain('"favicon": "/favicon.svg"');
+    expect(html).toContain('"hideClientButton": true');
+  });
+
   it("serves the reference's script from the @scalar/api-reference package", async () => {
     const response = await server.request("/docs/scalar.js");
     expect(response.status).toBe(200);

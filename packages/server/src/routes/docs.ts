@@ -95,6 +95,34 @@ function scalarSecurityPolicy(html: string): string {
   ].join("; ");
 }
 
+/** Harmont's colours in the reference, and room for the bar above it. */
+const referenceCss = `
+.light-mode, .dark-mode { --scalar-color-accent: #4f46e5; }
+.harmont-docs-bar { display: flex; align-items: center; gap: 1.25rem; flex-wrap: wrap; padding: 0.6rem 1.25rem;
+  border-bottom: 1px solid #dde1e9; background: #ffffff; font: 500 0.95rem system-ui, sans-serif; }
+.harmont-docs-bar a { color: #3730a3; text-decoration: none; }
+.harmont-docs-bar a:hover { text-decoration: underline; }
+.harmont-docs-bar .harmont-docs-brand { display: flex; align-items: center; gap: 0.5rem; color: #141824; font-weight: 700; margin-right: auto; }
+.harmont-docs-bar img { width: 24px; height: 24px; }
+`;
+
+/** The bar above the reference: Harmont's mark and name, and the way to the guides. */
+function renderDocsBar(base: string, linkBase: string): string {
+  const links: Array<[string, string]> = [
+    [`${linkBase}/guides/quick-start`, "Quick start"],
+    [`${linkBase}/guides/cli-login`, "CLI login"],
+    [`${linkBase}/guides/self-hosting`, "Self-hosting"],
+    [`${linkBase}/api/errors`, "Error codes"],
+    [`${base}/llms.txt`, "llms.txt"],
+  ];
+  return [
+    '<nav class="harmont-docs-bar" aria-label="Harmont docs">',
+    `<a class="harmont-docs-brand" href="${base}/"><img src="${base}/favicon.svg" alt="">Harmont API reference</a>`,
+    ...links.map(([href, label]) => `<a href="${href}">${label}</a>`),
+    "</nav>",
+  ].join("");
+}
+
 export interface DocsRouteOptions {
   /** Where the docs folder is (tests point it elsewhere). */
   docsDirectory?: string;
@@ -124,15 +152,23 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, opti
     url: `${base}/api/v0/openapi.json`,
     cdn: `${base}/docs/scalar.js`,
     pageTitle: "Harmont API reference",
+    favicon: `${base}/favicon.svg`,
     withDefaultFonts: false,
     telemetry: false,
+    // Scalar's own API client app, its developer toolbar and its dark-mode switch are not part
+    // of Harmont's docs.
+    hideClientButton: true,
+    hideDarkModeToggle: true,
+    showDeveloperTools: "never",
+    customCss: referenceCss,
   });
+  const docsBar = renderDocsBar(base, linkBase);
   let scalarPolicy: string | null = null;
   app.get("/docs", async (c, next) => {
     c.set("routePattern", "/docs");
     const response = await scalar(c, next);
     if (!response) throw new ApiError("not_found");
-    const html = await response.text();
+    const html = (await response.text()).replace(/<body([^>]*)>/, (body) => `${body}\n${docsBar}`);
     scalarPolicy ??= scalarSecurityPolicy(html);
     c.header("Content-Security-Policy", scalarPolicy);
     c.header("Cache-Control", "no-cache");
