@@ -89,7 +89,7 @@ describe("the interactive reference at /docs", () => {
   it("brands the reference: Harmont's icon, a bar with links to the guides that all resolve, no Scalar client button", async () => {
     const html = await (await server.request("/docs")).text();
     const bar = /<nav class="harmont-docs-bar"[^>]*>([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? "";
-    expect(bar).toContain("Harmont API reference");
+    expect(bar).toContain("Harmont");
     const links = [...bar.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!);
     expect(links).toEqual(expect.arrayContaining(["/docs/guides/quick-start", "/docs/guides/cli-login", "/docs/api/errors"]));
     for (const link of links.filter((href) => href.startsWith("/docs") || href.endsWith(".txt"))) {
@@ -97,6 +97,16 @@ describe("the interactive reference at /docs", () => {
     }
     expect(html).toContain('"favicon": "/favicon.svg"');
     expect(html).toContain('"hideClientButton": true');
+  });
+
+  it("puts the same bar and the web app's colours on every guide and error page", async () => {
+    for (const path of ["/docs/guides/quick-start", "/docs/api/errors", "/docs/api/errors/not_found"]) {
+      const html = await (await server.request(path)).text();
+      expect(html, path).toContain('<nav class="harmont-docs-bar"');
+      expect(html, path).toContain('<link rel="icon" href="/favicon.svg"');
+      expect(html, path).toContain("background:#f5f6f9");
+      expect(html, path).toMatch(/<main>[\s\S]*<h1/);
+    }
   });
 
   it("serves the reference's script from the @scalar/api-reference package", async () => {

@@ -143,7 +143,7 @@ describe("renderMarkdown", () => {
   });
 
   it("wraps a page with an escaped title", () => {
-    expect(renderHtmlPage("<x>", "<p>y</p>")).toContain("<title>&lt;x&gt;</title>");
+    expect(renderHtmlPage("<x>", "<p>y</p>")).toContain("<title>&lt;x&gt; · Harmont</title>");
   });
 });
 

@@ -19,6 +19,7 @@
  */
 import { posix } from "node:path";
 import markdownIt, { type Env, type MarkdownIt, type StateBlock, type StateCore, type Token } from "markdown-it";
+import { docsBarCss, docsPalette } from "./page-chrome.js";
 
 const htmlEscapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -243,25 +244,32 @@ export function renderMarkdown(markdown: string, options: RenderOptions = {}): s
 }
 
 /** A complete, self-contained HTML page (no scripts, inline styles only). */
-export function renderHtmlPage(title: string, bodyHtml: string): string {
+export function renderHtmlPage(title: string, bodyHtml: string, chrome: { bar?: string; iconHref?: string } = {}): string {
+  const p = docsPalette;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
-body{font:16px/1.6 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f;background:#fff}
+<title>${escapeHtml(title)} · Harmont</title>
+${chrome.iconHref ? `<link rel="icon" href="${escapeHtml(chrome.iconHref)}" type="image/svg+xml">\n` : ""}<style>
+body{font:16px/1.6 system-ui,sans-serif;margin:0;color:${p.text};background:${p.background}}
+main{max-width:46rem;margin:2rem auto;padding:1.5rem 2rem;background:${p.surface};border:1px solid ${p.border};border-radius:12px}
+@media (max-width:40rem){main{margin:0;border-radius:0;border-width:0 0 1px;padding:1rem}}
+h1,h2,h3{line-height:1.25}
 code,pre{font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace}
-code{background:#f2f2f4;padding:.1em .3em;border-radius:4px}
-pre{background:#f2f2f4;padding:1rem;overflow:auto;border-radius:6px}pre code{padding:0;background:none}
-table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d8d8dc;padding:.35rem .7rem;text-align:left;vertical-align:top}
-a{color:#0b57d0}hr{border:0;border-top:1px solid #d8d8dc;margin:2rem 0}
-@media (prefers-color-scheme:dark){body{color:#e8e8ea;background:#161618}code,pre{background:#26262a}th,td{border-color:#3a3a40}a{color:#8ab4f8}hr{border-top-color:#3a3a40}}
+code{background:${p.surfaceMuted};padding:.1em .3em;border-radius:4px}
+pre{background:${p.surfaceMuted};padding:1rem;overflow:auto;border-radius:8px}pre code{padding:0;background:none}
+table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid ${p.border};padding:.35rem .7rem;text-align:left;vertical-align:top}
+a{color:${p.accentText}}hr{border:0;border-top:1px solid ${p.border};margin:2rem 0}
+${docsBarCss}
 </style>
 </head>
 <body>
+${chrome.bar ?? ""}
+<main>
 ${bodyHtml}
+</main>
 </body>
 </html>
 `;

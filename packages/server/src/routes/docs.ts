@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
+import { docsBarCss, docsPalette, renderDocsBar } from "../docs/page-chrome.js";
 import type { Context } from "hono";
 import type { AppDeps } from "../app-deps.js";
 import { renderErrorIndex, renderErrorPage } from "../docs/error-pages.js";
@@ -95,34 +96,6 @@ function scalarSecurityPolicy(html: string): string {
   ].join("; ");
 }
 
-/** Harmont's colours in the reference, and room for the bar above it. */
-const referenceCss = `
-.light-mode, .dark-mode { --scalar-color-accent: #4f46e5; }
-.harmont-docs-bar { display: flex; align-items: center; gap: 1.25rem; flex-wrap: wrap; padding: 0.6rem 1.25rem;
-  border-bottom: 1px solid #dde1e9; background: #ffffff; font: 500 0.95rem system-ui, sans-serif; }
-.harmont-docs-bar a { color: #3730a3; text-decoration: none; }
-.harmont-docs-bar a:hover { text-decoration: underline; }
-.harmont-docs-bar .harmont-docs-brand { display: flex; align-items: center; gap: 0.5rem; color: #141824; font-weight: 700; margin-right: auto; }
-.harmont-docs-bar img { width: 24px; height: 24px; }
-`;
-
-/** The bar above the reference: Harmont's mark and name, and the way to the guides. */
-function renderDocsBar(base: string, linkBase: string): string {
-  const links: Array<[string, string]> = [
-    [`${linkBase}/guides/quick-start`, "Quick start"],
-    [`${linkBase}/guides/cli-login`, "CLI login"],
-    [`${linkBase}/guides/self-hosting`, "Self-hosting"],
-    [`${linkBase}/api/errors`, "Error codes"],
-    [`${base}/llms.txt`, "llms.txt"],
-  ];
-  return [
-    '<nav class="harmont-docs-bar" aria-label="Harmont docs">',
-    `<a class="harmont-docs-brand" href="${base}/"><img src="${base}/favicon.svg" alt="">Harmont API reference</a>`,
-    ...links.map(([href, label]) => `<a href="${href}">${label}</a>`),
-    "</nav>",
-  ].join("");
-}
-
 export interface DocsRouteOptions {
   /** Where the docs folder is (tests point it elsewhere). */
   docsDirectory?: string;
@@ -133,13 +106,14 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, opti
   // The server may live under a path (https://example.com/auth/): links are built from it.
   const base = deps.config.publicUrl.pathname.replace(/\/+$/, "");
   const linkBase = `${base}/docs`;
+  const docsBar = renderDocsBar(base, linkBase);
 
   // `pagePath` is the page's file in the docs folder: links between files (`../api/errors.md`)
   // are resolved from it to the routes below.
   const sendHtml = (c: Context<AppEnv>, title: string, markdown: string, pagePath: string) => {
     c.header("Content-Security-Policy", pageSecurityPolicy);
     c.header("Cache-Control", "no-cache");
-    return c.html(renderHtmlPage(title, renderMarkdown(markdown, { linkBase, pagePath })));
+    return c.html(renderHtmlPage(title, renderMarkdown(markdown, { linkBase, pagePath }), { bar: docsBar, iconHref: `${base}/favicon.svg` }));
   };
   const sendMarkdown = (c: Context<AppEnv>, markdown: string, type = "text/markdown") => {
     c.header("Content-Type", `${type}; charset=utf-8`);
@@ -160,9 +134,8 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, opti
     hideClientButton: true,
     hideDarkModeToggle: true,
     showDeveloperTools: "never",
-    customCss: referenceCss,
+    customCss: `.light-mode, .dark-mode { --scalar-color-accent: ${docsPalette.accent}; }\n${docsBarCss}`,
   });
-  const docsBar = renderDocsBar(base, linkBase);
   let scalarPolicy: string | null = null;
   app.get("/docs", async (c, next) => {
     c.set("routePattern", "/docs");
