@@ -10,6 +10,7 @@ import { PasswordHashingBusyError } from "../auth/passwords.js";
 import { ApiError, errorCodes, type ErrorCode } from "../errors.js";
 import type { AppEnv } from "./context.js";
 import { setDefaultHeader } from "./default-headers.js";
+import { renderErrorPage, wantsErrorPage } from "./error-page.js";
 
 /**
  * Seconds a client is asked to wait (`Retry-After`) when the database is unreachable: long
@@ -27,6 +28,7 @@ export function renderError(c: Context<AppEnv>, error: ApiError, docsUrl: string
   for (const [name, value] of Object.entries(error.headers)) setDefaultHeader(c, name, value);
   if (error.status === 401) setDefaultHeader(c, "WWW-Authenticate", 'Bearer realm="harmont"');
   setDefaultHeader(c, "Cache-Control", "no-store");
+  if (wantsErrorPage(c)) return renderErrorPage(c, error, { docsUrl, docUrl: docUrlFor(docsUrl, error.code), requestId });
   return c.json(
     {
       error: {
