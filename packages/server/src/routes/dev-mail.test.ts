@@ -36,6 +36,15 @@ describe("development", () => {
     expect(new Set(messages.map((message) => message.id)).size).toBe(2);
   });
 
+  it("answers only a client on this machine", async () => {
+    server = await createTestServerWithMail(await createSqliteTestDatabase());
+    expect((await server.request("/api/v0/dev/mail", { ip: "::1" })).status).toBe(200);
+    expect((await server.request("/api/v0/dev/mail", { ip: "::ffff:127.0.0.1" })).status).toBe(200);
+    const remote = await server.request("/api/v0/dev/mail", { ip: "192.0.2.10" });
+    expect(remote.status).toBe(404);
+    expect(((await remote.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
+
   it("keeps the newest messages only", () => {
     let now = 0;
     const inbox = createDevInbox({ now: () => now++ });
