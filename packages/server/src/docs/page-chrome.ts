@@ -3,6 +3,10 @@
  * way to the guides, above the API reference and above each guide and error page.
  */
 
+/** The Content-Security-Policy of a page the server renders itself: its own styles and images, nothing else. */
+export const serverPageSecurityPolicy =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /** The web app's palette (packages/web/src/styles.css), for pages the server renders itself. */
 export const docsPalette = {
   background: "#f5f6f9",

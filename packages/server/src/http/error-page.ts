@@ -5,11 +5,10 @@
  * they are asked for, so clients never have to parse HTML.
  */
 import type { Context } from "hono";
-import { renderHtmlPage } from "../docs/markdown.js";
+import { escapeHtml, renderHtmlPage } from "../docs/markdown.js";
+import { serverPageSecurityPolicy } from "../docs/page-chrome.js";
 import type { ApiError } from "../errors.js";
 import type { AppEnv } from "./context.js";
-
-const pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** A GET or HEAD of a page (not of the API), from a client that accepts HTML. */
 export function wantsErrorPage(c: Context<AppEnv>): boolean {
@@ -18,10 +17,6 @@ export function wantsErrorPage(c: Context<AppEnv>): boolean {
   const path = c.req.path;
   if (path === "/api" || path.startsWith("/api/") || path.startsWith("/.well-known/")) return false;
   return (c.req.header("accept") ?? "").includes("text/html");
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 }
 
 /** The page: what went wrong in words, the way on, and the request id for a support question. */
@@ -35,6 +30,6 @@ export function renderErrorPage(c: Context<AppEnv>, error: ApiError, options: { 
     `<p><a href="${escapeHtml(home)}">Go to the start page</a> · <a href="${escapeHtml(options.docsUrl)}">API reference</a> · <a href="${escapeHtml(options.docUrl)}">About <code>${escapeHtml(error.code)}</code></a></p>`,
     `<p class="request-id">Request id: <code>${escapeHtml(options.requestId)}</code></p>`,
   ].join("\n");
-  c.header("Content-Security-Policy", pagePolicy);
+  c.header("Content-Security-Policy", serverPageSecurityPolicy);
   return c.html(renderHtmlPage(heading, body, { iconHref: `${home}favicon.svg` }), error.status);
 }

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
-import { docsBarCss, docsPalette, renderDocsBar } from "../docs/page-chrome.js";
+import { docsBarCss, docsPalette, renderDocsBar, serverPageSecurityPolicy } from "../docs/page-chrome.js";
 import type { Context } from "hono";
 import type { AppDeps } from "../app-deps.js";
 import { renderErrorIndex, renderErrorPage } from "../docs/error-pages.js";
@@ -31,7 +31,6 @@ import type { AppEnv } from "../http/context.js";
 export const defaultDocsDirectory = fileURLToPath(new URL("../../../../docs/", import.meta.url));
 
 /** Pages are plain documents: no scripts at all, inline styles only. */
-const pageSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 interface DocsPage {
   /** The page's Markdown (or MDX) source. */
@@ -111,7 +110,7 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, opti
   // `pagePath` is the page's file in the docs folder: links between files (`../api/errors.md`)
   // are resolved from it to the routes below.
   const sendHtml = (c: Context<AppEnv>, title: string, markdown: string, pagePath: string) => {
-    c.header("Content-Security-Policy", pageSecurityPolicy);
+    c.header("Content-Security-Policy", serverPageSecurityPolicy);
     c.header("Cache-Control", "no-cache");
     return c.html(renderHtmlPage(title, renderMarkdown(markdown, { linkBase, pagePath }), { bar: docsBar, iconHref: `${base}/favicon.svg` }));
   };
