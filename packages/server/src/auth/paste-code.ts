@@ -89,18 +89,16 @@ export async function redeemPasteCode(
       meta,
     );
     if (!issued) return fail("cli_code_invalid");
-    const now = deps.clock.now();
-    await store.grants.insertIfAbsent(
+    await storeDecidedGrant(
+      { store, clock: deps.clock },
       {
         kind: "cli_paste_code_receipt",
         secretHash: pasteCode.secretHash,
         state: "approved",
-        userId: pasteCode.userId,
+        userId: issued.session.userId,
         sessionId: issued.session.id,
-        createdAt: now,
-        expiresAt: now + deps.lifetimes.pasteCodeMs,
+        lifetimeMs: deps.lifetimes.pasteCodeMs,
       },
-      now,
     );
     return ok({ token: issued.token });
   });
