@@ -16,6 +16,7 @@ import {
   cliRedeem,
   cliTransfer,
   configureHarmontClient,
+  createApiToken,
   createHarmontClient,
   generateNonce,
   getHealth,
@@ -24,12 +25,14 @@ import {
   getSession,
   getUser,
   isErrorEnvelope,
+  listApiTokens,
   listSessions,
   login,
   logout,
   logoutAll,
   requestEmailCode,
   resendVerificationEmail,
+  revokeApiToken,
   revokeSession,
   signup,
   verifyEmail,
@@ -104,6 +107,9 @@ const exercised = new Set([
   "verifyEmailCode",
   "verifyEmail",
   "resendVerificationEmail",
+  "createApiToken",
+  "listApiTokens",
+  "revokeApiToken",
 ]);
 
 describe("coverage", () => {
@@ -235,6 +241,35 @@ describe("accounts and sessions", () => {
     }
     const again = await logoutAll({ client: harmont({ token: account.token }) });
     expectEnvelope(again.error, "unauthorized", 401, again.response);
+  });
+});
+
+describe("API tokens", () => {
+  it("createApiToken answers a token once; it reads the account; listApiTokens and revokeApiToken manage it", async () => {
+    const account = await signUp(server);
+    const made = await createApiToken({ client: harmont({ token: account.token }), body: { name: "SDK test", expires_in_days: 7 } });
+    expect(made.response.status).toBe(201);
+    const token = made.data!.token;
+    expect(token).toMatch(/^hma_/);
+    const me = await getUser({ client: harmont({ token }) });
+    expect(me.data?.email).toBe(account.email);
+
+    const refused = await createApiToken({ client: harmont({ token }), body: { name: "from a token", expires_in_days: 1 } });
+    expectEnvelope(refused.error, "forbidden", 403, refused.response);
+
+    const listed = await listApiTokens({ client: harmont({ token: account.token }) });
+    expect(listed.data?.tokens.map((entry) => entry.name)).toEqual(["SDK test"]);
+    const revoked = await revokeApiToken({ client: harmont({ token: account.token }), path: { id: made.data!.api_token.id } });
+    expect(revoked.response.status).toBe(204);
+    expect((await getUser({ client: harmont({ token }) })).response.status).toBe(401);
+    const again = await revokeApiToken({ client: harmont({ token: account.token }), path: { id: made.data!.api_token.id } });
+    expectEnvelope(again.error, "not_found", 404, again.response);
+  });
+
+  it("createApiToken refuses an expiry past the server's maximum", async () => {
+    const account = await signUp(server);
+    const { error, response } = await createApiToken({ client: harmont({ token: account.token }), body: { name: "too long", expires_in_days: 1000 } });
+    expectEnvelope(error, "api_token_expiry_too_long", 400, response);
   });
 });
 

@@ -11,6 +11,7 @@ import { createErrorHandler, renderError } from "./http/error-envelope.js";
 import { requestContext } from "./http/app-middleware.js";
 import { allowedMethodsOf } from "./http/allowed-methods.js";
 import { allowWebOrigins } from "./http/cors.js";
+import { registerApiTokenRoutes } from "./routes/api-tokens.js";
 import { registerAuthCliRoutes } from "./routes/auth-cli.js";
 import { registerAuthEmailRoutes } from "./routes/auth-email.js";
 import { registerAuthPasswordRoutes } from "./routes/auth-password.js";
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerMetaRoutes(app, deps);
   registerAuthCliRoutes(app, deps);
   registerAuthSessionRoutes(app, deps);
+  registerApiTokenRoutes(app, deps);
   registerAuthPasswordRoutes(app, deps);
   registerAuthEmailRoutes(app, deps);
   registerUserRoutes(app, deps);

@@ -8,6 +8,7 @@
  */
 
 import { dirname, isAbsolute, resolve } from "node:path";
+import type { ApiTokenPolicy } from "./auth/api-tokens.js";
 import type { Lifetimes } from "./auth/context.js";
 import { decodeSecretKey } from "./secret-key.js";
 
@@ -32,6 +33,8 @@ export interface Config {
   /** Whether every request writes an access log line (`HARMONT_ACCESS_LOG`). */
   accessLog: boolean;
   lifetimes: Lifetimes;
+  /** What an API token may be given at creation. */
+  apiTokens: ApiTokenPolicy;
   limits: {
     /** Requests a minute one IP may make to claim/redeem/transfer/deny (a flood ceiling only). */
     cliPerIpPerMinute: number;
@@ -293,6 +296,21 @@ export const settings = {
   HARMONT_WEB_SESSION_MAX: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "Web session absolute lifetime." }),
   HARMONT_CLI_SESSION_IDLE: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "CLI session idle timeout." }),
   HARMONT_CLI_SESSION_MAX: setting({ group: "Lifetimes", default: "90d", parse: duration, help: "CLI session absolute lifetime." }),
+  HARMONT_API_TOKEN_MAX: setting({
+    group: "Lifetimes",
+    default: "365d",
+    parse: duration,
+    help: "The longest expiry an API token may be given when it is made.",
+  }),
+  HARMONT_API_TOKEN_NO_EXPIRY: setting({
+    group: "Lifetimes",
+    default: "off",
+    parse: (value, { name }) => {
+      if (value === "on" || value === "off") return value;
+      throw new ConfigError(`${name} must be on or off (got "${value}")`);
+    },
+    help: "on or off: whether an API token may be made that never expires.",
+  }),
 
   HARMONT_SMTP_URL: setting({
     group: "Mail",
@@ -529,6 +547,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       webSessionAbsoluteMs: values.HARMONT_WEB_SESSION_MAX,
       cliSessionIdleMs: values.HARMONT_CLI_SESSION_IDLE,
       cliSessionAbsoluteMs: values.HARMONT_CLI_SESSION_MAX,
+    },
+    apiTokens: {
+      maxLifetimeMs: values.HARMONT_API_TOKEN_MAX,
+      allowNoExpiry: values.HARMONT_API_TOKEN_NO_EXPIRY === "on",
     },
     limits: {
       cliPerIpPerMinute: values.HARMONT_LIMIT_CLI_PER_IP,

@@ -103,6 +103,27 @@ export const errorCodes = {
     meaning: "Sign-up was asked for an address that already has an account. (Sign-up reveals this; it is rate-limited per IP.)",
     remedy: "Sign in instead, or sign in with an email code if you do not know the password.",
   },
+  api_token_expiry_required: {
+    status: 400,
+    type: "invalid_request",
+    message: "An API token must have an expiry on this server.",
+    meaning: "`expires_in_days` was `null` (no expiry), and the operator has not allowed tokens that never expire (`HARMONT_API_TOKEN_NO_EXPIRY`).",
+    remedy: "Give the token a number of days (`expires_in_days`, at most the server's maximum).",
+  },
+  api_token_expiry_too_long: {
+    status: 400,
+    type: "invalid_request",
+    message: "That expiry is longer than this server allows for an API token.",
+    meaning: "`expires_in_days` is beyond the operator's maximum (`HARMONT_API_TOKEN_MAX`, 365 days by default).",
+    remedy: "Choose fewer days; `GET /api/v0/meta` gives the maximum as `api_token_max_days`.",
+  },
+  api_token_limit_reached: {
+    status: 409,
+    type: "conflict",
+    message: "This account already has 50 API tokens.",
+    meaning: "An account may hold at most 50 live API tokens.",
+    remedy: "Revoke tokens that are no longer used, then make the new one.",
+  },
   password_rejected: {
     status: 400,
     type: "invalid_request",

@@ -87,6 +87,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     clock,
     passwords: createPasswordHasher(),
     lifetimes: config.lifetimes,
+    apiTokens: config.apiTokens,
     notifier: createMailNotifier(mailer, config.publicUrl.href),
     emailCodeTtlMs: config.email.codeTtlMs,
     shortCodes: createShortCodeHasher(config.secretKey ?? loadDevelopmentSecretKey(developmentKeyPath(config.databaseUrl, invocationDirectory()))),

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
+import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -126,7 +126,7 @@ export const cliDeny = <ThrowOnError extends boolean = false>(options?: Options<
 /**
  * Log out (revoke the current bearer token)
  *
- * Revokes the bearer token used for this request. The token can no longer be used to authenticate. Idempotent.
+ * Revokes the bearer token used for this request (a session, or an API token revoking itself). The token can no longer be used to authenticate. Idempotent.
  */
 export const logout = <ThrowOnError extends boolean = false>(options?: Options<LogoutData, ThrowOnError>) => (options?.client ?? client).post<LogoutResponses, LogoutErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -137,7 +137,7 @@ export const logout = <ThrowOnError extends boolean = false>(options?: Options<L
 /**
  * Sign out everywhere
  *
- * Revokes every session of the current user, this one included, and deletes the user's pending CLI handoffs and paste codes.
+ * Revokes every session of the current user, this one included, and deletes the user's pending CLI handoffs and paste codes. API tokens stay: revoke them with `revokeApiToken`.
  */
 export const logoutAll = <ThrowOnError extends boolean = false>(options?: Options<LogoutAllData, ThrowOnError>) => (options?.client ?? client).post<LogoutAllResponses, LogoutAllErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -148,7 +148,7 @@ export const logoutAll = <ThrowOnError extends boolean = false>(options?: Option
 /**
  * The current session and its user
  *
- * Checks the bearer token and describes its session. Answers 401 for an unknown, expired or revoked token.
+ * Checks the bearer token (a session or an API token) and describes its session. Answers 401 for an unknown, expired or revoked token.
  */
 export const getSession = <ThrowOnError extends boolean = false>(options?: Options<GetSessionData, ThrowOnError>) => (options?.client ?? client).get<GetSessionResponses, GetSessionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -175,6 +175,43 @@ export const listSessions = <ThrowOnError extends boolean = false>(options?: Opt
 export const revokeSession = <ThrowOnError extends boolean = false>(options: Options<RevokeSessionData, ThrowOnError>) => (options.client ?? client).delete<RevokeSessionResponses, RevokeSessionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v0/auth/sessions/{id}',
+    ...options
+});
+
+/**
+ * List my API tokens
+ *
+ * Every live API token of the current user, newest first, with its last use. Never includes a token. Needs a signed-in session: an API token cannot make, list or revoke tokens.
+ */
+export const listApiTokens = <ThrowOnError extends boolean = false>(options?: Options<ListApiTokensData, ThrowOnError>) => (options?.client ?? client).get<ListApiTokensResponses, ListApiTokensErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/tokens',
+    ...options
+});
+
+/**
+ * Make an API token
+ *
+ * A named token for CI and scripts, with an expiry chosen now. The token is in this answer only; a notice is mailed to the account. It can read the account (`getSession`, `getUser`) but cannot make tokens, change credentials or approve logins. Needs a signed-in session: an API token cannot make, list or revoke tokens.
+ */
+export const createApiToken = <ThrowOnError extends boolean = false>(options: Options<CreateApiTokenData, ThrowOnError>) => (options.client ?? client).post<CreateApiTokenResponses, CreateApiTokenErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/tokens',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke one of my API tokens
+ *
+ * Revokes an API token of the current user by its id; it stops working at once. Another user's token id answers 404, like an unknown one. Needs a signed-in session: an API token cannot make, list or revoke tokens.
+ */
+export const revokeApiToken = <ThrowOnError extends boolean = false>(options: Options<RevokeApiTokenData, ThrowOnError>) => (options.client ?? client).delete<RevokeApiTokenResponses, RevokeApiTokenErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/tokens/{id}',
     ...options
 });
 
@@ -278,7 +315,7 @@ export const resendVerificationEmail = <ThrowOnError extends boolean = false>(op
 /**
  * The current user
  *
- * The account the bearer token belongs to.
+ * The account the bearer token (a session or an API token) belongs to.
  */
 export const getUser = <ThrowOnError extends boolean = false>(options?: Options<GetUserData, ThrowOnError>) => (options?.client ?? client).get<GetUserResponses, GetUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

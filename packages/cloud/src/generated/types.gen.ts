@@ -18,6 +18,14 @@ export type Meta = {
      * How long an approved CLI login waits for its CLI to claim it (`HARMONT_HANDOFF_TTL`). The web app uses it to say when an approval has lapsed. Absent from older servers: assume 60.
      */
     cli_handoff_lifetime_seconds?: number;
+    /**
+     * The longest expiry, in days, an API token may be given (`HARMONT_API_TOKEN_MAX`).
+     */
+    api_token_max_days?: number;
+    /**
+     * Whether an API token may be made that never expires (`HARMONT_API_TOKEN_NO_EXPIRY`).
+     */
+    api_token_no_expiry?: boolean;
 };
 
 export type Health = {
@@ -149,7 +157,10 @@ export type User = {
 
 export type Session = {
     id: string;
-    kind: 'web' | 'cli';
+    /**
+     * `web` and `cli` are sign-ins; `api` is an API token (only its own session check shows it).
+     */
+    kind: 'web' | 'cli' | 'api';
     name: string;
     created_at: string;
     /**
@@ -173,6 +184,43 @@ export type SessionList = {
          */
         current: boolean;
     }>;
+};
+
+export type CreatedApiToken = {
+    /**
+     * The token (`hma_…`). Shown once: the server keeps only its hash.
+     */
+    token: string;
+    api_token: ApiToken;
+};
+
+export type ApiToken = {
+    id: string;
+    name: string;
+    created_at: string;
+    /**
+     * When it last authenticated a request (updated at most once a minute).
+     */
+    last_used_at: string;
+    /**
+     * When it stops working; `null`: never.
+     */
+    expires_at: string | null;
+};
+
+export type CreateApiTokenRequest = {
+    /**
+     * What the token is for, shown in the list.
+     */
+    name: string;
+    /**
+     * Whole days until it expires, up to the server's maximum (`api_token_max_days` in `GET /api/v0/meta`, 365 by default); `null` for no expiry, where the server allows it.
+     */
+    expires_in_days: number | null;
+};
+
+export type ApiTokenList = {
+    tokens: Array<ApiToken>;
 };
 
 export type SignedIn = {
@@ -310,7 +358,7 @@ export type CliClaimData = {
 
 export type CliClaimErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -383,7 +431,7 @@ export type CliCodeStatusData = {
 
 export type CliCodeStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -423,7 +471,7 @@ export type CliRedeemData = {
 
 export type CliRedeemErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -463,7 +511,7 @@ export type CliTransferData = {
 
 export type CliTransferErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -471,7 +519,7 @@ export type CliTransferErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`)
      */
     409: ErrorEnvelope;
     /**
@@ -511,7 +559,7 @@ export type CliDenyData = {
 
 export type CliDenyErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -519,7 +567,7 @@ export type CliDenyErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`)
      */
     409: ErrorEnvelope;
     /**
@@ -658,7 +706,7 @@ export type RevokeSessionData = {
 
 export type RevokeSessionErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -682,6 +730,119 @@ export type RevokeSessionResponses = {
 
 export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
 
+export type ListApiTokensData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/tokens';
+};
+
+export type ListApiTokensErrors = {
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     */
+    403: ErrorEnvelope;
+};
+
+export type ListApiTokensError = ListApiTokensErrors[keyof ListApiTokensErrors];
+
+export type ListApiTokensResponses = {
+    /**
+     * The tokens.
+     */
+    200: ApiTokenList;
+};
+
+export type ListApiTokensResponse = ListApiTokensResponses[keyof ListApiTokensResponses];
+
+export type CreateApiTokenData = {
+    body: CreateApiTokenRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/tokens';
+};
+
+export type CreateApiTokenErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type CreateApiTokenError = CreateApiTokenErrors[keyof CreateApiTokenErrors];
+
+export type CreateApiTokenResponses = {
+    /**
+     * Made.
+     */
+    201: CreatedApiToken;
+};
+
+export type CreateApiTokenResponse = CreateApiTokenResponses[keyof CreateApiTokenResponses];
+
+export type RevokeApiTokenData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v0/auth/tokens/{id}';
+};
+
+export type RevokeApiTokenErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`)
+     */
+    404: ErrorEnvelope;
+};
+
+export type RevokeApiTokenError = RevokeApiTokenErrors[keyof RevokeApiTokenErrors];
+
+export type RevokeApiTokenResponses = {
+    /**
+     * Revoked.
+     */
+    204: void;
+};
+
+export type RevokeApiTokenResponse = RevokeApiTokenResponses[keyof RevokeApiTokenResponses];
+
 export type SignupData = {
     body: SignupRequest;
     path?: never;
@@ -691,11 +852,11 @@ export type SignupData = {
 
 export type SignupErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`)
      */
     409: ErrorEnvelope;
     /**
@@ -732,7 +893,7 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -773,7 +934,7 @@ export type ChangePasswordData = {
 
 export type ChangePasswordErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -818,7 +979,7 @@ export type RequestEmailCodeData = {
 
 export type RequestEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -855,7 +1016,7 @@ export type VerifyEmailCodeData = {
 
 export type VerifyEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -892,7 +1053,7 @@ export type VerifyEmailData = {
 
 export type VerifyEmailErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**

@@ -124,7 +124,7 @@ export async function signInWithEmailCode(
   if (!user || user.disabledAt !== null) return fail("email_code_invalid");
   if (user.emailVerifiedAt === null) {
     await deps.store.users.markEmailVerified(user.id, now, true);
-    await revokeAllUserSessions(deps, user.id, meta, "unverified_account_claimed_by_mailbox_owner");
+    await revokeAllUserSessions(deps, user.id, meta, "unverified_account_claimed_by_mailbox_owner", { scope: "everything" });
     await recordAuditEvent(deps, meta, {
       action: "user.unverified_account_reclaimed",
       actorUserId: user.id,
@@ -195,7 +195,10 @@ export async function changePassword(
   await deps.store.transaction(async (store) => {
     await store.users.lockForSessionChange(user.id, "exclusive");
     await store.users.setPasswordHash(user.id, newHash, deps.clock.now());
-    await revokeAllUserSessions({ store, clock: deps.clock }, user.id, meta, "password_changed", caller.session.id);
+    await revokeAllUserSessions({ store, clock: deps.clock }, user.id, meta, "password_changed", {
+      scope: "sign_ins",
+      exceptSessionId: caller.session.id,
+    });
     await recordAuditEvent({ store, clock: deps.clock }, meta, { action: "auth.password_changed", target: caller.session.id });
   });
   await deps.notifier.sendPasswordChanged(user.email);
@@ -223,7 +226,7 @@ export async function disableUser(deps: AuthDeps, emailInput: string, meta: Requ
   const sessionsRevoked = await deps.store.transaction(async (store) => {
     await store.users.lockForSessionChange(user.id, "exclusive");
     await store.users.setDisabled(user.id, deps.clock.now(), deps.clock.now());
-    const revoked = await revokeAllUserSessions({ store, clock: deps.clock }, user.id, meta, "user_disabled");
+    const revoked = await revokeAllUserSessions({ store, clock: deps.clock }, user.id, meta, "user_disabled", { scope: "everything" });
     await recordAuditEvent({ store, clock: deps.clock }, meta, { action: "operator.user_disabled", actorUserId: null, target: user.id });
     return revoked;
   });

@@ -123,9 +123,21 @@ export const auditActions = {
   },
   "session.revoked_all": {
     happened:
-      "Every session of a user was signed out (on a password change, all but the one that made it), with their pending CLI handoffs and paste codes; the detail gives the reason and the count.",
+      "Every session of a user was signed out (on a password change, all but the one that made it), with their pending CLI handoffs and paste codes; the detail gives the reason, the count and the scope (`sign_ins` leaves API tokens, `everything` revokes them too).",
     actor: "the user whose sessions they were, also when an operator disabled the account",
     target: "that user",
+  },
+
+  // API tokens.
+  "api_token.created": {
+    happened: "A user made an API token; the detail gives its expiry in days (`null`: none).",
+    actor: "the user",
+    target: "the new token's id",
+  },
+  "api_token.revoked": {
+    happened: "A user revoked one of their API tokens by its id.",
+    actor: "the user",
+    target: "the revoked token's id",
   },
 
   // Operator commands (`harmont-server users …`).

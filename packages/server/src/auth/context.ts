@@ -1,4 +1,5 @@
 /** What the domain functions are given: storage, time, hashing and lifetimes. No HTTP. */
+import type { ApiTokenPolicy } from "./api-tokens.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { Session } from "./sessions.js";
 import type { SecondFactorPolicy } from "./sign-in.js";
@@ -20,6 +21,8 @@ export interface Notifier {
   sendSignInCode(to: string, code: string, ttlMinutes: number): Promise<void>;
   sendVerificationCode(to: string, code: string, ttlMinutes: number): Promise<void>;
   sendPasswordChanged(to: string): Promise<void>;
+  /** `tokenName` is the cleaned name the person gave it; never the token. */
+  sendApiTokenCreated(to: string, tokenName: string): Promise<void>;
 }
 
 export interface AuthDeps {
@@ -27,6 +30,8 @@ export interface AuthDeps {
   clock: Clock;
   passwords: PasswordHasher;
   lifetimes: Lifetimes;
+  /** What an API token may be given at creation. */
+  apiTokens: ApiTokenPolicy;
   notifier: Notifier;
   /** Life of an emailed code. */
   emailCodeTtlMs: number;

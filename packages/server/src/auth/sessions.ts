@@ -6,11 +6,15 @@
 import type { AuditAction } from "./audit-actions.js";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
-import { generateId, generateSessionToken, hashSecret, isWellFormedSessionToken } from "./tokens.js";
+import { API_TOKEN_PREFIX, generateId, generateSessionToken, hashSecret, isWellFormedApiToken, isWellFormedSessionToken } from "./tokens.js";
 import type { AuthStore } from "./types.js";
 import type { User } from "./users.js";
 
-export type SessionKind = "web" | "cli";
+/**
+ * `web` and `cli` are sign-ins; `api` is an API token (`api-tokens.ts`): a row of the same table,
+ * so the session check stays one read, but never listed, cascaded or kept fresh like a session.
+ */
+export type SessionKind = "web" | "cli" | "api";
 
 export interface Session {
   id: string;
@@ -51,8 +55,11 @@ export interface SessionStore {
   /** Deletes and returns the session; its grants go with it (foreign key, cascade). */
   deleteByTokenHash(tokenHash: string): Promise<Session | null>;
   deleteById(sessionId: string): Promise<Session | null>;
-  /** Deletes every session of the user but `exceptSessionId`; returns the deleted ids. */
-  deleteAllForUser(userId: string, exceptSessionId?: string): Promise<string[]>;
+  /**
+   * Deletes every session of the user but `exceptSessionId` (and, with `keepApiTokens`, but the
+   * user's API tokens); returns the deleted ids.
+   */
+  deleteAllForUser(userId: string, options?: { exceptSessionId?: string | undefined; keepApiTokens?: boolean }): Promise<string[]>;
   deleteExpired(now: number): Promise<number>;
 }
 
@@ -155,14 +162,17 @@ export function createWebSession(deps: Pick<AuthDeps, "clock" | "lifetimes" | "s
  * The session check: one indexed read by token hash (joined with the user). Returns `null` for
  * a malformed, unknown, expired or revoked token, a disabled user, or a row whose reserved
  * `second_factor_pending` is set (fail closed: nothing writes it, so such a row is not a
- * session). No cache: a revocation is seen by every server process at the next request.
+ * session). An `hma_` API token is checked by the same read. No cache: a revocation is seen by every server process at the next request.
  */
 export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock">, token: string): Promise<Authenticated | null> {
-  if (!isWellFormedSessionToken(token)) return null;
+  const apiToken = token.startsWith(API_TOKEN_PREFIX);
+  if (!(apiToken ? isWellFormedApiToken(token) : isWellFormedSessionToken(token))) return null;
   const found = await deps.store.sessions.findWithUserByTokenHash(hashSecret(token));
   if (!found) return null;
   const now = deps.clock.now();
   if (now >= sessionExpiresAt(found.session) || found.user.disabledAt !== null || found.session.secondFactorPending) return null;
+  // The prefix and the row agree, or the token is nothing: an `hmt_` token is never an API token.
+  if ((found.session.kind === "api") !== apiToken) return null;
   // At most one write a minute, and finer when the idle timeout is short, so that use always
   // keeps a session alive.
   const resolution = Math.min(LAST_USED_RESOLUTION_MS, found.session.idleTimeoutMs / 4);
@@ -224,7 +234,8 @@ export async function revokeSessionByToken(deps: AuthDeps, token: string, meta: 
 export async function revokeOwnSession(deps: AuthDeps, caller: Authenticated, sessionId: string, meta: RequestMeta): Promise<boolean> {
   return deps.store.transaction(async (store) => {
     const session = await store.sessions.findById(sessionId);
-    if (!session || session.userId !== caller.user.id) return false;
+    // An API token is revoked as a token (`revokeApiToken`), never as a session.
+    if (!session || session.userId !== caller.user.id || session.kind === "api") return false;
     await store.sessions.deleteById(sessionId);
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.revoked",
@@ -237,6 +248,10 @@ export async function revokeOwnSession(deps: AuthDeps, caller: Authenticated, se
 /**
  * Revokes every session of a user (but `exceptSessionId`, when given) and deletes the user's
  * pending handoffs and paste codes. Used by "sign out everywhere", password change and disable.
+ * `scope` says whether the user's API tokens go too: "sign out everywhere" and a password change
+ * sign out sign-ins and leave the tokens CI runs on (as GitHub and GitLab do; the tokens are
+ * listed beside the sessions); disabling an account, or its reclaim by its mailbox's owner,
+ * revokes everything.
  *
  * It holds the account's lock exclusively (`lockForSessionChange`): sign-ins and CLI claims
  * already past their checks finish first and their sessions are revoked here; those that come
@@ -248,25 +263,29 @@ export async function revokeAllUserSessions(
   userId: string,
   meta: RequestMeta,
   reason: string,
-  exceptSessionId?: string,
+  options: { scope: "sign_ins" | "everything"; exceptSessionId?: string },
 ): Promise<number> {
   return deps.store.transaction(async (store) => {
     await store.users.lockForSessionChange(userId, "exclusive");
-    const revoked = await store.sessions.deleteAllForUser(userId, exceptSessionId);
+    const revoked = await store.sessions.deleteAllForUser(userId, {
+      exceptSessionId: options.exceptSessionId,
+      keepApiTokens: options.scope === "sign_ins",
+    });
     // Also the approved grants of the session that was kept: nothing made before stays usable.
     await store.grants.deleteByUser(userId, "approved");
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.revoked_all",
       actorUserId: userId,
       target: userId,
-      detail: { reason, count: revoked.length },
+      detail: { reason, count: revoked.length, scope: options.scope },
     });
     return revoked.length;
   });
 }
 
+/** The user's live sign-ins (web and CLI), newest first; API tokens are listed by `listApiTokens`. */
 export async function listUserSessions(deps: Pick<AuthDeps, "store" | "clock">, userId: string): Promise<Session[]> {
   const now = deps.clock.now();
   const sessions = await deps.store.sessions.listByUser(userId);
-  return sessions.filter((session) => now < sessionExpiresAt(session));
+  return sessions.filter((session) => session.kind !== "api" && now < sessionExpiresAt(session));
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { cleanSessionName, generateSessionToken, hashSecret, isValidNonce, isWellFormedSessionToken } from "./tokens.js";
+import {
+  cleanSessionName,
+  generateApiToken,
+  generateSessionToken,
+  hashSecret,
+  isValidNonce,
+  isWellFormedApiToken,
+  isWellFormedBearerToken,
+  isWellFormedSessionToken,
+} from "./tokens.js";
 import { formatPasteCode, generatePasteCode, normalizePasteCode } from "./paste-code.js";
 
 describe("session tokens", () => {
@@ -17,6 +26,23 @@ describe("session tokens", () => {
     const token = generateSessionToken();
     expect(hashSecret(token)).toHaveLength(43);
     expect(hashSecret(token)).not.toContain(token.slice(4, 20));
+  });
+});
+
+describe("API tokens", () => {
+  it("are hma_ and 43 base64url characters (256 bits), and never pass for a session token", () => {
+    const tokens = new Set(Array.from({ length: 1000 }, generateApiToken));
+    expect(tokens.size).toBe(1000);
+    for (const token of tokens) {
+      expect(token).toMatch(/^hma_[A-Za-z0-9_-]{43}$/);
+      expect(isWellFormedApiToken(token)).toBe(true);
+      expect(isWellFormedBearerToken(token)).toBe(true);
+      expect(isWellFormedSessionToken(token)).toBe(false);
+      expect(Buffer.from(token.slice(4), "base64url")).toHaveLength(32);
+    }
+    expect(isWellFormedApiToken(generateSessionToken())).toBe(false);
+    expect(isWellFormedBearerToken(generateSessionToken())).toBe(true);
+    expect(isWellFormedBearerToken(`hmx_${"A".repeat(43)}`)).toBe(false);
   });
 });
 

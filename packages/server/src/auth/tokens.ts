@@ -7,6 +7,13 @@ import { createHmac, hash, randomBytes } from "node:crypto";
 export const SESSION_TOKEN_PREFIX = "hmt_";
 const sessionTokenPattern = /^hmt_[A-Za-z0-9_-]{43}$/;
 
+/**
+ * API tokens (named, long-lived credentials for CI and scripts) have a prefix of their own, so a
+ * secret scanner can tell them from sessions: `hma_` and 43 characters of base64url.
+ */
+export const API_TOKEN_PREFIX = "hma_";
+const apiTokenPattern = /^hma_[A-Za-z0-9_-]{43}$/;
+
 /** A new session token: `hmt_` and 43 characters of base64url (256 bits). */
 export function generateSessionToken(): string {
   return SESSION_TOKEN_PREFIX + randomBytes(32).toString("base64url");
@@ -15,6 +22,21 @@ export function generateSessionToken(): string {
 /** Whether a string has the shape of a session token (prefix and length), known or not. */
 export function isWellFormedSessionToken(value: string): boolean {
   return sessionTokenPattern.test(value);
+}
+
+/** A new API token: `hma_` and 43 characters of base64url (256 bits). */
+export function generateApiToken(): string {
+  return API_TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/** Whether a string has the shape of an API token, known or not. */
+export function isWellFormedApiToken(value: string): boolean {
+  return apiTokenPattern.test(value);
+}
+
+/** Whether a string has the shape of anything a bearer header may carry: a session or an API token. */
+export function isWellFormedBearerToken(value: string): boolean {
+  return sessionTokenPattern.test(value) || apiTokenPattern.test(value);
 }
 
 /**
@@ -26,7 +48,7 @@ export function hashSecret(secret: string): string {
 }
 
 /** A record id with a readable prefix (`usr_`, `ses_`, …) and 120 random bits. */
-export function generateId(prefix: "usr" | "ses" | "aud"): string {
+export function generateId(prefix: "usr" | "ses" | "tok" | "aud"): string {
   return `${prefix}_${randomBytes(15).toString("base64url")}`;
 }
 

@@ -1,13 +1,10 @@
 /**
- * What the server tells people by mail: sign-in codes, verification codes, and the notice that a
- * password changed. Plain text and simple HTML; every link is built from the public URL.
+ * What the server tells people by mail: sign-in codes, verification codes, and the notices that a
+ * password changed or an API token was made. Plain text and simple HTML; every link is built from the public URL.
  */
 import type { Notifier } from "../auth/context.js";
+import { escapeHtml } from "../docs/markdown.js";
 import type { Mailer } from "./mailer.js";
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
 
 function render(paragraphs: string[], code?: string): { text: string; html: string } {
   const text = [...paragraphs.slice(0, 1), ...(code ? ["", `    ${code}`, ""] : []), ...paragraphs.slice(1)].join("\n\n").replace(/\n{3,}/g, "\n\n");
@@ -57,6 +54,16 @@ export function createMailNotifier(mailer: Mailer, publicUrl: string): Notifier 
         ...render([
           `The password of your Harmont account at ${host} was just changed, and your other sessions were signed out.`,
           `If this was not you, sign in with an email code at ${site} right away and change your password.`,
+        ]),
+      });
+    },
+    async sendApiTokenCreated(to, tokenName) {
+      await mailer.send({
+        to,
+        subject: "A new API token was created for your Harmont account",
+        ...render([
+          `An API token named "${tokenName}" was just created for your Harmont account at ${host}. It can act as you until it expires or is revoked.`,
+          `If this was not you, revoke it on your account page (${site}/account) and change your password.`,
         ]),
       });
     },

@@ -8,7 +8,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AuthDeps } from "../auth/context.js";
 import { isFresh, validateSessionToken, type SessionKind } from "../auth/sessions.js";
-import { isWellFormedSessionToken } from "../auth/tokens.js";
+import { isWellFormedBearerToken } from "../auth/tokens.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "./context.js";
 
@@ -60,14 +60,19 @@ export type RoutePolicy =
   | { authentication: "public" }
   /** A credential with a token's shape, live or not (logout is idempotent). */
   | { authentication: "credential" }
-  /** A live session, optionally of one kind, optionally fresh (a first factor in the last 15 minutes). */
-  | { authentication: "session"; sessionKind?: SessionKind; fresh?: boolean };
+  /**
+   * A live session, optionally of one kind, optionally fresh (a first factor in the last 15
+   * minutes). An API token is refused unless `acceptsApiToken`: only routes that read what a
+   * token may see take one, so a new route is closed to tokens until it says otherwise.
+   */
+  | { authentication: "session"; sessionKind?: Exclude<SessionKind, "api">; fresh?: boolean; acceptsApiToken?: boolean };
 
 /** The policies routes use most, by name. */
 export const routePolicies = {
   public: { authentication: "public" },
   credential: { authentication: "credential" },
   session: { authentication: "session" },
+  sessionOrApiToken: { authentication: "session", acceptsApiToken: true },
 } as const satisfies Record<string, RoutePolicy>;
 
 /** Checks a route's policy and, for a session, sets `auth` (the request's session and user). */
@@ -76,7 +81,7 @@ export function enforceRoutePolicy(deps: AuthGuardDeps, policy: RoutePolicy): Mi
   if (policy.authentication === "credential") {
     return async (c, next) => {
       const credential = readCredential(c, deps.cookieName);
-      if (!credential || !isWellFormedSessionToken(credential.token)) throw new ApiError("unauthorized");
+      if (!credential || !isWellFormedBearerToken(credential.token)) throw new ApiError("unauthorized");
       checkCookieOrigin(c, credential, deps.webOrigins);
       await next();
     };
@@ -87,6 +92,13 @@ export function enforceRoutePolicy(deps: AuthGuardDeps, policy: RoutePolicy): Mi
     const auth = await validateSessionToken(deps, credential.token);
     if (!auth) throw new ApiError("unauthorized");
     checkCookieOrigin(c, credential, deps.webOrigins);
+    if (auth.session.kind === "api") {
+      // A token is a bearer credential for scripts; the web app's cookie never holds one.
+      if (credential.via === "cookie") throw new ApiError("unauthorized");
+      if (!policy.acceptsApiToken) {
+        throw new ApiError("forbidden", "An API token cannot do this. Use a signed-in session: `harmont login`, or the web app.");
+      }
+    }
     if (policy.sessionKind !== undefined && auth.session.kind !== policy.sessionKind) {
       throw new ApiError("forbidden", `This needs a ${policy.sessionKind === "cli" ? "CLI" : "web"} session.`);
     }

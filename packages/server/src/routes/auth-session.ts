@@ -24,7 +24,8 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
     operationId: "logout",
     tags: ["Auth"],
     summary: "Log out (revoke the current bearer token)",
-    description: "Revokes the bearer token used for this request. The token can no longer be used to authenticate. Idempotent.",
+    description:
+      "Revokes the bearer token used for this request (a session, or an API token revoking itself). The token can no longer be used to authenticate. Idempotent.",
     security: bearerSecurity,
     responses: { 204: { description: "Revoked (or already gone)." }, ...errorResponses(401) },
     middleware: routeGuards(deps.guard, { path: "/api/v0/auth/logout", policy: routePolicies.credential, jsonBody: false }),
@@ -43,13 +44,13 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
     tags: ["Auth"],
     summary: "Sign out everywhere",
     description:
-      "Revokes every session of the current user, this one included, and deletes the user's pending CLI handoffs and paste codes.",
+      "Revokes every session of the current user, this one included, and deletes the user's pending CLI handoffs and paste codes. API tokens stay: revoke them with `revokeApiToken`.",
     security: bearerSecurity,
     responses: { 204: { description: "Every session was revoked." }, ...errorResponses(401) },
     middleware: sessionGuards("/api/v0/auth/logout-all"),
   });
   app.openapi(logoutAll, async (c) => {
-    await revokeAllUserSessions(deps.auth, c.get("auth").user.id, requestMeta(c), "logout_all");
+    await revokeAllUserSessions(deps.auth, c.get("auth").user.id, requestMeta(c), "logout_all", { scope: "sign_ins" });
     if (readCredential(c, deps.cookie.name)?.via === "cookie") clearSessionCookie(c, deps.cookie);
     return c.body(null, 204);
   });
@@ -60,13 +61,14 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
     operationId: "getSession",
     tags: ["Auth"],
     summary: "The current session and its user",
-    description: "Checks the bearer token and describes its session. Answers 401 for an unknown, expired or revoked token.",
+    description:
+      "Checks the bearer token (a session or an API token) and describes its session. Answers 401 for an unknown, expired or revoked token.",
     security: bearerSecurity,
     responses: {
       200: { description: "The session is live.", content: { "application/json": { schema: CurrentSession } } },
       ...errorResponses(401),
     },
-    middleware: sessionGuards("/api/v0/auth/session"),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/session", policy: routePolicies.sessionOrApiToken, jsonBody: false }),
   });
   app.openapi(current, (c) => {
     const auth = c.get("auth");

@@ -25,6 +25,14 @@ const Meta = z
           "How long an approved CLI login waits for its CLI to claim it (`HARMONT_HANDOFF_TTL`). The web app uses it to say when an approval has lapsed. Absent from older servers: assume 60.",
         example: 60,
       }),
+    api_token_max_days: z.number().int().optional().openapi({
+      description: "The longest expiry, in days, an API token may be given (`HARMONT_API_TOKEN_MAX`).",
+      example: 365,
+    }),
+    api_token_no_expiry: z.boolean().optional().openapi({
+      description: "Whether an API token may be made that never expires (`HARMONT_API_TOKEN_NO_EXPIRY`).",
+      example: false,
+    }),
   })
   .openapi("Meta");
 
@@ -68,6 +76,8 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
     web_url: deps.config.publicUrl.href.replace(/\/+$/, ""),
     docs_url: deps.config.docsUrl,
     cli_handoff_lifetime_seconds: Math.ceil(deps.config.lifetimes.handoffMs / 1000),
+    api_token_max_days: Math.floor(deps.config.apiTokens.maxLifetimeMs / 86_400_000),
+    api_token_no_expiry: deps.config.apiTokens.allowNoExpiry,
   };
   app.openapi(meta, (c) => c.json(body, 200));
 

@@ -58,7 +58,7 @@ export const UserSchema = z
 export const SessionSchema = z
   .object({
     id: z.string().openapi({ example: "ses_Zb7fK2mQ9cR4tW1xY8nA" }),
-    kind: z.enum(["web", "cli"]),
+    kind: z.enum(["web", "cli", "api"]).openapi({ description: "`web` and `cli` are sign-ins; `api` is an API token (only its own session check shows it)." }),
     name: z.string().openapi({ example: "harmont CLI on ada-laptop" }),
     created_at: z.string().openapi({ format: "date-time" }),
     last_used_at: z.string().openapi({ format: "date-time", description: "Updated at most once a minute." }),

@@ -12,13 +12,13 @@ export function registerUserRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
     operationId: "getUser",
     tags: ["User"],
     summary: "The current user",
-    description: "The account the bearer token belongs to.",
+    description: "The account the bearer token (a session or an API token) belongs to.",
     security: bearerSecurity,
     responses: {
       200: { description: "The user.", content: { "application/json": { schema: UserSchema } } },
       ...errorResponses(401),
     },
-    middleware: routeGuards(deps.guard, { path: "/api/v0/user", policy: routePolicies.session, jsonBody: false }),
+    middleware: routeGuards(deps.guard, { path: "/api/v0/user", policy: routePolicies.sessionOrApiToken, jsonBody: false }),
   });
   app.openapi(getUser, (c) => c.json(toUserBody(c.get("auth").user), 200));
 }

@@ -144,9 +144,10 @@ export function createSessionStore(db: Connection, fastLookup?: SessionLookup): 
       const row = await db.deleteFrom("sessions").where("id", "=", sessionId).returning(sessionColumns).executeTakeFirst();
       return row ? toSession(row) : null;
     },
-    async deleteAllForUser(userId, exceptSessionId) {
+    async deleteAllForUser(userId, options = {}) {
       let query = db.deleteFrom("sessions").where("user_id", "=", userId);
-      if (exceptSessionId) query = query.where("id", "!=", exceptSessionId);
+      if (options.exceptSessionId) query = query.where("id", "!=", options.exceptSessionId);
+      if (options.keepApiTokens) query = query.where("kind", "!=", "api");
       const rows = await query.returning("id").execute();
       return rows.map((row) => row.id);
     },

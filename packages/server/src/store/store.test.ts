@@ -330,9 +330,21 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         await store.sessions.insert(second);
         await store.sessions.insert(third);
 
-        const deleted = await store.sessions.deleteAllForUser(user.id, current.id);
+        const deleted = await store.sessions.deleteAllForUser(user.id, { exceptSessionId: current.id });
         expect([...deleted].sort()).toEqual([second.id, third.id].sort());
         expect(await store.sessions.listByUser(user.id)).toEqual([withoutHash(current)]);
+      });
+
+      it("deleteAllForUser with keepApiTokens keeps the user's API tokens", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user, session: web } = await userWithSession(database);
+        const apiToken = newSession(user.id, { kind: "api" });
+        await store.sessions.insert(apiToken);
+
+        expect(await store.sessions.deleteAllForUser(user.id, { keepApiTokens: true })).toEqual([web.id]);
+        expect(await store.sessions.listByUser(user.id)).toEqual([withoutHash(apiToken)]);
+        expect(await store.sessions.deleteAllForUser(user.id)).toEqual([apiToken.id]);
       });
 
       it("deleteExpired removes sessions past their absolute end or idle too long, and no others", async () => {
