@@ -10,6 +10,7 @@ import { runLogout } from "./commands/logout.js";
 import { runSessionsList, runSessionsRevoke } from "./commands/sessions.js";
 import { runStatus } from "./commands/status.js";
 import { runToken } from "./commands/token.js";
+import { DEFAULT_TOKEN_EXPIRY_DAYS, parseTokenExpiry, runTokensCreate, runTokensList, runTokensRevoke } from "./commands/tokens.js";
 import { createContextClient, Printer, type Context, type Io } from "./context.js";
 import { parseDuration } from "./duration.js";
 import { ExitCode, exitCodeMeanings, type ExitCodeValue } from "./exit-codes.js";
@@ -39,9 +40,11 @@ const options = {
   paste: { type: "boolean" },
   "with-token": { type: "boolean" },
   timeout: { type: "string" },
+  expires: { type: "string" },
 } as const satisfies Record<string, FlagSpec>;
 
 const loginOnly = ["web-url", "browser", "paste", "with-token", "timeout"] as const;
+const tokensOnly = ["expires"] as const;
 
 const exitCodeLines = exitCodeMeanings.map(({ code, meaning }) => `  ${String(code).padEnd(4)}${meaning}`);
 
@@ -89,6 +92,8 @@ const helps: Record<string, string[]> = {
     "  token                 print the token alone, for piping",
     "  sessions              list your sessions",
     "  sessions revoke <id>  revoke one of your sessions",
+    "  tokens                list your API tokens; tokens create <name> makes one for CI",
+    "  tokens revoke <id>    revoke one of your API tokens",
     "",
     ...loginFlags,
     "",
@@ -186,6 +191,29 @@ const helps: Record<string, string[]> = {
     "",
     ...globalFlags,
   ],
+  tokens: [
+    "harmont tokens: API tokens for CI and scripts",
+    "",
+    "An API token acts as you until it expires or is revoked. It can read your account, but cannot",
+    "make tokens, change your password or approve logins. It is shown once: store it in your CI's",
+    "secrets and pass it as HARMONT_TOKEN. Making one needs a login (`harmont login`).",
+    "",
+    "Usage:",
+    "  harmont tokens [--json]",
+    "  harmont tokens create <name> [--expires <days>|never] [--json]",
+    "  harmont tokens revoke <id> [--json]",
+    "",
+    "Tokens flags:",
+    `  --expires <days>      days until it expires: 30, 90d… (default ${DEFAULT_TOKEN_EXPIRY_DAYS}d, at most the server's`,
+    "                        maximum, 365d by default); never, where the server allows it",
+    "",
+    "Examples:",
+    "  harmont tokens create \"GitHub Actions deploy\" --expires 30d > token.txt",
+    "  harmont tokens",
+    "  harmont tokens revoke tok_0123456789abcdef",
+    "",
+    ...globalFlags,
+  ],
 };
 helps.whoami = helps.status!;
 
@@ -210,12 +238,17 @@ export function usageText(command = "main"): string {
   return `${(lines === helps.main ? [...usage, ...section("Commands:")] : usage).join("\n")}\n`;
 }
 
-const commands = ["login", "logout", "status", "whoami", "token", "sessions", "help"];
-const sessionsCommands = ["revoke"];
+const commands = ["login", "logout", "status", "whoami", "token", "sessions", "tokens", "help"];
+const subcommands = { sessions: ["revoke"], tokens: ["list", "create", "revoke"] } as const;
+type CommandWithSubcommands = keyof typeof subcommands;
 
-/** The long flags a command accepts, without their dashes: the global ones, and login's own for `login`. */
+/** The long flags a command accepts, without their dashes: the global ones, and a command's own (`login`, `tokens`). */
 function flagsOf(command: string | undefined): string[] {
-  return Object.keys(options).filter((name) => command === undefined || command === "login" || !(loginOnly as readonly string[]).includes(name));
+  return Object.keys(options).filter(
+    (name) =>
+      command === undefined ||
+      ((command === "login" || !(loginOnly as readonly string[]).includes(name)) && (command === "tokens" || !(tokensOnly as readonly string[]).includes(name))),
+  );
 }
 
 /** The one-line message for a mistake on the command line, with a suggestion when one is close. */
@@ -236,8 +269,8 @@ export function describeArgumentProblem(problem: ArgumentProblem, command: strin
 }
 
 /** The message for a command name that is not one, with the closest real one when there is. */
-export function describeUnknownCommand(typed: string, parent?: "sessions"): string {
-  const suggestion = didYouMean(closestMatches(typed, parent ? sessionsCommands : commands.filter((command) => command !== "help")));
+export function describeUnknownCommand(typed: string, parent?: CommandWithSubcommands): string {
+  const suggestion = didYouMean(closestMatches(typed, parent ? [...subcommands[parent]] : commands.filter((command) => command !== "help")));
   return `unknown ${parent ? `${parent} ` : ""}command "${typed}"${suggestion ? `: ${suggestion}` : ""}`;
 }
 
@@ -281,11 +314,22 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     const misplaced = loginOnly.find((name) => values[name] !== undefined);
     if (misplaced) return usage(`--${misplaced} belongs to \`harmont login\``);
   }
+  if (command !== "tokens" || rest[0] !== "create") {
+    const misplaced = tokensOnly.find((name) => values[name] !== undefined);
+    if (misplaced) return usage(`--${misplaced} belongs to \`harmont tokens create\``);
+  }
   if (command === "sessions") {
     if (rest.length > 0 && !(rest[0] === "revoke" && rest.length === 2)) {
       if (rest[0] === "revoke") return usage(rest.length === 1 ? "`harmont sessions revoke` needs the id of a session" : `unexpected argument "${rest[2]}"`);
       return usage(describeUnknownCommand(rest[0]!, "sessions"));
     }
+  } else if (command === "tokens") {
+    const [subcommand, argument, extra] = rest;
+    if (subcommand !== undefined && !(subcommands.tokens as readonly string[]).includes(subcommand)) return usage(describeUnknownCommand(subcommand, "tokens"));
+    if (subcommand === "create" && argument === undefined) return usage("`harmont tokens create` needs a name: what the token is for");
+    if (subcommand === "revoke" && argument === undefined) return usage("`harmont tokens revoke` needs the id of a token");
+    if (subcommand === "list" && argument !== undefined) return usage(`unexpected argument "${argument}"`);
+    if (extra !== undefined) return usage(`unexpected argument "${extra}"${subcommand === "create" ? ' (quote a name with spaces: "GitHub Actions deploy")' : ""}`);
   } else if (rest.length > 0) {
     return usage(`unexpected argument "${rest[0]}"`);
   }
@@ -322,6 +366,12 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     // A login link that stays approvable for hours is a phishing tool: keep the window short.
     if (parsedTimeout > MAX_LOGIN_TIMEOUT_MS) return usage(`--timeout may be at most 30m (got "${values.timeout}")`);
     timeoutMs = parsedTimeout;
+  }
+  let tokenExpiryDays: number | null = DEFAULT_TOKEN_EXPIRY_DAYS;
+  if (values.expires !== undefined) {
+    const parsedExpiry = parseTokenExpiry(values.expires);
+    if (parsedExpiry === undefined) return usage(`--expires must be a number of days like 30 or 90d, or never (got "${values.expires}")`);
+    tokenExpiryDays = parsedExpiry;
   }
   const ways = [values.browser, values.paste, values["with-token"]].filter(Boolean).length;
   if (ways > 1) return usage("choose one of --browser, --paste and --with-token");
@@ -376,6 +426,10 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
       return runToken(context);
     case "sessions":
       return rest[0] === "revoke" ? runSessionsRevoke(context, rest[1]!) : runSessionsList(context);
+    case "tokens":
+      if (rest[0] === "create") return runTokensCreate(context, rest[1]!, tokenExpiryDays);
+      if (rest[0] === "revoke") return runTokensRevoke(context, rest[1]!);
+      return runTokensList(context);
     default:
       return usage(`unknown command "${command}"`);
   }

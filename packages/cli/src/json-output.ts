@@ -11,7 +11,7 @@
  *
  * The README's "JSON output" section documents these shapes; keep the two together.
  */
-import type { CurrentSession, SessionList } from "@harmont/cloud";
+import type { ApiToken, CurrentSession, SessionList } from "@harmont/cloud";
 import type { TokenSource } from "./storage/credential-store.js";
 
 /** The fields every `--json` output starts with. */
@@ -64,6 +64,23 @@ export interface RevokeJson extends Target {
   /** Whether it was this CLI's own session (whose token is then deleted here). */
   current: boolean;
   deleted_locally: boolean;
+}
+
+/** `harmont tokens --json`. */
+export interface ApiTokensJson extends Target {
+  tokens: ApiToken[];
+}
+
+/** `harmont tokens create <name> --json`: the only time the token is shown. */
+export interface ApiTokenCreatedJson extends Target {
+  token: string;
+  api_token: ApiToken;
+}
+
+/** `harmont tokens revoke <id> --json`. */
+export interface ApiTokenRevokeJson extends Target {
+  revoked: true;
+  token_id: string;
 }
 
 /** `harmont logout --json`. */

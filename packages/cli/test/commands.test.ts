@@ -188,6 +188,68 @@ describe("harmont sessions", () => {
   });
 });
 
+describe("harmont tokens", () => {
+  it("create prints the token alone on stdout; it works as HARMONT_TOKEN; list shows it; revoke ends it", async () => {
+    const person = await loggedIn();
+    const created = await runHarmont(["tokens", "create", "GitHub Actions deploy", "--expires", "30d"], { env: person.env });
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^hma_[A-Za-z0-9_-]{43}\n$/);
+    expect(created.stderr).toContain('Made API token "GitHub Actions deploy"');
+    expect(created.stderr).toContain("shown this once");
+    const apiToken = created.stdout.trim();
+
+    // In CI: the token in HARMONT_TOKEN, no login.
+    const ci = cliEnv(testbed.home().home, testbed.server.url, { HARMONT_TOKEN: apiToken });
+    const status = await runHarmont(["status", "--json"], { env: ci });
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ logged_in: true, user: { email: person.email }, session: { kind: "api", name: "GitHub Actions deploy" }, token_source: "env" });
+    // A token cannot make another, and says how to go on.
+    const refused = await runHarmont(["tokens", "create", "second"], { env: ci });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("An API token cannot do this");
+    expect(refused.stderr).not.toContain(apiToken);
+
+    const list = await runHarmont(["tokens"], { env: person.env });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^ID\s+NAME\s+LAST USED\s+EXPIRES$/m);
+    expect(list.stdout).toMatch(/^tok_[\w-]+\s+GitHub Actions deploy\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d$/m);
+    expect(list.stdout).not.toContain(apiToken);
+    const json = JSON.parse((await runHarmont(["tokens", "list", "--json"], { env: person.env })).stdout) as { tokens: Array<{ id: string; expires_at: string }> };
+    expect(json.tokens).toHaveLength(1);
+    const id = json.tokens[0]!.id;
+
+    const revoked = await runHarmont(["tokens", "revoke", id, "--json"], { env: person.env });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toEqual({ api_url: testbed.server.url, profile: "default", revoked: true, token_id: id });
+    expect(await statusOf(apiToken)).toBe(401);
+    const again = await runHarmont(["tokens", "revoke", id], { env: person.env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`no API token ${id}`);
+  });
+
+  it("checks its arguments before asking the server", async () => {
+    const person = await loggedIn();
+    for (const [args, message] of [
+      [["tokens", "create"], "needs a name"],
+      [["tokens", "revoke"], "needs the id of a token"],
+      [["tokens", "create", "ci", "--expires", "soon"], "--expires must be a number of days"],
+      [["tokens", "create", "ci", "--expires", "0"], "--expires must be a number of days"],
+      [["tokens", "--expires", "30"], "--expires belongs to `harmont tokens create`"],
+      [["status", "--expires", "30"], "--expires belongs to `harmont tokens create`"],
+      [["tokens", "creat", "ci"], "did you mean `create`?"],
+      [["tokens", "create", "GitHub", "Actions"], "quote a name with spaces"],
+    ] as const) {
+      const run = await runHarmont([...args], { env: person.env });
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toContain(message);
+    }
+    const tooLong = await runHarmont(["tokens", "create", "ci", "--expires", "400d"], { env: person.env });
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toContain("api_token_expiry_too_long");
+    expect(JSON.parse((await runHarmont(["tokens", "--json"], { env: person.env })).stdout)).toMatchObject({ tokens: [] });
+  });
+});
+
 describe("harmont logout", () => {
   it("revokes on the server (the token then gets 401), deletes the token here, and --json parses", async () => {
     const person = await loggedIn();

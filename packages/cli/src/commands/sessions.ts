@@ -7,11 +7,7 @@ import { outcomeOf } from "../http.js";
 import { targetOf, type RevokeJson, type SessionsJson } from "../json-output.js";
 import { checkSession, reportSessionProblem } from "./session-check.js";
 import { describeExpiry } from "./status.js";
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_cell, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd());
-}
+import { table } from "./table.js";
 
 export async function runSessionsList(context: Context): Promise<ExitCodeValue> {
   const check = await checkSession(context);

@@ -126,7 +126,7 @@ export const cliDeny = <ThrowOnError extends boolean = false>(options?: Options<
 /**
  * Log out (revoke the current bearer token)
  *
- * Revokes the bearer token used for this request (a session, or an API token revoking itself). The token can no longer be used to authenticate. Idempotent.
+ * Revokes the bearer token used for this request. The token can no longer be used to authenticate. Idempotent.
  */
 export const logout = <ThrowOnError extends boolean = false>(options?: Options<LogoutData, ThrowOnError>) => (options?.client ?? client).post<LogoutResponses, LogoutErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

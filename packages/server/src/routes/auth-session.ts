@@ -24,8 +24,7 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
     operationId: "logout",
     tags: ["Auth"],
     summary: "Log out (revoke the current bearer token)",
-    description:
-      "Revokes the bearer token used for this request (a session, or an API token revoking itself). The token can no longer be used to authenticate. Idempotent.",
+    description: "Revokes the bearer token used for this request. The token can no longer be used to authenticate. Idempotent.",
     security: bearerSecurity,
     responses: { 204: { description: "Revoked (or already gone)." }, ...errorResponses(401) },
     middleware: routeGuards(deps.guard, { path: "/api/v0/auth/logout", policy: routePolicies.credential, jsonBody: false }),
