@@ -382,6 +382,52 @@ describeInChromium("web app in Chromium", () => {
     expectCleanPages();
   });
 
+  it("account page: makes an API token, shows it once with a copy button, lists it, and revokes it", async () => {
+    const { page } = browser;
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: harmont.url });
+    const email = "ada@example.com";
+    await signUp(page, harmont, { name: "Ada Lovelace", email });
+    await page.goto(`${harmont.url}/account`);
+    const form = page.getByRole("form", { name: "Make an API token" });
+    await form.getByLabel("Token name").fill("GitHub Actions deploy");
+    await form.getByLabel("Expires").selectOption("30");
+    await form.getByRole("button", { name: "Make token" }).click();
+
+    const shown = page.getByTestId("new-api-token");
+    await shown.waitFor();
+    const token = ((await shown.textContent()) ?? "").trim();
+    expect(token).toMatch(/^hma_[A-Za-z0-9_-]{43}$/);
+    // The page never keeps it anywhere a later script could read.
+    expect(await pageReadableState(page)).not.toContain(token);
+    await page.getByRole("button", { name: "Copy token" }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    const list = page.getByRole("list", { name: "API tokens" });
+    await eventually(() => list.getByRole("listitem").count()).toBe(1);
+    expect(await list.textContent()).toContain("GitHub Actions deploy");
+    await saveScreenshot(page, "account-api-token-created");
+
+    // It works as a bearer token, as in CI, and the account was told by mail.
+    const check = await harmont.api("/api/v0/auth/session", { token });
+    expect(check.status).toBe(200);
+    expect((check.body as { session: { kind: string } }).session.kind).toBe("api");
+    await eventually(() => harmont.smtp.messages.filter((mail) => mail.to.includes(email)).map((mail) => mail.subject)).toContain(
+      "A new API token was created for your Harmont account",
+    );
+
+    // Done hides it for good: a reload shows the list, never the token.
+    await page.getByRole("button", { name: "Done" }).click();
+    await shown.waitFor({ state: "detached" });
+    await page.reload();
+    await eventually(() => list.getByRole("listitem").count()).toBe(1);
+    expect(await page.content()).not.toContain(token);
+    expect(await list.textContent()).toMatch(/no use recorded yet|last used/);
+
+    await page.getByRole("button", { name: "Revoke GitHub Actions deploy" }).click();
+    await page.getByText("No API tokens yet.").waitFor();
+    expect((await harmont.api("/api/v0/auth/session", { token })).status).toBe(401);
+    expectCleanPages();
+  });
+
   it("lays out the authorize page for a phone", async () => {
     const { page } = browser;
     await page.setViewportSize({ width: 390, height: 844 });

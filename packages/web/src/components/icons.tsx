@@ -77,3 +77,10 @@ export const MailIcon = () => (
     <path d="m4 7 8 6 8-6" />
   </Icon>
 );
+
+export const KeyIcon = () => (
+  <Icon>
+    <circle cx="8" cy="15" r="4" />
+    <path d="m11 12 8.5-8.5M16 7l2.5 2.5M14 9l2 2" />
+  </Icon>
+);

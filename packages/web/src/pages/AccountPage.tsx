@@ -1,6 +1,6 @@
 /**
  * The account page: who you are, every session (browsers and CLIs) with a way to revoke each,
- * sign out, and sign out everywhere.
+ * sign out, sign out everywhere, and API tokens.
  */
 import { listSessions, logoutAll, resendVerificationEmail, revokeSession, verifyEmail, type Session, type User } from "@harmont/cloud";
 import { useCallback, useEffect, useState, type FormEvent } from "react";
@@ -9,6 +9,7 @@ import { BrowserIcon, TerminalIcon } from "../components/icons";
 import { Button, Card, Field, Loading, Notice, Page } from "../components/ui";
 import { formatAbsolute, formatRelative } from "../format";
 import { signInPath } from "../return-path";
+import { ApiTokensPanel } from "./ApiTokensPanel";
 import { Navigate } from "../router";
 import { useSession } from "../session";
 
@@ -54,6 +55,7 @@ function Account({ user }: { user: User }) {
       {problem ? <Notice tone="error">{problem.message}</Notice> : null}
       {user.email_verified ? null : <VerifyEmail email={user.email} />}
       <Sessions />
+      <ApiTokensPanel />
     </Page>
   );
 }
@@ -210,7 +212,10 @@ function Sessions() {
       <div className="danger-zone">
         {confirmingAll ? (
           <div className="danger-zone__confirm" role="group" aria-label="Confirm signing out everywhere">
-            <p>This signs out every browser and every CLI, this one included. Terminals will need <code>harmont login</code> again.</p>
+            <p>
+              This signs out every browser and every CLI, this one included. Terminals will need <code>harmont login</code> again. API tokens
+              keep working: revoke them below.
+            </p>
             <div className="actions">
               <Button variant="danger" busy={signingOutAll} onClick={() => void signOutEverywhere()}>
                 Yes, sign out everywhere
