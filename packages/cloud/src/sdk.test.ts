@@ -18,12 +18,14 @@ import {
   configureHarmontClient,
   createApiToken,
   createHarmontClient,
+  deleteAccount,
   generateNonce,
   getHealth,
   getMeta,
   getReady,
   getSession,
   getUser,
+  getUserSettings,
   isErrorEnvelope,
   listApiTokens,
   listSessions,
@@ -35,6 +37,7 @@ import {
   revokeApiToken,
   revokeSession,
   signup,
+  updateUser,
   verifyEmail,
   verifyEmailCode,
   type Client,
@@ -110,6 +113,9 @@ const exercised = new Set([
   "createApiToken",
   "listApiTokens",
   "revokeApiToken",
+  "updateUser",
+  "getUserSettings",
+  "deleteAccount",
 ]);
 
 describe("coverage", () => {
@@ -270,6 +276,30 @@ describe("API tokens", () => {
     const account = await signUp(server);
     const { error, response } = await createApiToken({ client: harmont({ token: account.token }), body: { name: "too long", expires_in_days: 1000 } });
     expectEnvelope(error, "api_token_expiry_too_long", 400, response);
+  });
+});
+
+describe("the account", () => {
+  it("updateUser changes the name and the notice setting; getUserSettings reads them", async () => {
+    const account = await signUp(server);
+    const client = harmont({ token: account.token });
+    const updated = await updateUser({ client, body: { name: "Ada", notify_new_cli_sessions: false } });
+    expect(updated.data?.user.name).toBe("Ada");
+    expect(updated.data?.settings).toEqual({ notify_new_cli_sessions: false, deletion_due_at: null });
+    expect((await getUserSettings({ client })).data).toEqual({ notify_new_cli_sessions: false, deletion_due_at: null });
+    const bad = await updateUser({ client, body: { name: "x".repeat(101) } });
+    expectEnvelope(bad.error, "invalid_request", 400, bad.response);
+  });
+
+  it("deleteAccount needs the password and schedules the deletion", async () => {
+    const account = await signUp(server);
+    const client = harmont({ token: account.token });
+    const wrong = await deleteAccount({ client, body: { password: "wrong password here" } });
+    expectEnvelope(wrong.error, "invalid_credentials", 401, wrong.response);
+    const done = await deleteAccount({ client, body: { password: account.password } });
+    expect(done.data?.state).toBe("scheduled");
+    expect(typeof done.data?.due_at).toBe("string");
+    expect((await getUser({ client })).response.status).toBe(401);
   });
 });
 

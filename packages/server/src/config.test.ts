@@ -20,6 +20,7 @@ describe("loadConfig", () => {
     expect(config.environment).toBe("development");
     expect(config.trustProxyHops).toBe(0);
     expect(config.lifetimes).toEqual({
+      accountDeletionGraceMs: 7 * 86_400_000,
       handoffMs: 60_000,
       pasteCodeMs: 300_000,
       webSessionIdleMs: 7 * 86_400_000,
@@ -27,6 +28,7 @@ describe("loadConfig", () => {
       cliSessionIdleMs: 30 * 86_400_000,
       cliSessionAbsoluteMs: 90 * 86_400_000,
     });
+    expect(config.apiTokens).toEqual({ maxLifetimeMs: 365 * 86_400_000, allowNoExpiry: false });
     expect(config.limits).toEqual({ cliPerIpPerMinute: 6000, signupPerIpPerHour: 30, loginPerIpPerMinute: 60 });
     expect(config.purgeIntervalMs).toBe(600_000);
     expect(config.email).toEqual({ smtpUrl: null, from: "Harmont <no-reply@localhost>", codeTtlMs: 600_000 });

@@ -296,6 +296,12 @@ export const settings = {
   HARMONT_WEB_SESSION_MAX: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "Web session absolute lifetime." }),
   HARMONT_CLI_SESSION_IDLE: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "CLI session idle timeout." }),
   HARMONT_CLI_SESSION_MAX: setting({ group: "Lifetimes", default: "90d", parse: duration, help: "CLI session absolute lifetime." }),
+  HARMONT_ACCOUNT_DELETION_GRACE: setting({
+    group: "Lifetimes",
+    default: "7d",
+    parse: (value, { name }) => (value.trim() === "0" ? 0 : parseDuration(name, value)),
+    help: "How long a deleted account waits before it is gone; signing in meanwhile keeps it (0: at once).",
+  }),
   HARMONT_API_TOKEN_MAX: setting({
     group: "Lifetimes",
     default: "365d",
@@ -541,6 +547,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: values.HARMONT_LOG_LEVEL,
     accessLog: values.HARMONT_ACCESS_LOG === "on",
     lifetimes: {
+      accountDeletionGraceMs: values.HARMONT_ACCOUNT_DELETION_GRACE,
       handoffMs: values.HARMONT_HANDOFF_TTL,
       pasteCodeMs: values.HARMONT_PASTE_CODE_TTL,
       webSessionIdleMs: values.HARMONT_WEB_SESSION_IDLE,

@@ -88,7 +88,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     passwords: createPasswordHasher(),
     lifetimes: config.lifetimes,
     apiTokens: config.apiTokens,
-    notifier: createMailNotifier(mailer, config.publicUrl.href),
+    notifier: createMailNotifier(mailer, config.publicUrl.href, options.logger),
     emailCodeTtlMs: config.email.codeTtlMs,
     shortCodes: createShortCodeHasher(config.secretKey ?? loadDevelopmentSecretKey(developmentKeyPath(config.databaseUrl, invocationDirectory()))),
   };

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
+import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, GetUserSettingsData, GetUserSettingsErrors, GetUserSettingsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -321,4 +321,45 @@ export const getUser = <ThrowOnError extends boolean = false>(options?: Options<
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v0/user',
     ...options
+});
+
+/**
+ * Change my profile
+ *
+ * Changes the display name and whether new CLI sessions mail a notice. Fields left out stay as they are. Answers the user and their settings.
+ */
+export const updateUser = <ThrowOnError extends boolean = false>(options: Options<UpdateUserData, ThrowOnError>) => (options.client ?? client).patch<UpdateUserResponses, UpdateUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/user',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * My account settings
+ *
+ * Whether new CLI sessions mail a notice, and when the account is deleted if that was asked for.
+ */
+export const getUserSettings = <ThrowOnError extends boolean = false>(options?: Options<GetUserSettingsData, ThrowOnError>) => (options?.client ?? client).get<GetUserSettingsResponses, GetUserSettingsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/user/settings',
+    ...options
+});
+
+/**
+ * Delete my account
+ *
+ * Needs the password again (an account without one: a session made in the last 15 minutes). Revokes every session and API token at once and mails a notice. The account is deleted after the server's grace period (`HARMONT_ACCOUNT_DELETION_GRACE`, 7 days by default); signing in before then keeps it. With no grace period it is deleted at once.
+ */
+export const deleteAccount = <ThrowOnError extends boolean = false>(options: Options<DeleteAccountData, ThrowOnError>) => (options.client ?? client).post<DeleteAccountResponses, DeleteAccountErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/user/deletion',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

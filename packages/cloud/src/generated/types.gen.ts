@@ -175,6 +175,14 @@ export type Session = {
      * The session that authorized this one (CLI logins).
      */
     parent_session_id: string | null;
+    /**
+     * The browser and system its User-Agent names, when it names them.
+     */
+    device: string | null;
+    /**
+     * The address it was last used from (recorded with `last_used_at`), else the one it was made from.
+     */
+    ip: string | null;
 };
 
 export type SessionList = {
@@ -287,6 +295,51 @@ export type EmailVerifyRequest = {
      * The 8-digit code from the mail.
      */
     code: string;
+};
+
+export type UpdatedUser = {
+    user: User;
+    settings: AccountSettings;
+};
+
+export type AccountSettings = {
+    /**
+     * Whether a new CLI session of the account mails a notice.
+     */
+    notify_new_cli_sessions: boolean;
+    /**
+     * When the account is deleted, if its deletion was asked for; `null` otherwise.
+     */
+    deletion_due_at: string | null;
+};
+
+export type UpdateUserRequest = {
+    /**
+     * The display name; `null` or an empty string removes it.
+     */
+    name?: string | null;
+    /**
+     * Turn the notice of new CLI sessions on or off.
+     */
+    notify_new_cli_sessions?: boolean;
+};
+
+export type AccountDeletion = {
+    /**
+     * `scheduled`: it is deleted at `due_at` unless you sign in before. `deleted`: it is gone (no grace period).
+     */
+    state: 'scheduled' | 'deleted';
+    /**
+     * When a scheduled deletion happens; `null` once deleted.
+     */
+    due_at: string | null;
+};
+
+export type DeleteAccountRequest = {
+    /**
+     * The account's password. An account without one needs a session made in the last 15 minutes instead.
+     */
+    password?: string;
 };
 
 export type GetMetaData = {
@@ -1138,3 +1191,118 @@ export type GetUserResponses = {
 };
 
 export type GetUserResponse = GetUserResponses[keyof GetUserResponses];
+
+export type UpdateUserData = {
+    body: UpdateUserRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/user';
+};
+
+export type UpdateUserErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type UpdateUserError = UpdateUserErrors[keyof UpdateUserErrors];
+
+export type UpdateUserResponses = {
+    /**
+     * Changed.
+     */
+    200: UpdatedUser;
+};
+
+export type UpdateUserResponse = UpdateUserResponses[keyof UpdateUserResponses];
+
+export type GetUserSettingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/user/settings';
+};
+
+export type GetUserSettingsErrors = {
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     */
+    403: ErrorEnvelope;
+};
+
+export type GetUserSettingsError = GetUserSettingsErrors[keyof GetUserSettingsErrors];
+
+export type GetUserSettingsResponses = {
+    /**
+     * The settings.
+     */
+    200: AccountSettings;
+};
+
+export type GetUserSettingsResponse = GetUserSettingsResponses[keyof GetUserSettingsResponses];
+
+export type DeleteAccountData = {
+    body: DeleteAccountRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/user/deletion';
+};
+
+export type DeleteAccountErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type DeleteAccountError = DeleteAccountErrors[keyof DeleteAccountErrors];
+
+export type DeleteAccountResponses = {
+    /**
+     * Scheduled, or deleted.
+     */
+    200: AccountDeletion;
+};
+
+export type DeleteAccountResponse = DeleteAccountResponses[keyof DeleteAccountResponses];

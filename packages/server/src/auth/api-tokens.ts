@@ -75,6 +75,7 @@ export async function createApiToken(
     secondFactorPending: false,
     authenticatedAt: null,
     ip: meta.ip,
+    lastIp: null,
     userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
     createdAt: now,
     lastUsedAt: now,

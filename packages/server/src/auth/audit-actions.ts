@@ -128,6 +128,34 @@ export const auditActions = {
     target: "that user",
   },
 
+  // The account page.
+  "user.profile_updated": {
+    happened: "A user changed their profile; the detail names the fields (`name`, `notify_new_cli_sessions`), never their values.",
+    actor: "the user",
+    target: "the user",
+  },
+  "user.deletion_requested": {
+    happened:
+      "A user asked for their account to be deleted, proving their password (or a fresh sign-in): every session and API token was revoked, and the account is deleted at `due_at` (the detail) unless they sign in before.",
+    actor: "the user",
+    target: "the user",
+  },
+  "user.deletion_failed": {
+    happened: "A request to delete an account gave a wrong password; nothing changed.",
+    actor: "the user",
+    target: "the user",
+  },
+  "user.deletion_cancelled": {
+    happened: "A user signed in during their account's grace period, so its deletion was called off.",
+    actor: "the user",
+    target: "the user",
+  },
+  "user.deleted": {
+    happened: "An account was deleted at once, as its user asked (the grace period is 0); later deletions at the end of a grace period are done by the periodic clean-up.",
+    actor: "the user (now deleted)",
+    target: "the deleted user's id",
+  },
+
   // API tokens.
   "api_token.created": {
     happened: "A user made an API token; the detail gives its expiry in days (`null`: none).",

@@ -8,6 +8,8 @@ import type { AuthStore, Clock } from "./types.js";
 import type { User } from "./users.js";
 
 export interface Lifetimes {
+  /** How long a deleted account waits before it is gone; a sign-in meanwhile keeps it. 0: at once. */
+  accountDeletionGraceMs: number;
   handoffMs: number;
   pasteCodeMs: number;
   webSessionIdleMs: number;
@@ -23,6 +25,11 @@ export interface Notifier {
   sendPasswordChanged(to: string): Promise<void>;
   /** `tokenName` is the cleaned name the person gave it; never the token. */
   sendApiTokenCreated(to: string, tokenName: string): Promise<void>;
+  /** Never rejects: a notice that cannot be sent is logged, and the login it reports stands. */
+  sendNewCliSession(to: string, session: { name: string; ip: string | null; device: string | null; at: number }): Promise<void>;
+  sendAccountDeletionScheduled(to: string, dueAt: number): Promise<void>;
+  sendAccountDeletionCancelled(to: string): Promise<void>;
+  sendAccountDeleted(to: string): Promise<void>;
 }
 
 export interface AuthDeps {

@@ -11,7 +11,8 @@ import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { redeemGrant, storeDecidedGrant } from "./grants.js";
 import { fail, ok, type Result } from "./result.js";
-import { issueCliSession } from "./sessions.js";
+import { noticeNewCliSession } from "./account.js";
+import { issueCliSession, type Session } from "./sessions.js";
 import { cleanSessionName, hashSecret, isValidNonce } from "./tokens.js";
 
 const KIND = "cli_handoff";
@@ -91,9 +92,9 @@ export async function claimHandoff(
   nonce: string,
   name: unknown,
   meta: RequestMeta,
-): Promise<Result<"cli_code_invalid" | "cli_handoff_denied", { token: string }>> {
+): Promise<Result<"cli_code_invalid" | "cli_handoff_denied", { token: string; session: Session }>> {
   if (!isValidNonce(nonce)) return fail("cli_code_invalid");
-  return redeemGrant(deps, KIND, hashSecret(nonce), "cli_code_invalid", async (store, handoff) => {
+  const claimed = await redeemGrant(deps, KIND, hashSecret(nonce), "cli_code_invalid", async (store, handoff) => {
     if (handoff.state === "denied") {
       await recordAuditEvent({ store, clock: deps.clock }, meta, {
         action: "cli.handoff.denial_delivered",
@@ -108,6 +109,8 @@ export async function claimHandoff(
       { userId: handoff.userId, parentSessionId: handoff.sessionId, name: cleanSessionName(name), auditAction: "cli.handoff.claimed" },
       meta,
     );
-    return issued ? ok({ token: issued.token }) : fail("cli_code_invalid");
+    return issued ? ok(issued) : fail("cli_code_invalid");
   });
+  if (claimed.ok) await noticeNewCliSession(deps, claimed.value.session);
+  return claimed;
 }

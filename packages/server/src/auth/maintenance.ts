@@ -1,9 +1,13 @@
-/** Periodic clean-up: expired sessions, grants and email codes are deleted. */
+/** Periodic clean-up: accounts whose deletion fell due, and expired sessions, grants and email codes, are deleted. */
 import type { AuthStore, Clock } from "./types.js";
 
-export async function purgeExpiredRecords(deps: { store: AuthStore; clock: Clock }): Promise<{ sessions: number; grants: number; emailCodes: number }> {
+export async function purgeExpiredRecords(
+  deps: { store: AuthStore; clock: Clock },
+): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number }> {
   const now = deps.clock.now();
   return {
+    // Accounts whose deletion fell due (their sessions and grants go with them).
+    accounts: (await deps.store.users.deleteDueForDeletion(now)).length,
     sessions: await deps.store.sessions.deleteExpired(now),
     grants: await deps.store.grants.deleteExpired(now),
     emailCodes: await deps.store.emailCodes.deleteExpired(now),

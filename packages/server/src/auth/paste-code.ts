@@ -7,7 +7,8 @@ import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { fail, ok, type Result } from "./result.js";
 import { redeemGrant, storeDecidedGrant } from "./grants.js";
-import { issueCliSession } from "./sessions.js";
+import { noticeNewCliSession } from "./account.js";
+import { issueCliSession, type Session } from "./sessions.js";
 import { cleanSessionName } from "./tokens.js";
 
 export const CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -78,10 +79,10 @@ export async function redeemPasteCode(
   typed: string,
   name: unknown,
   meta: RequestMeta,
-): Promise<Result<"cli_code_invalid", { token: string }>> {
+): Promise<Result<"cli_code_invalid", { token: string; session: Session }>> {
   const canonical = normalizePasteCode(typed);
   if (!canonical) return fail("cli_code_invalid");
-  return redeemGrant(deps, "cli_paste_code", deps.shortCodes.hash(canonical), "cli_code_invalid", async (store, pasteCode) => {
+  const redeemed = await redeemGrant(deps, "cli_paste_code", deps.shortCodes.hash(canonical), "cli_code_invalid", async (store, pasteCode) => {
     const issued = await issueCliSession(
       deps,
       store,
@@ -100,8 +101,10 @@ export async function redeemPasteCode(
         lifetimeMs: deps.lifetimes.pasteCodeMs,
       },
     );
-    return ok({ token: issued.token });
+    return ok(issued);
   });
+  if (redeemed.ok) await noticeNewCliSession(deps, redeemed.value.session);
+  return redeemed;
 }
 
 export type PasteCodeStatus =

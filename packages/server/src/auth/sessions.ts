@@ -32,7 +32,10 @@ export interface Session {
    * unknown, which is never fresh.
    */
   authenticatedAt: number | null;
+  /** Where it was made from. */
   ip: string | null;
+  /** Where it was last used from, as recorded with `lastUsedAt`; `null` before the first recorded use. */
+  lastIp: string | null;
   userAgent: string | null;
   createdAt: number;
   lastUsedAt: number;
@@ -48,8 +51,8 @@ export interface SessionStore {
   insert(session: NewSession): Promise<void>;
   /** The hot path: one indexed lookup by token hash, joined with the user. */
   findWithUserByTokenHash(tokenHash: string): Promise<{ session: Session; user: User } | null>;
-  /** Sets `last_used_at` unless it is already at least `notBefore`. */
-  touch(sessionId: string, now: number, notBefore: number): Promise<void>;
+  /** Sets `last_used_at` (and `last_ip`) unless `last_used_at` is already at least `notBefore`. */
+  touch(sessionId: string, now: number, notBefore: number, ip: string | null): Promise<void>;
   findById(sessionId: string): Promise<Session | null>;
   listByUser(userId: string): Promise<Session[]>;
   /** Deletes and returns the session; its grants go with it (foreign key, cascade). */
@@ -108,6 +111,7 @@ export async function createSession(
     secondFactorPending: false,
     authenticatedAt: input.authenticatedAt,
     ip: input.meta.ip,
+    lastIp: input.meta.ip,
     userAgent: input.meta.userAgent ? input.meta.userAgent.slice(0, 512) : null,
     createdAt: now,
     lastUsedAt: now,
@@ -164,7 +168,7 @@ export function createWebSession(deps: Pick<AuthDeps, "clock" | "lifetimes" | "s
  * `second_factor_pending` is set (fail closed: nothing writes it, so such a row is not a
  * session). An `hma_` API token is checked by the same read. No cache: a revocation is seen by every server process at the next request.
  */
-export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock">, token: string): Promise<Authenticated | null> {
+export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock">, token: string, ip: string | null = null): Promise<Authenticated | null> {
   const apiToken = token.startsWith(API_TOKEN_PREFIX);
   if (!(apiToken ? isWellFormedApiToken(token) : isWellFormedSessionToken(token))) return null;
   const found = await deps.store.sessions.findWithUserByTokenHash(hashSecret(token));
@@ -177,8 +181,9 @@ export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock
   // keeps a session alive.
   const resolution = Math.min(LAST_USED_RESOLUTION_MS, found.session.idleTimeoutMs / 4);
   if (now - found.session.lastUsedAt >= resolution) {
-    await deps.store.sessions.touch(found.session.id, now, now - resolution);
+    await deps.store.sessions.touch(found.session.id, now, now - resolution, ip);
     found.session.lastUsedAt = now;
+    found.session.lastIp = ip;
   }
   return found;
 }

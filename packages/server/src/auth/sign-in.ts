@@ -5,6 +5,7 @@
  * when the first factor was proven (`authenticatedAt`, which freshness reads), makes the
  * session and writes the audit event. No other code creates a web session from a sign-in.
  */
+import { keepAccountOnSignIn } from "./account.js";
 import type { AuditAction } from "./audit-actions.js";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, RequestMeta } from "./context.js";
@@ -42,7 +43,7 @@ export interface SecondFactorPolicy {
  * disabled or deleted meanwhile; the caller answers as for wrong credentials.
  */
 export async function completeSignIn(
-  deps: Pick<AuthDeps, "store" | "clock" | "lifetimes" | "secondFactor">,
+  deps: Pick<AuthDeps, "store" | "clock" | "lifetimes" | "secondFactor" | "notifier">,
   input: { user: User; factor: FirstFactor; auditAction: AuditAction; meta: RequestMeta; verifiedPasswordHash?: string },
 ): Promise<Result<"account_changed", SignInOutcome>> {
   const user = toPublicUser(input.user);
@@ -55,6 +56,7 @@ export async function completeSignIn(
     });
     return ok({ status: "second_factor_required", user });
   }
+  await keepAccountOnSignIn(deps, user, input.meta);
   return deps.store.transaction(async (store) => {
     const current = await store.users.lockForSessionChange(user.id, "share");
     if (!current || current.disabledAt !== null) return fail("account_changed");

@@ -13,6 +13,14 @@ export interface UserWithPassword extends User {
   passwordHash: string | null;
 }
 
+/** What a person chose for their account, read where it matters (not by the session check). */
+export interface AccountSettings {
+  /** Whether a new CLI session mails a notice. */
+  notifyNewCliSessions: boolean;
+  /** When the account is deleted, once its deletion was asked for; `null`: it is not. */
+  deletionDueAt: number | null;
+}
+
 export interface UserStore {
   /** Inserts a user; `false` when the (normalised) email is taken. */
   insert(user: UserWithPassword): Promise<boolean>;
@@ -24,6 +32,16 @@ export interface UserStore {
   markEmailVerified(userId: string, now: number, clearPassword: boolean): Promise<void>;
   setPasswordHash(userId: string, passwordHash: string, now: number): Promise<void>;
   setDisabled(userId: string, disabledAt: number | null, now: number): Promise<void>;
+  setName(userId: string, name: string | null, now: number): Promise<void>;
+  readSettings(userId: string): Promise<AccountSettings | null>;
+  setNotifyNewCliSessions(userId: string, notify: boolean, now: number): Promise<void>;
+  scheduleDeletion(userId: string, dueAt: number, now: number): Promise<void>;
+  /** Clears a scheduled deletion; `true` when one was scheduled. */
+  cancelDeletion(userId: string, now: number): Promise<boolean>;
+  /** Deletes the user at once (its sessions and grants go with it: foreign keys, cascade). */
+  delete(userId: string): Promise<boolean>;
+  /** Deletes every account whose deletion fell due; returns their ids. */
+  deleteDueForDeletion(now: number): Promise<string[]>;
   /**
    * Reads the user and holds their row until the transaction ends: the account's lock for
    * anything that creates or revokes its sessions. `"share"` (a sign-in, a CLI claim) lets

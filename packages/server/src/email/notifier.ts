@@ -4,6 +4,7 @@
  */
 import type { Notifier } from "../auth/context.js";
 import { escapeHtml } from "../docs/markdown.js";
+import type { Logger } from "pino";
 import type { Mailer } from "./mailer.js";
 
 function render(paragraphs: string[], code?: string): { text: string; html: string } {
@@ -15,7 +16,14 @@ function render(paragraphs: string[], code?: string): { text: string; html: stri
   return { text, html: `<!doctype html><html><body style="font-family:sans-serif">${htmlParts.join("")}</body></html>` };
 }
 
-export function createMailNotifier(mailer: Mailer, publicUrl: string): Notifier {
+const dateTime = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" });
+
+/** `12 December 2026 at 14:05 UTC`: mail is read in every time zone, so it says which. */
+function formatUtc(milliseconds: number): string {
+  return `${dateTime.format(milliseconds)} UTC`;
+}
+
+export function createMailNotifier(mailer: Mailer, publicUrl: string, logger?: Pick<Logger, "warn">): Notifier {
   const site = publicUrl.replace(/\/+$/, "");
   const host = new URL(site).host;
   return {
@@ -55,6 +63,49 @@ export function createMailNotifier(mailer: Mailer, publicUrl: string): Notifier 
           `The password of your Harmont account at ${host} was just changed, and your other sessions were signed out.`,
           `If this was not you, sign in with an email code at ${site} right away and change your password.`,
         ]),
+      });
+    },
+    async sendNewCliSession(to, session) {
+      const from = [session.ip ? `from ${session.ip}` : null, session.device ? `(${session.device})` : null].filter(Boolean).join(" ");
+      try {
+        await mailer.send({
+          to,
+          subject: "A new CLI session was created for your Harmont account",
+          ...render([
+            `A new CLI session, "${session.name}", was created for your Harmont account at ${host} on ${formatUtc(session.at)}${from ? `, ${from}` : ""}.`,
+            `If this was you, there is nothing to do. If not, revoke it on your account page (${site}/account) and change your password.`,
+            `You can turn these notices off on the same page.`,
+          ]),
+        });
+      } catch (error) {
+        logger?.warn({ err: { message: (error as Error).message } }, "the new CLI session notice could not be sent");
+      }
+    },
+    async sendAccountDeletionScheduled(to, dueAt) {
+      await mailer.send({
+        to,
+        subject: "Your Harmont account will be deleted",
+        ...render([
+          `As you asked, your Harmont account at ${host} will be deleted on ${formatUtc(dueAt)}. Every session and API token was signed out.`,
+          `Changed your mind? Sign in at ${site} before then and the account stays.`,
+        ]),
+      });
+    },
+    async sendAccountDeletionCancelled(to) {
+      await mailer.send({
+        to,
+        subject: "Your Harmont account will not be deleted",
+        ...render([
+          `You signed in to your Harmont account at ${host}, so its deletion was called off. The account stays.`,
+          `If you did not sign in, change your password at ${site}/account right away.`,
+        ]),
+      });
+    },
+    async sendAccountDeleted(to) {
+      await mailer.send({
+        to,
+        subject: "Your Harmont account was deleted",
+        ...render([`Your Harmont account at ${host} was deleted, as you asked, with its sessions and API tokens.`]),
       });
     },
     async sendApiTokenCreated(to, tokenName) {

@@ -89,7 +89,7 @@ export function enforceRoutePolicy(deps: AuthGuardDeps, policy: RoutePolicy): Mi
   return async (c, next) => {
     const credential = readCredential(c, deps.cookieName);
     if (!credential) throw new ApiError("unauthorized");
-    const auth = await validateSessionToken(deps, credential.token);
+    const auth = await validateSessionToken(deps, credential.token, c.get("clientIp"));
     if (!auth) throw new ApiError("unauthorized");
     checkCookieOrigin(c, credential, deps.webOrigins);
     if (auth.session.kind === "api") {

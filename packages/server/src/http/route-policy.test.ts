@@ -87,6 +87,7 @@ describe.each(databaseTargets)("route policy on $kind", (target) => {
         lastUsedAt: now,
         idleTimeoutMs: DAY,
         absoluteExpiresAt: now + DAY,
+        lastIp: null,
       });
       const refused = await server.request("/api/v0/auth/session", { token });
       expect(refused.status).toBe(401);

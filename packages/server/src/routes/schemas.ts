@@ -1,6 +1,6 @@
 /** Wire schemas shared by several route groups, and their mapping from domain records. */
 import { z } from "@hono/zod-openapi";
-import { sessionExpiresAt } from "../auth/sessions.js";
+import { describeUserAgent, sessionExpiresAt } from "../auth/sessions.js";
 import type { Session, User } from "../auth/types.js";
 import { errorCodes } from "../errors.js";
 
@@ -64,6 +64,8 @@ export const SessionSchema = z
     last_used_at: z.string().openapi({ format: "date-time", description: "Updated at most once a minute." }),
     expires_at: z.string().openapi({ format: "date-time", description: "The earlier of the idle timeout and the absolute lifetime." }),
     parent_session_id: z.string().nullable().openapi({ description: "The session that authorized this one (CLI logins)." }),
+    device: z.string().nullable().openapi({ description: "The browser and system its User-Agent names, when it names them.", example: "Chrome on Linux" }),
+    ip: z.string().nullable().openapi({ description: "The address it was last used from (recorded with `last_used_at`), else the one it was made from.", example: "203.0.113.7" }),
   })
   .openapi("Session");
 
@@ -84,6 +86,8 @@ export function toSessionBody(session: Session): z.infer<typeof SessionSchema> {
     last_used_at: toIsoTime(session.lastUsedAt),
     expires_at: toIsoTime(sessionExpiresAt(session)),
     parent_session_id: session.parentSessionId,
+    device: describeUserAgent(session.userAgent),
+    ip: session.lastIp ?? session.ip,
   };
 }
 

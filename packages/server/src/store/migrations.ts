@@ -143,6 +143,20 @@ export const migrations: Record<string, Migration> = {
         from cli_paste_codes p join sessions s on s.id = p.session_id and s.user_id = p.user_id`.execute(db);
     },
   },
+  "0004_account_settings": {
+    async up(db: Kysely<unknown>) {
+      // Whether a new CLI session mails a notice (on unless the person turned it off), and when
+      // an account whose deletion was asked for is deleted (null: it is not).
+      await db.schema
+        .alterTable("users")
+        .addColumn("notify_new_cli_sessions", "integer", (column) => column.notNull().defaultTo(1))
+        .execute();
+      await db.schema.alterTable("users").addColumn("deletion_due_at", time).execute();
+      await db.schema.createIndex("users_deletion_due_at").on("users").column("deletion_due_at").execute();
+      // The address a session was last used from (written with last_used_at, at most once a minute).
+      await db.schema.alterTable("sessions").addColumn("last_ip", "text").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -9,6 +9,9 @@ export interface UsersTable {
   disabled_at: number | null;
   created_at: number;
   updated_at: number;
+  /** 0 or 1; 1 unless the person turned the notice off. */
+  notify_new_cli_sessions?: number;
+  deletion_due_at?: number | null;
 }
 
 export interface SessionsTable {
@@ -25,6 +28,8 @@ export interface SessionsTable {
   /** When a first factor was last proven for this session's lineage; `null` for rows made before it was recorded. */
   authenticated_at: number | null;
   ip: string | null;
+  /** The address of the latest recorded use; `null` until the first. */
+  last_ip: string | null;
   user_agent: string | null;
   created_at: number;
   last_used_at: number;

@@ -16,6 +16,7 @@ export const sessionColumns = [
   "second_factor_pending",
   "authenticated_at",
   "ip",
+  "last_ip",
   "user_agent",
   "created_at",
   "last_used_at",
@@ -35,6 +36,7 @@ export function toSession(row: Omit<SessionsTable, "token_hash">): Session {
     secondFactorPending: Number(row.second_factor_pending) === 1,
     authenticatedAt: row.authenticated_at,
     ip: row.ip,
+    lastIp: row.last_ip,
     userAgent: row.user_agent,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
@@ -56,6 +58,7 @@ export function fromSession(session: Session & { tokenHash: string }): SessionsT
     second_factor_pending: session.secondFactorPending ? 1 : 0,
     authenticated_at: session.authenticatedAt,
     ip: session.ip,
+    last_ip: session.lastIp,
     user_agent: session.userAgent,
     created_at: session.createdAt,
     last_used_at: session.lastUsedAt,
@@ -119,8 +122,13 @@ export function createSessionStore(db: Connection, fastLookup?: SessionLookup): 
       await db.insertInto("sessions").values(fromSession(session)).execute();
     },
     findWithUserByTokenHash: fastLookup ?? lookupWithBuilder,
-    async touch(sessionId, now, notBefore) {
-      await db.updateTable("sessions").set({ last_used_at: now }).where("id", "=", sessionId).where("last_used_at", "<", notBefore).execute();
+    async touch(sessionId, now, notBefore, ip) {
+      await db
+        .updateTable("sessions")
+        .set({ last_used_at: now, last_ip: ip })
+        .where("id", "=", sessionId)
+        .where("last_used_at", "<", notBefore)
+        .execute();
     },
     async findById(sessionId) {
       const row = await db.selectFrom("sessions").select(sessionColumns).where("id", "=", sessionId).executeTakeFirst();

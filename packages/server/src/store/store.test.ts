@@ -46,6 +46,7 @@ function newSession(userId: string, overrides: Partial<NewSession> = {}): NewSes
     secondFactorPending: false,
     authenticatedAt: T0,
     ip: "203.0.113.7",
+    lastIp: null,
     userAgent: "Mozilla/5.0",
     createdAt: T0,
     lastUsedAt: T0,
@@ -174,6 +175,40 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         expect(typeof listed[2]?.disabledAt).toBe("number");
       });
 
+      it("sets the name and the notice setting, and reads the settings (notices on by default)", async () => {
+        const { store } = await freshDatabase();
+        const user = newUser();
+        await store.users.insert(user);
+        expect(await store.users.readSettings(user.id)).toEqual({ notifyNewCliSessions: true, deletionDueAt: null });
+        await store.users.setName(user.id, "Grace", T0 + 1);
+        await store.users.setNotifyNewCliSessions(user.id, false, T0 + 1);
+        expect((await store.users.findById(user.id))?.name).toBe("Grace");
+        expect(await store.users.readSettings(user.id)).toEqual({ notifyNewCliSessions: false, deletionDueAt: null });
+        expect(await store.users.readSettings("usr_unknown")).toBeNull();
+      });
+
+      it("schedules, cancels once, and carries out deletions that fell due, with the account's sessions", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user, session } = await userWithSession(database);
+        const other = newUser();
+        await store.users.insert(other);
+        expect(await store.users.cancelDeletion(user.id, T0)).toBe(false);
+        await store.users.scheduleDeletion(user.id, T0 + DAY, T0);
+        expect((await store.users.readSettings(user.id))?.deletionDueAt).toBe(T0 + DAY);
+        expect(await store.users.cancelDeletion(user.id, T0)).toBe(true);
+        expect(await store.users.cancelDeletion(user.id, T0)).toBe(false);
+
+        await store.users.scheduleDeletion(user.id, T0 + DAY, T0);
+        expect(await store.users.deleteDueForDeletion(T0 + DAY - 1)).toEqual([]);
+        expect(await store.users.deleteDueForDeletion(T0 + DAY)).toEqual([user.id]);
+        expect(await store.users.findById(user.id)).toBeNull();
+        expect(await store.sessions.findById(session.id)).toBeNull();
+        expect(await store.users.findById(other.id)).toEqual(other);
+        expect(await store.users.delete(other.id)).toBe(true);
+        expect(await store.users.delete(other.id)).toBe(false);
+      });
+
       it("keeps a null password hash and a disabled time", async () => {
         const { store } = await freshDatabase();
         const user = newUser({ passwordHash: null, disabledAt: T0 + 99 });
@@ -250,19 +285,19 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         const { session } = await userWithSession(database, { lastUsedAt: T0 });
 
         // last_used_at == notBefore: not written.
-        await store.sessions.touch(session.id, T0 + 5 * MINUTE, T0);
-        expect((await store.sessions.findById(session.id))?.lastUsedAt).toBe(T0);
+        await store.sessions.touch(session.id, T0 + 5 * MINUTE, T0, "192.0.2.1");
+        expect(await store.sessions.findById(session.id)).toMatchObject({ lastUsedAt: T0, lastIp: null });
 
-        // last_used_at < notBefore: written.
-        await store.sessions.touch(session.id, T0 + 2 * MINUTE, T0 + 1);
-        expect((await store.sessions.findById(session.id))?.lastUsedAt).toBe(T0 + 2 * MINUTE);
+        // last_used_at < notBefore: written, with the address.
+        await store.sessions.touch(session.id, T0 + 2 * MINUTE, T0 + 1, "192.0.2.2");
+        expect(await store.sessions.findById(session.id)).toMatchObject({ lastUsedAt: T0 + 2 * MINUTE, lastIp: "192.0.2.2" });
 
         // last_used_at > notBefore: not written, even with a later `now`.
-        await store.sessions.touch(session.id, T0 + 10 * MINUTE, T0 + MINUTE);
-        expect((await store.sessions.findById(session.id))?.lastUsedAt).toBe(T0 + 2 * MINUTE);
+        await store.sessions.touch(session.id, T0 + 10 * MINUTE, T0 + MINUTE, "192.0.2.3");
+        expect(await store.sessions.findById(session.id)).toMatchObject({ lastUsedAt: T0 + 2 * MINUTE, lastIp: "192.0.2.2" });
 
         // Touching an unknown session is harmless.
-        await expect(store.sessions.touch("ses_unknown", T0, T0 + 1)).resolves.toBeUndefined();
+        await expect(store.sessions.touch("ses_unknown", T0, T0 + 1, null)).resolves.toBeUndefined();
       });
 
       it("lists a user's sessions newest first, and only theirs", async () => {

@@ -80,6 +80,35 @@ export function createUserStore(db: Connection, rowLocks: boolean): UserStore {
     async setDisabled(userId, disabledAt, now) {
       await db.updateTable("users").set({ disabled_at: disabledAt, updated_at: now }).where("id", "=", userId).execute();
     },
+    async setName(userId, name, now) {
+      await db.updateTable("users").set({ name, updated_at: now }).where("id", "=", userId).execute();
+    },
+    async readSettings(userId) {
+      const row = await db.selectFrom("users").select(["notify_new_cli_sessions", "deletion_due_at"]).where("id", "=", userId).executeTakeFirst();
+      return row ? { notifyNewCliSessions: Number(row.notify_new_cli_sessions ?? 1) === 1, deletionDueAt: row.deletion_due_at ?? null } : null;
+    },
+    async setNotifyNewCliSessions(userId, notify, now) {
+      await db.updateTable("users").set({ notify_new_cli_sessions: notify ? 1 : 0, updated_at: now }).where("id", "=", userId).execute();
+    },
+    async scheduleDeletion(userId, dueAt, now) {
+      await db.updateTable("users").set({ deletion_due_at: dueAt, updated_at: now }).where("id", "=", userId).execute();
+    },
+    async cancelDeletion(userId, now) {
+      const result = await db
+        .updateTable("users")
+        .set({ deletion_due_at: null, updated_at: now })
+        .where("id", "=", userId)
+        .where("deletion_due_at", "is not", null)
+        .executeTakeFirst();
+      return affected(result) === 1;
+    },
+    async delete(userId) {
+      return affected(await db.deleteFrom("users").where("id", "=", userId).executeTakeFirst()) === 1;
+    },
+    async deleteDueForDeletion(now) {
+      const rows = await db.deleteFrom("users").where("deletion_due_at", "<=", now).returning("id").execute();
+      return rows.map((row) => row.id);
+    },
     async lockForSessionChange(userId, mode) {
       let query = db.selectFrom("users").selectAll().where("id", "=", userId);
       if (rowLocks) query = mode === "share" ? query.forShare() : query.forUpdate();
