@@ -1,4 +1,5 @@
 /** The shell (header, footer, skip link) and the table of pages. */
+import { AccountDeletedPage } from "./pages/AccountDeletedPage";
 import { AccountPage } from "./pages/AccountPage";
 import { CliLoginPage } from "./pages/CliLoginPage";
 import { DevMailPage } from "./pages/DevMailPage";
@@ -42,6 +43,8 @@ function Routes() {
       return <CliLoginPage />;
     case "/account":
       return <AccountPage />;
+    case "/account/deleted":
+      return <AccountDeletedPage />;
     case "/dev/mail":
       return <DevMailPage />;
     default:

@@ -428,6 +428,60 @@ describeInChromium("web app in Chromium", () => {
     expectCleanPages();
   });
 
+  it("account settings: the name, a new password, the CLI-session notice, and deleting the account, kept by a sign-in", async () => {
+    const { page } = browser;
+    const email = "grace@example.com";
+    await signUp(page, harmont, { email });
+    const apiSignIn = async () => (await harmont.api("/api/v0/auth/login", { json: { email, password } })).body.token as string;
+
+    // The display name shows in the header's avatar at once.
+    const profile = page.getByRole("form", { name: "Display name" });
+    await profile.getByLabel("Display name").fill("Grace Hopper");
+    await profile.getByRole("button", { name: "Save name" }).click();
+    await page.getByText("Your name is now “Grace Hopper”.").waitFor();
+    expect((await harmont.api("/api/v0/user", { token: await apiSignIn() })).body.name).toBe("Grace Hopper");
+
+    // The notice of new CLI sessions, off and on again.
+    const notice = page.getByLabel("Email me when a new CLI session is created for my account");
+    await eventually(() => notice.isEnabled()).toBe(true);
+    expect(await notice.isChecked()).toBe(true);
+    await notice.uncheck();
+    await eventually(() => notice.isChecked()).toBe(false);
+    await eventually(async () => (await harmont.api("/api/v0/user/settings", { token: await apiSignIn() })).body.notify_new_cli_sessions).toBe(false);
+
+    // A wrong current password is refused; the right one changes it, and the old one stops working.
+    const form = page.getByRole("form", { name: "Change password" });
+    await form.getByLabel("Current password").fill("not my password");
+    await form.getByLabel("New password").fill("a brand new passphrase");
+    await form.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("The current password is incorrect.").waitFor();
+    await form.getByLabel("Current password").fill(password);
+    await form.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Password changed.").waitFor();
+    expect((await harmont.api("/api/v0/auth/login", { json: { email, password } })).status).toBe(401);
+    await saveScreenshot(page, "account-settings");
+
+    // Deleting asks for the password, signs everything out, and says when the account goes.
+    await page.getByRole("button", { name: "Delete account…" }).click();
+    const confirm = page.getByRole("form", { name: "Confirm deleting your account" });
+    await confirm.getByLabel("Your password").fill("a brand new passphrase");
+    await saveScreenshot(page, "account-delete");
+    await confirm.getByRole("button", { name: "Delete my account" }).click();
+    await page.getByRole("heading", { name: "Your account will be deleted" }).waitFor();
+    expect(await page.evaluate(async () => (await fetch("/api/v0/auth/session")).status)).toBe(401);
+    await eventually(() => harmont.smtp.messages.filter((mail) => mail.to.includes(email)).map((mail) => mail.subject)).toContain("Your Harmont account will be deleted");
+    await saveScreenshot(page, "account-deleted");
+
+    // Signing in again keeps it.
+    await page.getByRole("link", { name: "Sign in" }).first().click();
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill("a brand new passphrase");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    await eventually(() => harmont.smtp.messages.filter((mail) => mail.to.includes(email)).map((mail) => mail.subject)).toContain("Your Harmont account will not be deleted");
+    expectCleanPages();
+  });
+
   it("lays out the authorize page for a phone", async () => {
     const { page } = browser;
     await page.setViewportSize({ width: 390, height: 844 });

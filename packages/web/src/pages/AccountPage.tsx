@@ -1,6 +1,6 @@
 /**
  * The account page: who you are, every session (browsers and CLIs) with a way to revoke each,
- * sign out, sign out everywhere, and API tokens.
+ * sign out, sign out everywhere, API tokens, the profile and password, and deleting the account.
  */
 import { listSessions, logoutAll, resendVerificationEmail, revokeSession, verifyEmail, type Session, type User } from "@harmont/cloud";
 import { useCallback, useEffect, useState, type FormEvent } from "react";
@@ -9,6 +9,7 @@ import { BrowserIcon, TerminalIcon } from "../components/icons";
 import { Button, Card, Field, Loading, Notice, Page } from "../components/ui";
 import { formatAbsolute, formatRelative } from "../format";
 import { signInPath } from "../return-path";
+import { DeleteAccount, PasswordSettings, ProfileSettings } from "./AccountSettings";
 import { ApiTokensPanel } from "./ApiTokensPanel";
 import { Navigate } from "../router";
 import { useSession } from "../session";
@@ -56,6 +57,9 @@ function Account({ user }: { user: User }) {
       {user.email_verified ? null : <VerifyEmail email={user.email} />}
       <Sessions />
       <ApiTokensPanel />
+      <ProfileSettings user={user} />
+      <PasswordSettings />
+      <DeleteAccount />
     </Page>
   );
 }
@@ -113,6 +117,13 @@ function VerifyEmail({ email }: { email: string }) {
       </form>
     </Card>
   );
+}
+
+/** The device (unless the name already says it) and the address a session was last used from. */
+function SessionWhere({ session }: { session: ListedSession }) {
+  const device = session.device && !session.name.includes(session.device) ? session.device : null;
+  const parts = [device, session.ip ? `from ${session.ip}` : null].filter(Boolean);
+  return parts.length > 0 ? <p className="session__where">{parts.join(" · ")}</p> : null;
 }
 
 function Sessions() {
@@ -194,6 +205,7 @@ function Sessions() {
                   <span className="badge">{session.kind === "cli" ? "CLI" : "Web"}</span>
                   {session.current ? <span className="badge badge--accent">This browser</span> : null}
                 </div>
+                <SessionWhere session={session} />
                 <p className="session__times">
                   Signed in <time dateTime={session.created_at} title={formatAbsolute(session.created_at)}>{formatRelative(session.created_at)}</time>
                   <span aria-hidden="true"> · </span>
