@@ -160,6 +160,9 @@ describe("harmont sessions", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^\*\s+ses_[\w-]+\s+cli\s+harmont CLI on /m);
     expect(run.stdout).toMatch(/^\s+ses_[\w-]+\s+web\s+/m);
+    // Where each was last used from (the test server sees loopback).
+    expect(run.stdout).toMatch(/^\*?\s+ID\s+KIND\s+NAME\s+LAST USED\s+FROM\s+EXPIRES$/m);
+    expect(run.stdout).toMatch(/^\*\s+ses_[\w-]+\s+cli\s+harmont CLI on .+\s+127\.0\.0\.1\s+/m);
 
     const json = await runHarmont(["sessions", "--json"], { env: person.env });
     const { sessions } = JSON.parse(json.stdout) as { sessions: Array<{ id: string; kind: string; current: boolean }> };

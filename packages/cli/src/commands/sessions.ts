@@ -23,7 +23,7 @@ export async function runSessionsList(context: Context): Promise<ExitCodeValue> 
     context.print.json({ ...targetOf(context), sessions } satisfies SessionsJson);
     return ExitCode.ok;
   }
-  const rows = [["", "ID", "KIND", "NAME", "LAST USED", "EXPIRES"]];
+  const rows = [["", "ID", "KIND", "NAME", "LAST USED", "FROM", "EXPIRES"]];
   for (const session of sessions) {
     rows.push([
       session.current ? "*" : "",
@@ -31,6 +31,7 @@ export async function runSessionsList(context: Context): Promise<ExitCodeValue> 
       session.kind,
       session.name,
       session.last_used_at.slice(0, 16).replace("T", " "),
+      session.ip ?? "",
       describeExpiry(session.expires_at),
     ]);
   }
