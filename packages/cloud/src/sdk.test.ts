@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest"
 import { createSqliteTestDatabase } from "../../server/src/test-support/databases.js";
 import { createTestServerWithMail, signUp } from "../../server/src/test-support/harness.js";
 import {
+  acceptOrgInvitation,
+  changeOrgMemberRole,
   changePassword,
   cliClaim,
   cliCode,
@@ -17,9 +19,14 @@ import {
   cliTransfer,
   configureHarmontClient,
   createApiToken,
+  createOrg,
+  createOrgInvitation,
   createHarmontClient,
   deleteAccount,
+  deleteOrg,
   generateNonce,
+  getBootstrap,
+  getOrg,
   getHealth,
   getMeta,
   getReady,
@@ -28,15 +35,22 @@ import {
   getUserSettings,
   isErrorEnvelope,
   listApiTokens,
+  listOrgInvitations,
+  listOrgMembers,
+  listOrgs,
   listSessions,
   login,
   logout,
   logoutAll,
   requestEmailCode,
   resendVerificationEmail,
+  removeOrgMember,
   revokeApiToken,
+  revokeOrgInvitation,
   revokeSession,
   signup,
+  switchOrg,
+  updateOrg,
   updateUser,
   verifyEmail,
   verifyEmailCode,
@@ -116,6 +130,20 @@ const exercised = new Set([
   "updateUser",
   "getUserSettings",
   "deleteAccount",
+  "getBootstrap",
+  "switchOrg",
+  "createOrg",
+  "listOrgs",
+  "getOrg",
+  "updateOrg",
+  "deleteOrg",
+  "listOrgMembers",
+  "changeOrgMemberRole",
+  "removeOrgMember",
+  "createOrgInvitation",
+  "listOrgInvitations",
+  "revokeOrgInvitation",
+  "acceptOrgInvitation",
 ]);
 
 describe("coverage", () => {
@@ -300,6 +328,66 @@ describe("the account", () => {
     expect(done.data?.state).toBe("scheduled");
     expect(typeof done.data?.due_at).toBe("string");
     expect((await getUser({ client })).response.status).toBe(401);
+  });
+});
+
+describe("organizations", () => {
+  /** A signed-up account whose address is verified (orgs need one). */
+  async function verified() {
+    const account = await signUp(server);
+    const code = await server.smtp.latestCode(account.email);
+    expect((await verifyEmail({ client: harmont({ token: account.token }), body: { code } })).response.status).toBe(200);
+    return { ...account, client: harmont({ token: account.token }) };
+  }
+
+  it("createOrg, getBootstrap, switchOrg, listOrgs, getOrg, updateOrg and deleteOrg", async () => {
+    const ada = await verified();
+    const created = await createOrg({ client: ada.client, body: { name: "Acme SDK" } });
+    expect(created.response.status).toBe(201);
+    const orgId = created.data!.id;
+    const boot = await getBootstrap({ client: ada.client });
+    expect(boot.data?.active_org?.id).toBe(orgId);
+    expect(boot.data?.session.org_role).toBe("owner");
+    const cleared = await switchOrg({ client: ada.client, body: { org_id: null } });
+    expect(cleared.data?.active_org).toBeNull();
+    const missing = await switchOrg({ client: ada.client, body: { org_id: "org_nope" } });
+    expectEnvelope(missing.error, "organization_not_found", 404, missing.response);
+    expect((await switchOrg({ client: ada.client, body: { org_id: orgId } })).data?.session.org_id).toBe(orgId);
+    expect((await listOrgs({ client: ada.client })).data?.orgs.map((org) => org.id)).toEqual([orgId]);
+    expect((await getOrg({ client: ada.client, path: { org_id: orgId } })).data?.role).toBe("owner");
+    expect((await updateOrg({ client: ada.client, path: { org_id: orgId }, body: { name: "Acme Renamed" } })).data?.name).toBe("Acme Renamed");
+    expect((await deleteOrg({ client: ada.client, path: { org_id: orgId } })).response.status).toBe(204);
+    const gone = await getOrg({ client: ada.client, path: { org_id: orgId } });
+    expectEnvelope(gone.error, "organization_not_found", 404, gone.response);
+  });
+
+  it("createOrgInvitation, listOrgInvitations, revokeOrgInvitation, acceptOrgInvitation, listOrgMembers, changeOrgMemberRole and removeOrgMember", async () => {
+    const owner = await verified();
+    const orgId = (await createOrg({ client: owner.client, body: { name: "Invites" } })).data!.id;
+    const grace = await verified();
+    const since = server.smtp.messages.length;
+    const invited = await createOrgInvitation({ client: owner.client, path: { org_id: orgId }, body: { email: grace.email, role: "member" } });
+    expect(invited.response.status).toBe(201);
+    const token = /#token=(hin_[A-Za-z0-9_-]{43})/.exec((await server.smtp.waitForMail(grace.email, since)).raw)![1]!;
+    expect((await listOrgInvitations({ client: owner.client, path: { org_id: orgId } })).data?.invitations.map((each) => each.email)).toEqual([grace.email]);
+    const accepted = await acceptOrgInvitation({ client: grace.client, body: { token } });
+    expect(accepted.data?.role).toBe("member");
+    const used = await acceptOrgInvitation({ client: grace.client, body: { token } });
+    expectEnvelope(used.error, "invite_invalid", 400, used.response);
+
+    const members = await listOrgMembers({ client: grace.client, path: { org_id: orgId } });
+    expect(members.data?.members).toHaveLength(2);
+    const graceId = members.data!.members.find((member) => member.user.email === grace.email)!.user.id;
+    expect((await changeOrgMemberRole({ client: owner.client, path: { org_id: orgId, user_id: graceId }, body: { role: "admin" } })).data?.role).toBe("admin");
+    const ownerId = members.data!.members.find((member) => member.role === "owner")!.user.id;
+    const lastOwner = await changeOrgMemberRole({ client: owner.client, path: { org_id: orgId, user_id: ownerId }, body: { role: "member" } });
+    expectEnvelope(lastOwner.error, "last_owner", 409, lastOwner.response);
+
+    const second = await createOrgInvitation({ client: grace.client, path: { org_id: orgId }, body: { email: "later@example.com", role: "member" } });
+    expect((await revokeOrgInvitation({ client: grace.client, path: { org_id: orgId, invitation_id: second.data!.id } })).response.status).toBe(204);
+    expect((await removeOrgMember({ client: grace.client, path: { org_id: orgId, user_id: graceId } })).response.status).toBe(204);
+    const left = await listOrgMembers({ client: grace.client, path: { org_id: orgId } });
+    expectEnvelope(left.error, "organization_not_found", 404, left.response);
   });
 });
 

@@ -19,6 +19,7 @@ import { registerAuthSessionRoutes } from "./routes/auth-session.js";
 import { registerDevMailRoutes } from "./routes/dev-mail.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerMetaRoutes } from "./routes/meta.js";
+import { registerOrgRoutes } from "./routes/orgs.js";
 import { createOAuthApp, oauthBasePath } from "./routes/oauth.js";
 import { createOpenApiDocument } from "./routes/openapi.js";
 import { registerUserRoutes } from "./routes/user.js";
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthPasswordRoutes(app, deps);
   registerAuthEmailRoutes(app, deps);
   registerUserRoutes(app, deps);
+  registerOrgRoutes(app, deps);
   registerDevMailRoutes(app, deps);
   app.route(oauthBasePath, createOAuthApp(deps));
   registerDocsRoutes(app, deps);

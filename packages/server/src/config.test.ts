@@ -22,6 +22,7 @@ describe("loadConfig", () => {
     expect(config.lifetimes).toEqual({
       accountDeletionGraceMs: 7 * 86_400_000,
       handoffMs: 60_000,
+      invitationMs: 7 * 86_400_000,
       pasteCodeMs: 300_000,
       webSessionIdleMs: 7 * 86_400_000,
       webSessionAbsoluteMs: 30 * 86_400_000,
@@ -38,6 +39,8 @@ describe("loadConfig", () => {
       emailCodeFailuresPerAddress: 20,
       loginFailuresPerAccount: 100,
       loginCooldownMs: 900_000,
+      orgCreatesPerUserPerDay: 10,
+      invitationsPerOrgPerDay: 50,
     });
   });
 

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, GetUserSettingsData, GetUserSettingsErrors, GetUserSettingsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
+import type { AcceptOrgInvitationData, AcceptOrgInvitationErrors, AcceptOrgInvitationResponses, ChangeOrgMemberRoleData, ChangeOrgMemberRoleErrors, ChangeOrgMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateOrgData, CreateOrgErrors, CreateOrgInvitationData, CreateOrgInvitationErrors, CreateOrgInvitationResponses, CreateOrgResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteOrgData, DeleteOrgErrors, DeleteOrgResponses, GetBootstrapData, GetBootstrapErrors, GetBootstrapResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetOrgData, GetOrgErrors, GetOrgResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, GetUserSettingsData, GetUserSettingsErrors, GetUserSettingsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListOrgInvitationsData, ListOrgInvitationsErrors, ListOrgInvitationsResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeOrgInvitationData, RevokeOrgInvitationErrors, RevokeOrgInvitationResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, SwitchOrgData, SwitchOrgErrors, SwitchOrgResponses, UpdateOrgData, UpdateOrgErrors, UpdateOrgResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -357,6 +357,184 @@ export const getUserSettings = <ThrowOnError extends boolean = false>(options?: 
 export const deleteAccount = <ThrowOnError extends boolean = false>(options: Options<DeleteAccountData, ThrowOnError>) => (options.client ?? client).post<DeleteAccountResponses, DeleteAccountErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v0/user/deletion',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Everything for a first paint
+ *
+ * The user, the session, the active org with the caller's role, every org of the user, and the account's two-step, approval and impersonation state, in one call.
+ */
+export const getBootstrap = <ThrowOnError extends boolean = false>(options?: Options<GetBootstrapData, ThrowOnError>) => (options?.client ?? client).get<GetBootstrapResponses, GetBootstrapErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/bootstrap',
+    ...options
+});
+
+/**
+ * Switch the active organization
+ *
+ * Sets the active org of this session (the same token; other sessions keep theirs). `null` clears it. An org the caller is not a member of answers 404 `organization_not_found`, as one that does not exist.
+ */
+export const switchOrg = <ThrowOnError extends boolean = false>(options: Options<SwitchOrgData, ThrowOnError>) => (options.client ?? client).post<SwitchOrgResponses, SwitchOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/session/org',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List my organizations
+ *
+ * Every org of the caller with their role, most recently active first (at most 200).
+ */
+export const listOrgs = <ThrowOnError extends boolean = false>(options?: Options<ListOrgsData, ThrowOnError>) => (options?.client ?? client).get<ListOrgsResponses, ListOrgsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs',
+    ...options
+});
+
+/**
+ * Create an organization
+ *
+ * The caller becomes its owner; a session with no active org switches to it. Needs a verified email address.
+ */
+export const createOrg = <ThrowOnError extends boolean = false>(options: Options<CreateOrgData, ThrowOnError>) => (options.client ?? client).post<CreateOrgResponses, CreateOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete an organization
+ *
+ * Owners only. Memberships and invitations go with it; sessions that had it active fall back to no org.
+ */
+export const deleteOrg = <ThrowOnError extends boolean = false>(options: Options<DeleteOrgData, ThrowOnError>) => (options.client ?? client).delete<DeleteOrgResponses, DeleteOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}',
+    ...options
+});
+
+/**
+ * An organization
+ *
+ * The org and the caller's role in it. Members only; anyone else gets 404 `organization_not_found`.
+ */
+export const getOrg = <ThrowOnError extends boolean = false>(options: Options<GetOrgData, ThrowOnError>) => (options.client ?? client).get<GetOrgResponses, GetOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}',
+    ...options
+});
+
+/**
+ * Rename an organization or change its slug
+ *
+ * Admins and owners. A slug of `null` removes it.
+ */
+export const updateOrg = <ThrowOnError extends boolean = false>(options: Options<UpdateOrgData, ThrowOnError>) => (options.client ?? client).patch<UpdateOrgResponses, UpdateOrgErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List an organization's members
+ *
+ * Members only, oldest membership first.
+ */
+export const listOrgMembers = <ThrowOnError extends boolean = false>(options: Options<ListOrgMembersData, ThrowOnError>) => (options.client ?? client).get<ListOrgMembersResponses, ListOrgMembersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}/members',
+    ...options
+});
+
+/**
+ * Remove a member, or leave
+ *
+ * Your own user id leaves the org (any role, but not the last owner). Admins remove members and admins; owners remove anyone. The member's sessions in the org fall back to no org at once.
+ */
+export const removeOrgMember = <ThrowOnError extends boolean = false>(options: Options<RemoveOrgMemberData, ThrowOnError>) => (options.client ?? client).delete<RemoveOrgMemberResponses, RemoveOrgMemberErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}/members/{user_id}',
+    ...options
+});
+
+/**
+ * Change a member's role
+ *
+ * Admins move members between `member` and `admin`; only owners make or demote owners. The last owner cannot be demoted (409 `last_owner`), also when two owners try at once.
+ */
+export const changeOrgMemberRole = <ThrowOnError extends boolean = false>(options: Options<ChangeOrgMemberRoleData, ThrowOnError>) => (options.client ?? client).patch<ChangeOrgMemberRoleResponses, ChangeOrgMemberRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}/members/{user_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List an organization's invitations
+ *
+ * Admins and owners: the live invitations, newest first, without their tokens.
+ */
+export const listOrgInvitations = <ThrowOnError extends boolean = false>(options: Options<ListOrgInvitationsData, ThrowOnError>) => (options.client ?? client).get<ListOrgInvitationsResponses, ListOrgInvitationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}/invitations',
+    ...options
+});
+
+/**
+ * Invite someone by email
+ *
+ * Admins and owners (inviting an owner takes an owner). Mails a link that works once, for that address only, for 7 days by default; a new invitation to the same address replaces the old one. The answer never holds the token.
+ */
+export const createOrgInvitation = <ThrowOnError extends boolean = false>(options: Options<CreateOrgInvitationData, ThrowOnError>) => (options.client ?? client).post<CreateOrgInvitationResponses, CreateOrgInvitationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}/invitations',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke an invitation
+ *
+ * Admins and owners. Its link stops working at once.
+ */
+export const revokeOrgInvitation = <ThrowOnError extends boolean = false>(options: Options<RevokeOrgInvitationData, ThrowOnError>) => (options.client ?? client).delete<RevokeOrgInvitationResponses, RevokeOrgInvitationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/orgs/{org_id}/invitations/{invitation_id}',
+    ...options
+});
+
+/**
+ * Accept an invitation
+ *
+ * Joins the org with the invitation's role, once. The caller must be signed in with the invited address, verified; another address answers 403 `invite_email_mismatch` (naming the invited one, masked) and uses nothing up.
+ */
+export const acceptOrgInvitation = <ThrowOnError extends boolean = false>(options: Options<AcceptOrgInvitationData, ThrowOnError>) => (options.client ?? client).post<AcceptOrgInvitationResponses, AcceptOrgInvitationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/org-invitations/accept',
     ...options,
     headers: {
         'Content-Type': 'application/json',

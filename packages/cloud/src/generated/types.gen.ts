@@ -176,6 +176,14 @@ export type Session = {
      */
     parent_session_id: string | null;
     /**
+     * The active organization; `null` for none.
+     */
+    org_id: string | null;
+    /**
+     * The user's role in the active organization, read with the session.
+     */
+    org_role: 'owner' | 'admin' | 'member' | null;
+    /**
      * The browser and system its User-Agent names, when it names them.
      */
     device: string | null;
@@ -342,6 +350,151 @@ export type DeleteAccountRequest = {
     password?: string;
 };
 
+export type Bootstrap = {
+    user: User;
+    session: Session;
+    active_org: OrgMembership;
+    /**
+     * Every org of the user, most recently active first, at most 200.
+     */
+    orgs: Array<OrgMembership>;
+    /**
+     * Whether the user has more orgs than the list holds.
+     */
+    orgs_truncated: boolean;
+    /**
+     * Two-step verification of the account (not offered yet: always off).
+     */
+    second_factor: {
+        enabled: boolean;
+        backup_codes_remaining: number;
+    };
+    /**
+     * Sign-ins waiting for this session's approval (none until approvals exist).
+     */
+    pending_approvals: number;
+    /**
+     * Who is impersonating this session (none until support sessions exist).
+     */
+    impersonation: null;
+};
+
+/**
+ * One of the caller's organizations, with the caller's role in it.
+ */
+export type OrgMembership = {
+    id: string;
+    name: string;
+    slug: string | null;
+    role: OrgRole;
+    joined_at: string;
+} | null;
+
+/**
+ * `owner` may do anything; `admin` manages members and invitations (not owners); `member` reads.
+ */
+export type OrgRole = 'owner' | 'admin' | 'member';
+
+export type SwitchedOrg = {
+    session: Session;
+    active_org: OrgMembership;
+};
+
+export type SwitchOrgRequest = {
+    /**
+     * An org the caller is a member of, or `null` for none.
+     */
+    org_id: string | null;
+};
+
+export type CreateOrgRequest = {
+    /**
+     * 1 to 100 characters.
+     */
+    name: string;
+    /**
+     * 1 to 40 of a-z, 0-9 and inner dashes; unique on the server.
+     */
+    slug?: string | null;
+};
+
+export type OrgList = {
+    orgs: Array<OrgMembership>;
+};
+
+export type OrgWithRole = {
+    org: Org;
+    role: OrgRole;
+};
+
+export type Org = {
+    id: string;
+    name: string;
+    slug: string | null;
+    created_at: string;
+};
+
+export type UpdateOrgRequest = {
+    /**
+     * 1 to 100 characters.
+     */
+    name?: string;
+    /**
+     * 1 to 40 of a-z, 0-9 and inner dashes; unique on the server.
+     */
+    slug?: string | null;
+};
+
+export type OrgMemberList = {
+    members: Array<OrgMember>;
+};
+
+export type OrgMember = {
+    user: {
+        id: string;
+        email: string;
+        name: string | null;
+    };
+    role: OrgRole;
+    joined_at: string;
+};
+
+export type ChangeOrgRoleRequest = {
+    role: OrgRole;
+};
+
+/**
+ * An invitation as admins see it. Its token is only ever in the mail.
+ */
+export type OrgInvitation = {
+    id: string;
+    email: string;
+    role: OrgRole;
+    invited_by: {
+        id: string;
+        email: string;
+        name: string | null;
+    } | null;
+    created_at: string;
+    expires_at: string;
+};
+
+export type CreateOrgInvitationRequest = {
+    email: string;
+    role: OrgRole;
+};
+
+export type OrgInvitationList = {
+    invitations: Array<OrgInvitation>;
+};
+
+export type AcceptOrgInvitationRequest = {
+    /**
+     * The `hin_…` token from the invitation link's fragment.
+     */
+    token: string;
+};
+
 export type GetMetaData = {
     body?: never;
     path?: never;
@@ -411,11 +564,11 @@ export type CliClaimData = {
 
 export type CliClaimErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -484,7 +637,7 @@ export type CliCodeStatusData = {
 
 export type CliCodeStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -524,7 +677,7 @@ export type CliRedeemData = {
 
 export type CliRedeemErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -564,7 +717,7 @@ export type CliTransferData = {
 
 export type CliTransferErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -572,7 +725,7 @@ export type CliTransferErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -612,7 +765,7 @@ export type CliDenyData = {
 
 export type CliDenyErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -620,7 +773,7 @@ export type CliDenyErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -759,7 +912,7 @@ export type RevokeSessionData = {
 
 export type RevokeSessionErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -767,7 +920,7 @@ export type RevokeSessionErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Not found (codes: `not_found`)
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
      */
     404: ErrorEnvelope;
 };
@@ -796,7 +949,7 @@ export type ListApiTokensErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
 };
@@ -821,7 +974,7 @@ export type CreateApiTokenData = {
 
 export type CreateApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -829,11 +982,11 @@ export type CreateApiTokenErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -868,7 +1021,7 @@ export type RevokeApiTokenData = {
 
 export type RevokeApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -876,11 +1029,11 @@ export type RevokeApiTokenErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
-     * Not found (codes: `not_found`)
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
      */
     404: ErrorEnvelope;
 };
@@ -905,11 +1058,11 @@ export type SignupData = {
 
 export type SignupErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -946,7 +1099,7 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -987,7 +1140,7 @@ export type ChangePasswordData = {
 
 export type ChangePasswordErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -995,7 +1148,7 @@ export type ChangePasswordErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1032,7 +1185,7 @@ export type RequestEmailCodeData = {
 
 export type RequestEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1069,7 +1222,7 @@ export type VerifyEmailCodeData = {
 
 export type VerifyEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1106,7 +1259,7 @@ export type VerifyEmailData = {
 
 export type VerifyEmailErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1201,7 +1354,7 @@ export type UpdateUserData = {
 
 export type UpdateUserErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1209,7 +1362,7 @@ export type UpdateUserErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1246,7 +1399,7 @@ export type GetUserSettingsErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
 };
@@ -1271,7 +1424,7 @@ export type DeleteAccountData = {
 
 export type DeleteAccountErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1279,7 +1432,7 @@ export type DeleteAccountErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1306,3 +1459,586 @@ export type DeleteAccountResponses = {
 };
 
 export type DeleteAccountResponse = DeleteAccountResponses[keyof DeleteAccountResponses];
+
+export type GetBootstrapData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/bootstrap';
+};
+
+export type GetBootstrapErrors = {
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+};
+
+export type GetBootstrapError = GetBootstrapErrors[keyof GetBootstrapErrors];
+
+export type GetBootstrapResponses = {
+    /**
+     * The state.
+     */
+    200: Bootstrap;
+};
+
+export type GetBootstrapResponse = GetBootstrapResponses[keyof GetBootstrapResponses];
+
+export type SwitchOrgData = {
+    body: SwitchOrgRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/session/org';
+};
+
+export type SwitchOrgErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type SwitchOrgError = SwitchOrgErrors[keyof SwitchOrgErrors];
+
+export type SwitchOrgResponses = {
+    /**
+     * Switched.
+     */
+    200: SwitchedOrg;
+};
+
+export type SwitchOrgResponse = SwitchOrgResponses[keyof SwitchOrgResponses];
+
+export type ListOrgsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/orgs';
+};
+
+export type ListOrgsErrors = {
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+};
+
+export type ListOrgsError = ListOrgsErrors[keyof ListOrgsErrors];
+
+export type ListOrgsResponses = {
+    /**
+     * The orgs.
+     */
+    200: OrgList;
+};
+
+export type ListOrgsResponse = ListOrgsResponses[keyof ListOrgsResponses];
+
+export type CreateOrgData = {
+    body: CreateOrgRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/orgs';
+};
+
+export type CreateOrgErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type CreateOrgError = CreateOrgErrors[keyof CreateOrgErrors];
+
+export type CreateOrgResponses = {
+    /**
+     * Created.
+     */
+    201: OrgMembership;
+};
+
+export type CreateOrgResponse = CreateOrgResponses[keyof CreateOrgResponses];
+
+export type DeleteOrgData = {
+    body?: never;
+    path: {
+        org_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}';
+};
+
+export type DeleteOrgErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+};
+
+export type DeleteOrgError = DeleteOrgErrors[keyof DeleteOrgErrors];
+
+export type DeleteOrgResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteOrgResponse = DeleteOrgResponses[keyof DeleteOrgResponses];
+
+export type GetOrgData = {
+    body?: never;
+    path: {
+        org_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}';
+};
+
+export type GetOrgErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+};
+
+export type GetOrgError = GetOrgErrors[keyof GetOrgErrors];
+
+export type GetOrgResponses = {
+    /**
+     * The org.
+     */
+    200: OrgWithRole;
+};
+
+export type GetOrgResponse = GetOrgResponses[keyof GetOrgResponses];
+
+export type UpdateOrgData = {
+    body: UpdateOrgRequest;
+    path: {
+        org_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}';
+};
+
+export type UpdateOrgErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type UpdateOrgError = UpdateOrgErrors[keyof UpdateOrgErrors];
+
+export type UpdateOrgResponses = {
+    /**
+     * Changed.
+     */
+    200: Org;
+};
+
+export type UpdateOrgResponse = UpdateOrgResponses[keyof UpdateOrgResponses];
+
+export type ListOrgMembersData = {
+    body?: never;
+    path: {
+        org_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}/members';
+};
+
+export type ListOrgMembersErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+};
+
+export type ListOrgMembersError = ListOrgMembersErrors[keyof ListOrgMembersErrors];
+
+export type ListOrgMembersResponses = {
+    /**
+     * The members.
+     */
+    200: OrgMemberList;
+};
+
+export type ListOrgMembersResponse = ListOrgMembersResponses[keyof ListOrgMembersResponses];
+
+export type RemoveOrgMemberData = {
+    body?: never;
+    path: {
+        org_id: string;
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}/members/{user_id}';
+};
+
+export type RemoveOrgMemberErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+};
+
+export type RemoveOrgMemberError = RemoveOrgMemberErrors[keyof RemoveOrgMemberErrors];
+
+export type RemoveOrgMemberResponses = {
+    /**
+     * Removed.
+     */
+    204: void;
+};
+
+export type RemoveOrgMemberResponse = RemoveOrgMemberResponses[keyof RemoveOrgMemberResponses];
+
+export type ChangeOrgMemberRoleData = {
+    body: ChangeOrgRoleRequest;
+    path: {
+        org_id: string;
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}/members/{user_id}';
+};
+
+export type ChangeOrgMemberRoleErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type ChangeOrgMemberRoleError = ChangeOrgMemberRoleErrors[keyof ChangeOrgMemberRoleErrors];
+
+export type ChangeOrgMemberRoleResponses = {
+    /**
+     * Changed.
+     */
+    200: OrgMember;
+};
+
+export type ChangeOrgMemberRoleResponse = ChangeOrgMemberRoleResponses[keyof ChangeOrgMemberRoleResponses];
+
+export type ListOrgInvitationsData = {
+    body?: never;
+    path: {
+        org_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}/invitations';
+};
+
+export type ListOrgInvitationsErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+};
+
+export type ListOrgInvitationsError = ListOrgInvitationsErrors[keyof ListOrgInvitationsErrors];
+
+export type ListOrgInvitationsResponses = {
+    /**
+     * The invitations.
+     */
+    200: OrgInvitationList;
+};
+
+export type ListOrgInvitationsResponse = ListOrgInvitationsResponses[keyof ListOrgInvitationsResponses];
+
+export type CreateOrgInvitationData = {
+    body: CreateOrgInvitationRequest;
+    path: {
+        org_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}/invitations';
+};
+
+export type CreateOrgInvitationErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type CreateOrgInvitationError = CreateOrgInvitationErrors[keyof CreateOrgInvitationErrors];
+
+export type CreateOrgInvitationResponses = {
+    /**
+     * Sent.
+     */
+    201: OrgInvitation;
+};
+
+export type CreateOrgInvitationResponse = CreateOrgInvitationResponses[keyof CreateOrgInvitationResponses];
+
+export type RevokeOrgInvitationData = {
+    body?: never;
+    path: {
+        org_id: string;
+        invitation_id: string;
+    };
+    query?: never;
+    url: '/api/v0/orgs/{org_id}/invitations/{invitation_id}';
+};
+
+export type RevokeOrgInvitationErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+};
+
+export type RevokeOrgInvitationError = RevokeOrgInvitationErrors[keyof RevokeOrgInvitationErrors];
+
+export type RevokeOrgInvitationResponses = {
+    /**
+     * Revoked.
+     */
+    204: void;
+};
+
+export type RevokeOrgInvitationResponse = RevokeOrgInvitationResponses[keyof RevokeOrgInvitationResponses];
+
+export type AcceptOrgInvitationData = {
+    body: AcceptOrgInvitationRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/org-invitations/accept';
+};
+
+export type AcceptOrgInvitationErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type AcceptOrgInvitationError = AcceptOrgInvitationErrors[keyof AcceptOrgInvitationErrors];
+
+export type AcceptOrgInvitationResponses = {
+    /**
+     * Joined.
+     */
+    200: OrgWithRole;
+};
+
+export type AcceptOrgInvitationResponse = AcceptOrgInvitationResponses[keyof AcceptOrgInvitationResponses];

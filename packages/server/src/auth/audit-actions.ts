@@ -156,6 +156,40 @@ export const auditActions = {
     target: "the deleted user's id",
   },
 
+  // Organizations.
+  "org.created": { happened: "A user created an organization and became its owner.", actor: "the user", target: "the new org" },
+  "org.updated": { happened: "An owner or admin renamed an org or changed its slug; the detail names the fields.", actor: "the owner or admin", target: "the org" },
+  "org.deleted": { happened: "An owner deleted an org, with its memberships and invitations; sessions in it fell back to no org.", actor: "the owner", target: "the deleted org's id" },
+  "org.access.denied": {
+    happened: "A member asked for something their role does not allow; the detail gives the role needed and theirs.",
+    actor: "the member",
+    target: "the org",
+  },
+  "org.member.role_changed": { happened: "A member's role changed; the detail names the member and the roles from and to.", actor: "the owner or admin", target: "the org" },
+  "org.member.removed": {
+    happened: "An owner or admin removed a member; the member's sessions in the org fell back to no org in the same transaction.",
+    actor: "the owner or admin",
+    target: "the org",
+  },
+  "org.member.left": { happened: "A member left an org; their sessions in it fell back to no org.", actor: "the member", target: "the org" },
+  "org.invitation.created": {
+    happened: "An owner or admin invited an address; the detail gives the invitation's id and role (never the address or the token).",
+    actor: "the owner or admin",
+    target: "the org",
+  },
+  "org.invitation.revoked": { happened: "An owner or admin revoked an invitation.", actor: "the owner or admin", target: "the org" },
+  "org.invitation.accepted": {
+    happened: "A user accepted an invitation and joined the org (an existing member keeps their role: `already_member`).",
+    actor: "the user",
+    target: "the org",
+  },
+  "org.invitation.email_mismatch": {
+    happened: "A user tried an invitation sent to another address; nothing was consumed.",
+    actor: "the user",
+    target: "the org",
+  },
+  "session.org_switched": { happened: "A session's active org changed; the detail gives the org ids from and to.", actor: "the user", target: "the session" },
+
   // API tokens.
   "api_token.created": {
     happened: "A user made an API token; the detail gives its expiry in days (`null`: none).",

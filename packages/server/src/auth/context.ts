@@ -1,5 +1,6 @@
 /** What the domain functions are given: storage, time, hashing and lifetimes. No HTTP. */
 import type { ApiTokenPolicy } from "./api-tokens.js";
+import type { OrgRole } from "./orgs.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { Session } from "./sessions.js";
 import type { SecondFactorPolicy } from "./sign-in.js";
@@ -12,6 +13,8 @@ export interface Lifetimes {
   accountDeletionGraceMs: number;
   handoffMs: number;
   pasteCodeMs: number;
+  /** Life of an org invitation. */
+  invitationMs: number;
   webSessionIdleMs: number;
   webSessionAbsoluteMs: number;
   cliSessionIdleMs: number;
@@ -30,6 +33,8 @@ export interface Notifier {
   sendAccountDeletionScheduled(to: string, dueAt: number): Promise<void>;
   sendAccountDeletionCancelled(to: string): Promise<void>;
   sendAccountDeleted(to: string): Promise<void>;
+  /** The link carries `token` in its fragment; `invitedBy` is the inviter's name or address. */
+  sendOrgInvitation(to: string, invitation: { orgName: string; invitedBy: string; role: string; token: string; expiresAt: number }): Promise<void>;
 }
 
 export interface AuthDeps {
@@ -69,4 +74,6 @@ export interface RequestMeta {
 export interface Authenticated {
   session: Session;
   user: User;
+  /** The user's role in `session.orgId` (read with the session); `null` without an active org. */
+  orgRole: OrgRole | null;
 }

@@ -3,7 +3,7 @@ import type { AuthStore, Clock } from "./types.js";
 
 export async function purgeExpiredRecords(
   deps: { store: AuthStore; clock: Clock },
-): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number }> {
+): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number }> {
   const now = deps.clock.now();
   return {
     // Accounts whose deletion fell due (their sessions and grants go with them).
@@ -11,5 +11,6 @@ export async function purgeExpiredRecords(
     sessions: await deps.store.sessions.deleteExpired(now),
     grants: await deps.store.grants.deleteExpired(now),
     emailCodes: await deps.store.emailCodes.deleteExpired(now),
+    invitations: await deps.store.invitations.deleteExpired(now),
   };
 }

@@ -7,6 +7,7 @@ import type { AuditAction } from "./audit-actions.js";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { API_TOKEN_PREFIX, generateId, generateSessionToken, hashSecret, isWellFormedApiToken, isWellFormedSessionToken } from "./tokens.js";
+import { defaultOrgOf } from "./orgs.js";
 import type { AuthStore } from "./types.js";
 import type { User } from "./users.js";
 
@@ -49,8 +50,11 @@ export interface NewSession extends Session {
 
 export interface SessionStore {
   insert(session: NewSession): Promise<void>;
-  /** The hot path: one indexed lookup by token hash, joined with the user. */
-  findWithUserByTokenHash(tokenHash: string): Promise<{ session: Session; user: User } | null>;
+  /**
+   * The hot path: one indexed lookup by token hash, joined with the user and with the user's
+   * membership of the session's org (`orgRole`; when it is gone, `session.orgId` reads `null`).
+   */
+  findWithUserByTokenHash(tokenHash: string): Promise<Authenticated | null>;
   /** Sets `last_used_at` (and `last_ip`) unless `last_used_at` is already at least `notBefore`. */
   touch(sessionId: string, now: number, notBefore: number, ip: string | null): Promise<void>;
   findById(sessionId: string): Promise<Session | null>;
@@ -88,6 +92,8 @@ export interface CreateSessionInput {
   parentSessionId: string | null;
   /** See `Session.authenticatedAt`. */
   authenticatedAt: number | null;
+  /** The active org it starts in. */
+  orgId: string | null;
   meta: RequestMeta;
 }
 
@@ -106,7 +112,7 @@ export async function createSession(
     kind: input.kind,
     name: input.name,
     parentSessionId: input.parentSessionId,
-    orgId: null,
+    orgId: input.orgId,
     impersonatorUserId: null,
     secondFactorPending: false,
     authenticatedAt: input.authenticatedAt,
@@ -150,7 +156,7 @@ export function describeUserAgent(userAgent: string | null): string | null {
 }
 
 /** A web session made by a sign-in, named after the browser it was made in. Only `completeSignIn` calls it. */
-export function createWebSession(deps: Pick<AuthDeps, "clock" | "lifetimes" | "store">, user: User, meta: RequestMeta, authenticatedAt: number) {
+export async function createWebSession(deps: Pick<AuthDeps, "clock" | "lifetimes" | "store">, user: User, meta: RequestMeta, authenticatedAt: number) {
   const device = describeUserAgent(meta.userAgent);
   return createSession(deps, {
     user,
@@ -158,6 +164,8 @@ export function createWebSession(deps: Pick<AuthDeps, "clock" | "lifetimes" | "s
     name: device ? `Web session (${device})` : "Web session",
     parentSessionId: null,
     authenticatedAt,
+    // The org the person worked in last.
+    orgId: await defaultOrgOf(deps.store, user.id),
     meta,
   });
 }
@@ -210,7 +218,7 @@ export async function issueCliSession(
   if (!parent || parent.userId !== grant.userId) return null;
   const { token, session } = await createSession(
     { ...deps, store },
-    { user, kind: "cli", name: grant.name, parentSessionId: parent.id, authenticatedAt: parent.authenticatedAt, meta },
+    { user, kind: "cli", name: grant.name, parentSessionId: parent.id, authenticatedAt: parent.authenticatedAt, orgId: parent.orgId, meta },
   );
   await recordAuditEvent({ store, clock: deps.clock }, meta, {
     action: grant.auditAction,

@@ -34,6 +34,19 @@ export function isWellFormedApiToken(value: string): boolean {
   return apiTokenPattern.test(value);
 }
 
+/**
+ * A secret of its own kind (an invitation, later a challenge or a reset token): a prefix and 43
+ * characters of base64url (256 bits). None of these prefixes is `hmt_` or `hma_`, so none of
+ * them can ever authenticate a request.
+ */
+export function generatePrefixedSecret(prefix: `h${string}_`): string {
+  return prefix + randomBytes(32).toString("base64url");
+}
+
+export function isWellFormedSecret(prefix: string, value: string): boolean {
+  return value.length === prefix.length + 43 && value.startsWith(prefix) && /^[A-Za-z0-9_-]{43}$/.test(value.slice(prefix.length));
+}
+
 /** Whether a string has the shape of anything a bearer header may carry: a session or an API token. */
 export function isWellFormedBearerToken(value: string): boolean {
   return sessionTokenPattern.test(value) || apiTokenPattern.test(value);
@@ -48,7 +61,7 @@ export function hashSecret(secret: string): string {
 }
 
 /** A record id with a readable prefix (`usr_`, `ses_`, …) and 120 random bits. */
-export function generateId(prefix: "usr" | "ses" | "tok" | "aud"): string {
+export function generateId(prefix: "usr" | "ses" | "tok" | "org" | "inv" | "aud"): string {
   return `${prefix}_${randomBytes(15).toString("base64url")}`;
 }
 

@@ -1,12 +1,14 @@
 /**
  * The storage port the domain is given, composed of one store per domain area. Each area
  * declares its own records and store interface beside its code (`users.ts`, `sessions.ts`,
- * `grants.ts`, `email-codes.ts`, `audit.ts`); `src/store` implements them for SQLite and
+ * `grants.ts`, `email-codes.ts`, `audit.ts`, `orgs.ts`, `invitations.ts`); `src/store` implements them for SQLite and
  * PostgreSQL, one file per table group. The domain never sees SQL or HTTP.
  */
 import type { AuditStore } from "./audit.js";
 import type { EmailCodeStore } from "./email-codes.js";
 import type { GrantStore } from "./grants.js";
+import type { InvitationStore } from "./invitations.js";
+import type { OrgStore } from "./orgs.js";
 import type { SessionStore } from "./sessions.js";
 import type { UserStore } from "./users.js";
 
@@ -15,6 +17,8 @@ export type { EmailCode, EmailCodePurpose, EmailCodeStore } from "./email-codes.
 export type { Grant, GrantInsertOutcome, GrantKind, GrantState, GrantStore } from "./grants.js";
 export type { NewSession, Session, SessionKind, SessionStore } from "./sessions.js";
 export type { User, UserStore, UserWithPassword } from "./users.js";
+export type { Invitation, InvitationStore } from "./invitations.js";
+export type { Member, Membership, Org, OrgRole, OrgStore, OrgWithRole } from "./orgs.js";
 
 export interface AuthStore {
   users: UserStore;
@@ -22,6 +26,8 @@ export interface AuthStore {
   grants: GrantStore;
   emailCodes: EmailCodeStore;
   audit: AuditStore;
+  orgs: OrgStore;
+  invitations: InvitationStore;
   /** Runs `work` in one transaction; the store handed in must be used for every step. */
   transaction<T>(work: (store: AuthStore) => Promise<T>): Promise<T>;
 }

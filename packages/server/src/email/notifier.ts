@@ -108,6 +108,19 @@ export function createMailNotifier(mailer: Mailer, publicUrl: string, logger?: P
         ...render([`Your Harmont account at ${host} was deleted, as you asked, with its sessions and API tokens.`]),
       });
     },
+    async sendOrgInvitation(to, invitation) {
+      const link = `${site}/invitations#token=${invitation.token}`;
+      await mailer.send({
+        to,
+        subject: `${invitation.invitedBy} invited you to ${invitation.orgName} on Harmont`,
+        ...render([
+          `${invitation.invitedBy} invited you to join the organization "${invitation.orgName}" on Harmont (${host}) as ${invitation.role === "admin" ? "an admin" : `a ${invitation.role}`}.`,
+          `Accept it here, signed in with this address (${to}); you can create an account on the way:`,
+          link,
+          `The link works once and expires on ${formatUtc(invitation.expiresAt)}. If you do not know the sender, ignore this mail.`,
+        ]),
+      });
+    },
     async sendApiTokenCreated(to, tokenName) {
       await mailer.send({
         to,

@@ -12,7 +12,7 @@ export interface CorsOptions {
   origins: readonly string[];
 }
 
-const allowMethods = "GET, POST, DELETE, OPTIONS";
+const allowMethods = "GET, POST, PATCH, DELETE, OPTIONS";
 const allowHeaders = "Authorization, Content-Type, X-Request-Id";
 const exposeHeaders = "X-Request-Id, Retry-After";
 const preflightMaxAgeSeconds = "600";

@@ -12,9 +12,10 @@ import { createRateLimiter, type RateLimitRule } from "./rate-limit.js";
 /**
  * What a limiter is keyed by: the client IP (`X-Forwarded-For` only as far as
  * `HARMONT_TRUST_PROXY` allows), an account (its normalised email, whether or not the
- * password is right), or an email address, whether or not it has an account.
+ * password is right), an email address, whether or not it has an account, a signed-in user (their
+ * id), or an org (its id).
  */
-export type RateLimitKey = "ip" | "account" | "address";
+export type RateLimitKey = "ip" | "account" | "address" | "user" | "org";
 
 export interface RateLimitDefinition {
   /**
@@ -68,7 +69,7 @@ export const rateLimitRules = {
   loginFailuresPerAccount: {
     name: "login_account",
     keyedBy: "account",
-    counts: "a password check of the account (sign-in or password change), spent before the check; a success resets the key",
+    counts: "a password check of the account (sign-in, password change or account deletion), spent before the check; a success resets the key",
     budget: { setting: "HARMONT_LIMIT_LOGIN_FAILURES", points: (config) => config.accountLimits.loginFailuresPerAccount },
     window: { setting: "HARMONT_LOGIN_COOLDOWN", seconds: (config) => Math.ceil(config.accountLimits.loginCooldownMs / 1000) },
     failOpen: false,
@@ -95,6 +96,22 @@ export const rateLimitRules = {
     counts: "a check of an email code for the address (sign-in or verification), spent before the check; a success resets the key",
     budget: { setting: "HARMONT_LIMIT_EMAIL_CODE_FAILURES", points: (config) => config.accountLimits.emailCodeFailuresPerAddress },
     window: { seconds: HOUR },
+    failOpen: false,
+  },
+  orgCreatesPerUser: {
+    name: "org_create_user",
+    keyedBy: "user",
+    counts: "an organization created",
+    budget: { setting: "HARMONT_LIMIT_ORG_CREATES", points: (config) => config.accountLimits.orgCreatesPerUserPerDay },
+    window: { seconds: 24 * HOUR },
+    failOpen: false,
+  },
+  invitationsPerOrg: {
+    name: "invitations_org",
+    keyedBy: "org",
+    counts: "an invitation sent for the organization",
+    budget: { setting: "HARMONT_LIMIT_INVITATIONS_PER_ORG", points: (config) => config.accountLimits.invitationsPerOrgPerDay },
+    window: { seconds: 24 * HOUR },
     failOpen: false,
   },
 } as const satisfies Record<keyof RateLimiters, RateLimitDefinition>;

@@ -1,6 +1,7 @@
 /** Session endpoints: the session check, listing, revoking one, logout and sign-out everywhere. */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
+import { listMyOrgs } from "../auth/orgs.js";
 import { listUserSessions, revokeAllUserSessions, revokeOwnSession, revokeSessionByToken } from "../auth/sessions.js";
 import { ApiError } from "../errors.js";
 import { readCredential } from "../http/authenticate.js";
@@ -71,7 +72,7 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
   });
   app.openapi(current, (c) => {
     const auth = c.get("auth");
-    return c.json({ user: toUserBody(auth.user), session: toSessionBody(auth.session) }, 200);
+    return c.json({ user: toUserBody(auth.user), session: toSessionBody(auth.session, auth.orgRole) }, 200);
   });
 
   const list = createRoute({
@@ -90,8 +91,18 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
   });
   app.openapi(list, async (c) => {
     const auth = c.get("auth");
-    const sessions = await listUserSessions(deps.auth, auth.user.id);
-    return c.json({ sessions: sessions.map((session) => ({ ...toSessionBody(session), current: session.id === auth.session.id })) }, 200);
+    const [sessions, { orgs }] = [await listUserSessions(deps.auth, auth.user.id), await listMyOrgs(deps.auth, auth.user.id)];
+    const roles = new Map(orgs.map((entry) => [entry.org.id, entry.role]));
+    return c.json(
+      {
+        sessions: sessions.map((session) => {
+          // An org the user has left since reads as none, as the session check reads it.
+          const role = session.orgId === null ? null : (roles.get(session.orgId) ?? null);
+          return { ...toSessionBody({ ...session, orgId: role === null ? null : session.orgId }, role), current: session.id === auth.session.id };
+        }),
+      },
+      200,
+    );
   });
 
   const revoke = createRoute({

@@ -1,7 +1,7 @@
 /** Wire schemas shared by several route groups, and their mapping from domain records. */
 import { z } from "@hono/zod-openapi";
 import { describeUserAgent, sessionExpiresAt } from "../auth/sessions.js";
-import type { Session, User } from "../auth/types.js";
+import type { OrgRole, Session, User } from "../auth/types.js";
 import { errorCodes } from "../errors.js";
 
 export const ErrorEnvelope = z
@@ -64,6 +64,8 @@ export const SessionSchema = z
     last_used_at: z.string().openapi({ format: "date-time", description: "Updated at most once a minute." }),
     expires_at: z.string().openapi({ format: "date-time", description: "The earlier of the idle timeout and the absolute lifetime." }),
     parent_session_id: z.string().nullable().openapi({ description: "The session that authorized this one (CLI logins)." }),
+    org_id: z.string().nullable().openapi({ description: "The active organization; `null` for none.", example: "org_Hq2mX7bN4cV9zT1kR6sW" }),
+    org_role: z.enum(["owner", "admin", "member"]).nullable().openapi({ description: "The user's role in the active organization, read with the session." }),
     device: z.string().nullable().openapi({ description: "The browser and system its User-Agent names, when it names them.", example: "Chrome on Linux" }),
     ip: z.string().nullable().openapi({ description: "The address it was last used from (recorded with `last_used_at`), else the one it was made from.", example: "203.0.113.7" }),
   })
@@ -77,7 +79,8 @@ export function toIsoTime(milliseconds: number): string {
   return new Date(milliseconds).toISOString();
 }
 
-export function toSessionBody(session: Session): z.infer<typeof SessionSchema> {
+/** A session as the API shows it; `orgRole` only where the session check read it (the request's own session). */
+export function toSessionBody(session: Session, orgRole: OrgRole | null = null): z.infer<typeof SessionSchema> {
   return {
     id: session.id,
     kind: session.kind,
@@ -86,6 +89,8 @@ export function toSessionBody(session: Session): z.infer<typeof SessionSchema> {
     last_used_at: toIsoTime(session.lastUsedAt),
     expires_at: toIsoTime(sessionExpiresAt(session)),
     parent_session_id: session.parentSessionId,
+    org_id: session.orgId,
+    org_role: session.orgId === null ? null : orgRole,
     device: describeUserAgent(session.userAgent),
     ip: session.lastIp ?? session.ip,
   };

@@ -17,7 +17,7 @@ export interface FastReads {
 /** The session check's SQL; `placeholder` is `?` on SQLite and `$1` on PostgreSQL. */
 export function sessionWithUserSql(placeholder: string): string {
   const columns = sessionWithUserSelect.map(([expression, field]) => `${expression} as ${field}`).join(", ");
-  return `select ${columns} from sessions s join users u on u.id = s.user_id where s.token_hash = ${placeholder}`;
+  return `select ${columns} from sessions s join users u on u.id = s.user_id left join memberships m on m.org_id = s.org_id and m.user_id = s.user_id where s.token_hash = ${placeholder}`;
 }
 
 /** Whether a live grant exists for a kind and secret hash (placeholders as above). */

@@ -8,6 +8,7 @@ import { createAuditStore } from "./audit.js";
 import { createEmailCodeStore } from "./email-codes.js";
 import type { FastReads } from "./fast-reads.js";
 import { createGrantStore } from "./grants.js";
+import { createInvitationStore, createOrgStore } from "./orgs.js";
 import type { Database } from "./schema.js";
 import { createSessionStore } from "./sessions.js";
 import { affected, type Connection } from "./shared.js";
@@ -29,6 +30,8 @@ export function createKyselyStore(db: Connection, options: KyselyStoreOptions): 
     grants: createGrantStore(db, fastReads?.liveGrant),
     emailCodes: createEmailCodeStore(db),
     audit: createAuditStore(db),
+    orgs: createOrgStore(db, rowLocks),
+    invitations: createInvitationStore(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
       return (db as Kysely<Database>).transaction().execute((trx) => work(createKyselyStore(trx, { rowLocks })));

@@ -157,6 +157,50 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable("sessions").addColumn("last_ip", "text").execute();
     },
   },
+  "0005_organizations": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("organizations")
+        .addColumn("id", "text", (column) => column.primaryKey())
+        .addColumn("name", "text", (column) => column.notNull())
+        .addColumn("slug", "text")
+        .addColumn("created_by_user_id", "text", (column) => column.notNull())
+        .addColumn("created_at", time, (column) => column.notNull())
+        .addColumn("updated_at", time, (column) => column.notNull())
+        .execute();
+      // Unique where set; both databases allow many nulls under a unique index.
+      await db.schema.createIndex("organizations_slug_unique").on("organizations").column("slug").unique().execute();
+
+      await db.schema
+        .createTable("memberships")
+        .addColumn("org_id", "text", (column) => column.notNull().references("organizations.id").onDelete("cascade"))
+        .addColumn("user_id", "text", (column) => column.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("role", "text", (column) => column.notNull())
+        .addColumn("created_at", time, (column) => column.notNull())
+        .addColumn("updated_at", time, (column) => column.notNull())
+        .addColumn("last_active_at", time)
+        .addPrimaryKeyConstraint("memberships_pk", ["org_id", "user_id"])
+        .execute();
+      await db.schema.createIndex("memberships_user_id").on("memberships").column("user_id").execute();
+
+      await db.schema
+        .createTable("org_invitations")
+        .addColumn("id", "text", (column) => column.primaryKey())
+        .addColumn("org_id", "text", (column) => column.notNull().references("organizations.id").onDelete("cascade"))
+        .addColumn("email", "text", (column) => column.notNull())
+        .addColumn("role", "text", (column) => column.notNull())
+        .addColumn("token_hash", "text", (column) => column.notNull())
+        .addColumn("invited_by_user_id", "text", (column) => column.notNull())
+        .addColumn("created_at", time, (column) => column.notNull())
+        .addColumn("expires_at", time, (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex("org_invitations_token_hash_unique").on("org_invitations").column("token_hash").unique().execute();
+      await db.schema.createIndex("org_invitations_org_email").on("org_invitations").columns(["org_id", "email"]).unique().execute();
+      await db.schema.createIndex("org_invitations_expires_at").on("org_invitations").column("expires_at").execute();
+
+      await db.schema.createIndex("sessions_org_id").on("sessions").column("org_id").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

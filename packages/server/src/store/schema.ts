@@ -14,6 +14,35 @@ export interface UsersTable {
   deletion_due_at?: number | null;
 }
 
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  slug: string | null;
+  created_by_user_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MembershipsTable {
+  org_id: string;
+  user_id: string;
+  role: string;
+  created_at: number;
+  updated_at: number;
+  last_active_at: number | null;
+}
+
+export interface OrgInvitationsTable {
+  id: string;
+  org_id: string;
+  email: string;
+  role: string;
+  token_hash: string;
+  invited_by_user_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SessionsTable {
   id: string;
   token_hash: string;
@@ -94,6 +123,9 @@ export interface RateLimitsTable {
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
+  organizations: OrganizationsTable;
+  memberships: MembershipsTable;
+  org_invitations: OrgInvitationsTable;
   cli_handoffs: CliHandoffsTable;
   cli_paste_codes: CliPasteCodesTable;
   grants: GrantsTable;

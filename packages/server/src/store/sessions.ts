@@ -1,6 +1,7 @@
 /** The `sessions` table (the session check's prepared read lives in `fast-reads.ts`). */
 import { sql } from "kysely";
 import type { Session, SessionKind, SessionStore } from "../auth/sessions.js";
+import type { OrgRole } from "../auth/orgs.js";
 import type { User } from "../auth/users.js";
 import type { SessionsTable } from "./schema.js";
 import { affected, type Connection } from "./shared.js";
@@ -74,6 +75,8 @@ export interface SessionWithUserRow extends Omit<SessionsTable, "token_hash"> {
   user_email_verified_at: number | null;
   user_disabled_at: number | null;
   user_created_at: number;
+  /** The role of the session's user in the session's org; `null` without an org, or when the membership is gone. */
+  org_role: string | null;
 }
 
 /** The session check's select list, in order: the SQL expression and the row field it fills. */
@@ -84,11 +87,16 @@ export const sessionWithUserSelect = [
   ["u.email_verified_at", "user_email_verified_at"],
   ["u.disabled_at", "user_disabled_at"],
   ["u.created_at", "user_created_at"],
+  ["m.role", "org_role"],
 ] as const satisfies ReadonlyArray<readonly [string, keyof SessionWithUserRow]>;
 
-export function toSessionWithUser(row: SessionWithUserRow): { session: Session; user: User } {
+export function toSessionWithUser(row: SessionWithUserRow): { session: Session; user: User; orgRole: OrgRole | null } {
+  const session = toSession(row);
+  // An org whose membership is gone is no org: the session check never trusts `org_id` alone.
+  if (row.org_role === null) session.orgId = null;
   return {
-    session: toSession(row),
+    orgRole: row.org_role as OrgRole | null,
+    session,
     user: {
       id: row.user_id,
       email: row.user_email,
@@ -111,6 +119,7 @@ export function createSessionStore(db: Connection, fastLookup?: SessionLookup): 
     const row = await db
       .selectFrom("sessions as s")
       .innerJoin("users as u", "u.id", "s.user_id")
+      .leftJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "s.org_id").onRef("m.user_id", "=", "s.user_id"))
       .select(sessionWithUserSelect.map(([expression, field]) => sql.ref(expression).as(field)))
       .where("s.token_hash", "=", tokenHash)
       .executeTakeFirst();

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it, onTestFinished } from "vitest";
+import type { Org } from "../auth/orgs.js";
 import type { EmailCode, Grant, NewSession, Session, StoredAuditEvent, UserWithPassword } from "../auth/types.js";
 import { databaseTargets, reportSkippedPostgres, type DatabaseTarget } from "../test-support/databases.js";
 import { grantKinds } from "../auth/grants.js";
@@ -242,7 +243,9 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
 
         const { passwordHash: _passwordHash, ...publicUser } = user;
         const found = await store.sessions.findWithUserByTokenHash(pending.tokenHash);
-        expect(found).toEqual({ session: withoutHash(pending), user: publicUser });
+        // Its org_1 has no membership of the user behind it, so it reads as no org.
+        expect(found).toEqual({ session: { ...withoutHash(pending), orgId: null }, user: publicUser, orgRole: null });
+        expect((await store.sessions.findById(pending.id))?.orgId).toBe("org_1");
         expect(found?.session.secondFactorPending).toBe(true);
         for (const value of [
           found?.session.createdAt,
@@ -399,6 +402,117 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         expect(await store.sessions.deleteExpired(now)).toBe(3);
         expect(await store.sessions.listByUser(user.id)).toEqual([withoutHash(live)]);
         expect(await store.sessions.deleteExpired(now)).toBe(0);
+      });
+    });
+
+    describe("organizations", () => {
+      const org = (overrides: Partial<Org> = {}): Org => ({
+        id: `org_${Math.random().toString(36).slice(2)}`,
+        name: "Acme",
+        slug: null,
+        createdByUserId: "usr_creator",
+        createdAt: T0,
+        updatedAt: T0,
+        ...overrides,
+      });
+
+      it("keeps slugs unique (many orgs may have none), and updates name and slug", async () => {
+        const { store } = await freshDatabase();
+        const acme = org({ slug: "acme" });
+        expect(await store.orgs.insertOrg(acme)).toBe(true);
+        expect(await store.orgs.insertOrg(org({ slug: "acme" }))).toBe(false);
+        expect(await store.orgs.insertOrg(org())).toBe(true);
+        expect(await store.orgs.insertOrg(org())).toBe(true);
+        const other = org({ slug: "other" });
+        await store.orgs.insertOrg(other);
+        expect(await store.orgs.updateOrg(other.id, { slug: "acme" }, T0 + 1)).toBe(false);
+        expect(await store.orgs.updateOrg(other.id, { name: "Other Inc", slug: null }, T0 + 1)).toBe(true);
+        expect(await store.orgs.findOrg(other.id)).toEqual({ ...other, name: "Other Inc", slug: null, updatedAt: T0 + 1 });
+        expect(await store.orgs.lockOrg("org_unknown")).toBeNull();
+      });
+
+      it("adds a member once, counts owners, lists orgs most recently active first, and members with their users", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user } = await userWithSession(database);
+        const [a, b, c] = [org({ name: "A" }), org({ name: "B" }), org({ name: "C" })];
+        for (const each of [a, b, c]) await store.orgs.insertOrg(each);
+        expect(await store.orgs.insertMembership({ orgId: a.id, userId: user.id, role: "owner", createdAt: T0, lastActiveAt: null })).toBe(true);
+        expect(await store.orgs.insertMembership({ orgId: a.id, userId: user.id, role: "member", createdAt: T0, lastActiveAt: null })).toBe(false);
+        await store.orgs.insertMembership({ orgId: b.id, userId: user.id, role: "member", createdAt: T0 + 1, lastActiveAt: T0 + 5 });
+        await store.orgs.insertMembership({ orgId: c.id, userId: user.id, role: "admin", createdAt: T0 + 2, lastActiveAt: T0 + 9 });
+        expect((await store.orgs.findMembership(a.id, user.id))?.role).toBe("owner");
+        expect(await store.orgs.countOwners(a.id)).toBe(1);
+        expect((await store.orgs.listOrgsOfUser(user.id, 10)).map((entry) => entry.org.name)).toEqual(["C", "B", "A"]);
+        expect((await store.orgs.listOrgsOfUser(user.id, 1)).map((entry) => entry.org.name)).toEqual(["C"]);
+        await store.orgs.setRole(a.id, user.id, "admin", T0 + 3);
+        expect(await store.orgs.countOwners(a.id)).toBe(0);
+        expect(await store.orgs.listMembers(a.id)).toEqual([{ user: { id: user.id, email: user.email, name: user.name }, role: "admin", joinedAt: T0 }]);
+        expect(await store.orgs.deleteMembership(a.id, user.id)).toBe(true);
+        expect(await store.orgs.deleteMembership(a.id, user.id)).toBe(false);
+        // Deleting an org takes its memberships.
+        await store.orgs.deleteOrg(b.id);
+        expect(await store.orgs.findMembership(b.id, user.id)).toBeNull();
+      });
+
+      it("switches a session only into an org its user belongs to, and clears an org from sessions", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user, session } = await userWithSession(database);
+        const { user: stranger, session: strangers } = await userWithSession(database);
+        const acme = org();
+        await store.orgs.insertOrg(acme);
+        expect(await store.orgs.setSessionOrg(session.id, user.id, acme.id)).toBe(false);
+        await store.orgs.insertMembership({ orgId: acme.id, userId: user.id, role: "member", createdAt: T0, lastActiveAt: null });
+        expect(await store.orgs.setSessionOrg(session.id, user.id, acme.id)).toBe(true);
+        expect(await store.orgs.setSessionOrg(strangers.id, user.id, acme.id)).toBe(false);
+        expect((await store.sessions.findById(session.id))?.orgId).toBe(acme.id);
+        // The session check reads the role with the session, and no org once the membership is gone.
+        const found = await store.sessions.findWithUserByTokenHash(session.tokenHash);
+        expect(found).toMatchObject({ orgRole: "member", session: { orgId: acme.id } });
+        await store.orgs.deleteMembership(acme.id, user.id);
+        expect(await store.sessions.findWithUserByTokenHash(session.tokenHash)).toMatchObject({ orgRole: null, session: { orgId: null } });
+        await store.orgs.insertMembership({ orgId: acme.id, userId: stranger.id, role: "owner", createdAt: T0, lastActiveAt: null });
+        await store.orgs.setSessionOrg(strangers.id, stranger.id, acme.id);
+        await store.orgs.clearSessionsOrg(acme.id, user.id);
+        expect((await store.sessions.findById(strangers.id))?.orgId).toBe(acme.id);
+        await store.orgs.clearSessionsOrg(acme.id);
+        expect((await store.sessions.findById(strangers.id))?.orgId).toBeNull();
+        expect(await store.orgs.setSessionOrg(strangers.id, stranger.id, null)).toBe(true);
+      });
+
+      it("keeps one live invitation per org and address, consumed once, and purges expired ones", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user } = await userWithSession(database);
+        const acme = org();
+        await store.orgs.insertOrg(acme);
+        const invitation = (id: string, tokenHash: string, expiresAt = T0 + DAY) => ({
+          id, orgId: acme.id, email: "grace@example.com", role: "member" as const, tokenHash, invitedByUserId: user.id, createdAt: T0, expiresAt,
+        });
+        await store.invitations.upsert(invitation("inv_1", "hash-1"));
+        await store.invitations.upsert(invitation("inv_2", "hash-2"));
+        expect(await store.invitations.findLiveByTokenHash("hash-1", T0)).toBeNull();
+        expect((await store.invitations.listLive(acme.id, T0)).map((each) => [each.id, each.invitedBy?.email])).toEqual([["inv_2", user.email]]);
+        expect(await store.invitations.findLiveByTokenHash("hash-2", T0 + DAY)).toBeNull();
+        expect((await store.invitations.consume("hash-2", T0))?.id).toBe("inv_2");
+        expect(await store.invitations.consume("hash-2", T0)).toBeNull();
+        await store.invitations.upsert({ ...invitation("inv_3", "hash-3"), email: "other@example.com" });
+        expect(await store.invitations.delete("org_elsewhere", "inv_3")).toBe(false);
+        expect(await store.invitations.delete(acme.id, "inv_3")).toBe(true);
+        await store.invitations.upsert(invitation("inv_4", "hash-4", T0 + 10));
+        expect(await store.invitations.deleteExpired(T0 + 10)).toBe(1);
+      });
+
+      it("of 20 concurrent consumes of one invitation exactly one gets it", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user } = await userWithSession(database);
+        const acme = org();
+        await store.orgs.insertOrg(acme);
+        await store.invitations.upsert({ id: "inv_x", orgId: acme.id, email: "g@example.com", role: "member", tokenHash: "hash-x", invitedByUserId: user.id, createdAt: T0, expiresAt: T0 + DAY });
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.transaction((trx) => trx.invitations.consume("hash-x", T0))));
+        expect(results.filter((result) => result !== null)).toHaveLength(1);
       });
     });
 
