@@ -176,6 +176,37 @@ describe("running the examples against a real server", () => {
     expect(await redeemTypedCode(baseUrl, typed, "docs example")).toBeNull();
   });
 
+  it("organizations: a team is made, its invitation accepted from the mailed link once, and the CLI works in it", async () => {
+    const { acceptFromLink, startTeam, workIn } = await import("./examples/organizations.js");
+    // Orgs need a verified address; in development the mail is in the server's inbox.
+    const verified = async () => {
+      const address = email();
+      const { token } = await signUp(baseUrl, address, "correct horse battery staple");
+      const inbox = (await (await fetch(`${baseUrl}/api/v0/dev/mail`)).json()) as { messages: Array<{ to: string; subject: string; text: string }> };
+      const code = /(\d{8})/.exec(inbox.messages.find((mail) => mail.to === address)!.subject)![1];
+      const response = await fetch(`${baseUrl}/api/v0/auth/email/verify`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ code }),
+      });
+      expect(response.status).toBe(200);
+      return { address, token };
+    };
+    const owner = await verified();
+    const colleague = await verified();
+    const slug = `team-${Math.random().toString(36).slice(2, 8)}`;
+    const { org, invitation } = await startTeam(baseUrl, owner.token, { name: "Team", slug, invite: colleague.address });
+    expect(invitation.email).toBe(colleague.address);
+    const inbox = (await (await fetch(`${baseUrl}/api/v0/dev/mail`)).json()) as { messages: Array<{ to: string; text: string }> };
+    const link = /(http\S+\/invitations#token=\S+)/.exec(inbox.messages.find((mail) => mail.to === colleague.address && mail.text.includes("#token="))!.text)![1]!;
+
+    expect(await acceptFromLink(baseUrl, owner.token, link)).toMatchObject({ joined: false, code: "invite_email_mismatch" });
+    expect(await acceptFromLink(baseUrl, colleague.token, link)).toEqual({ joined: true, org: "Team", role: "member" });
+    expect(await acceptFromLink(baseUrl, colleague.token, link)).toMatchObject({ joined: false, code: "invite_invalid" });
+    expect(await workIn(baseUrl, colleague.token, slug)).toEqual({ active: slug, role: "member", orgs: 1 });
+    expect(org.role).toBe("owner");
+  });
+
   it("errors: a revoked token reads as signed out; signing out twice is fine, a malformed token is not", async () => {
     const { currentUserOrNull, signOut } = await import("./examples/errors.js");
     const { token, user } = await signUp(baseUrl, email(), "correct horse battery staple");

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArguments, type ArgumentProblem, type FlagSpec } from "./arguments.js";
 import { runLogin } from "./commands/login.js";
 import { runLogout } from "./commands/logout.js";
+import { runOrgs, runSwitch } from "./commands/orgs.js";
 import { runSessionsList, runSessionsRevoke } from "./commands/sessions.js";
 import { runStatus } from "./commands/status.js";
 import { runToken } from "./commands/token.js";
@@ -92,6 +93,8 @@ const helps: Record<string, string[]> = {
     "  token                 print the token alone, for piping",
     "  sessions              list your sessions",
     "  sessions revoke <id>  revoke one of your sessions",
+    "  orgs                  list your organizations, this CLI's active one marked",
+    "  switch <org>          make an organization (slug, id or name) this CLI's active one",
     "  tokens                list your API tokens; tokens create <name> makes one for CI",
     "  tokens revoke <id>    revoke one of your API tokens",
     "",
@@ -191,6 +194,34 @@ const helps: Record<string, string[]> = {
     "",
     ...globalFlags,
   ],
+  orgs: [
+    "harmont orgs: your organizations, with your role in each",
+    "",
+    "The active one of this CLI's session is marked *. The browser keeps its own.",
+    "",
+    "Usage:",
+    "  harmont orgs [--json]",
+    "",
+    "Examples:",
+    "  harmont orgs",
+    "  harmont orgs --json | jq -r '.orgs[].slug'",
+    "",
+    ...globalFlags,
+  ],
+  switch: [
+    "harmont switch: make an organization this CLI's active one",
+    "",
+    "Takes the org's slug, its id, or its name. Only this CLI's session changes; the token stays",
+    "the same, and the browser keeps its own active org.",
+    "",
+    "Usage:",
+    "  harmont switch <org> [--json]",
+    "",
+    "Examples:",
+    "  harmont switch acme",
+    "",
+    ...globalFlags,
+  ],
   tokens: [
     "harmont tokens: API tokens for CI and scripts",
     "",
@@ -238,7 +269,7 @@ export function usageText(command = "main"): string {
   return `${(lines === helps.main ? [...usage, ...section("Commands:")] : usage).join("\n")}\n`;
 }
 
-const commands = ["login", "logout", "status", "whoami", "token", "sessions", "tokens", "help"];
+const commands = ["login", "logout", "status", "whoami", "token", "sessions", "tokens", "orgs", "switch", "help"];
 const subcommands = { sessions: ["revoke"], tokens: ["list", "create", "revoke"] } as const;
 type CommandWithSubcommands = keyof typeof subcommands;
 
@@ -330,6 +361,9 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     if (subcommand === "revoke" && argument === undefined) return usage("`harmont tokens revoke` needs the id of a token");
     if (subcommand === "list" && argument !== undefined) return usage(`unexpected argument "${argument}"`);
     if (extra !== undefined) return usage(`unexpected argument "${extra}"${subcommand === "create" ? ' (quote a name with spaces: "GitHub Actions deploy")' : ""}`);
+  } else if (command === "switch") {
+    if (rest.length === 0) return usage("`harmont switch` needs an organization: its slug, id or name (see `harmont orgs`)");
+    if (rest.length > 1) return usage(`unexpected argument "${rest[1]}" (quote a name with spaces)`);
   } else if (rest.length > 0) {
     return usage(`unexpected argument "${rest[0]}"`);
   }
@@ -426,6 +460,10 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
       return runToken(context);
     case "sessions":
       return rest[0] === "revoke" ? runSessionsRevoke(context, rest[1]!) : runSessionsList(context);
+    case "orgs":
+      return runOrgs(context);
+    case "switch":
+      return runSwitch(context, rest[0]!);
     case "tokens":
       if (rest[0] === "create") return runTokensCreate(context, rest[1]!, tokenExpiryDays);
       if (rest[0] === "revoke") return runTokensRevoke(context, rest[1]!);

@@ -11,7 +11,7 @@
  *
  * The README's "JSON output" section documents these shapes; keep the two together.
  */
-import type { ApiToken, CurrentSession, SessionList } from "@harmont/cloud";
+import type { ApiToken, CurrentSession, OrgMembership, SessionList } from "@harmont/cloud";
 import type { TokenSource } from "./storage/credential-store.js";
 
 /** The fields every `--json` output starts with. */
@@ -39,11 +39,21 @@ export interface LoginJson extends Target, TokenOrigin {
   session: CurrentSession["session"] | null;
 }
 
+/** The active org of a session, with its name (`status`, `switch`). */
+export interface ActiveOrg {
+  id: string;
+  name: string;
+  slug: string | null;
+  role: OrgMembership["role"];
+}
+
 /** `harmont status --json`. */
 export interface StatusJson extends Target, TokenOrigin {
   logged_in: boolean;
   user: CurrentSession["user"] | null;
   session: CurrentSession["session"] | null;
+  /** The session's active org; `null` for none (or when not logged in). */
+  org: ActiveOrg | null;
   reason: StatusReason | null;
 }
 
@@ -64,6 +74,18 @@ export interface RevokeJson extends Target {
   /** Whether it was this CLI's own session (whose token is then deleted here). */
   current: boolean;
   deleted_locally: boolean;
+}
+
+/** `harmont orgs --json`. */
+export interface OrgsJson extends Target {
+  active_org_id: string | null;
+  orgs: OrgMembership[];
+}
+
+/** `harmont switch <org> --json`. */
+export interface SwitchJson extends Target {
+  switched: true;
+  org: ActiveOrg;
 }
 
 /** `harmont tokens --json`. */

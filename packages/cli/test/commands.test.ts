@@ -191,6 +191,70 @@ describe("harmont sessions", () => {
   });
 });
 
+describe("harmont orgs and switch", () => {
+  /** A logged-in person whose address is verified with the code from the development inbox. */
+  async function verifiedLogin() {
+    const person = await loggedIn();
+    const inbox = (await (await testbed.server.api("/api/v0/dev/mail")).json()) as { messages: Array<{ to: string; subject: string }> };
+    const code = /(\d{8})/.exec(inbox.messages.find((mail) => mail.to === person.email && mail.subject.startsWith("Verify"))!.subject)![1];
+    expect((await testbed.server.api("/api/v0/auth/email/verify", { token: person.token, json: { code } })).status).toBe(200);
+    return person;
+  }
+  const makeOrg = async (token: string, name: string, slug: string) => {
+    const response = await testbed.server.api("/api/v0/orgs", { token, json: { name, slug } });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { id: string }).id;
+  };
+
+  it("lists the orgs with this CLI's active one marked, switches by slug or name, and status shows the org", async () => {
+    const person = await verifiedLogin();
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const acme = await makeOrg(person.cliToken, "Acme", `acme-${suffix}`);
+    await makeOrg(person.cliToken, "Globex Corp", `globex-${suffix}`);
+
+    const list = await runHarmont(["orgs"], { env: person.env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^\\*\\s+acme-${suffix}\\s+Acme\\s+owner\\s+org_`, "m"));
+    expect(list.stdout).toMatch(new RegExp(`^\\s+globex-${suffix}\\s+Globex Corp\\s+owner`, "m"));
+    const json = JSON.parse((await runHarmont(["orgs", "--json"], { env: person.env })).stdout) as { active_org_id: string; orgs: unknown[] };
+    expect(json.active_org_id).toBe(acme);
+    expect(json.orgs).toHaveLength(2);
+
+    // The browser works in Acme.
+    expect((await testbed.server.api("/api/v0/auth/session/org", { token: person.token, json: { org_id: acme } })).status).toBe(200);
+    const switched = await runHarmont(["switch", "globex corp"], { env: person.env });
+    expect(switched.code, switched.stderr).toBe(0);
+    expect(switched.stdout).toContain(`Switched to Globex Corp (globex-${suffix}) as owner.`);
+    expect(switched.stderr).toContain("your browser keeps its own");
+    const status = await runHarmont(["status"], { env: person.env });
+    expect(status.stdout).toMatch(new RegExp(`Org: +Globex Corp \\(globex-${suffix}\\) as owner`));
+    const statusJson = JSON.parse((await runHarmont(["status", "--json"], { env: person.env })).stdout) as { org: { slug: string; role: string } };
+    expect(statusJson.org).toMatchObject({ slug: `globex-${suffix}`, role: "owner" });
+    // The browser's session kept its own org.
+    const web = (await (await testbed.server.api("/api/v0/auth/session", { token: person.token })).json()) as { session: { org_id: string } };
+    expect(web.session.org_id).toBe(acme);
+
+    const back = JSON.parse((await runHarmont(["switch", `acme-${suffix}`, "--json"], { env: person.env })).stdout) as Record<string, unknown>;
+    expect(back).toMatchObject({ switched: true, org: { id: acme, name: "Acme", role: "owner" } });
+  });
+
+  it("says so when an org is not among yours, or none is given; status says none without an org", async () => {
+    const person = await loggedIn();
+    const status = await runHarmont(["status"], { env: person.env });
+    expect(status.stdout).toMatch(/Org: +none/);
+    expect(JSON.parse((await runHarmont(["status", "--json"], { env: person.env })).stdout)).toMatchObject({ org: null });
+    const missing = await runHarmont(["switch", "nowhere"], { env: person.env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no organization "nowhere" among yours');
+    const bare = await runHarmont(["switch"], { env: person.env });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("needs an organization");
+    const empty = await runHarmont(["orgs"], { env: person.env });
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toContain("no organization yet");
+  });
+});
+
 describe("harmont tokens", () => {
   it("create prints the token alone on stdout; it works as HARMONT_TOKEN; list shows it; revoke ends it", async () => {
     const person = await loggedIn();

@@ -2,6 +2,7 @@
 import type { Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { targetOf, type StatusJson } from "../json-output.js";
+import { describeOrg, readActiveOrg } from "./orgs.js";
 import { checkSession, reportSessionProblem } from "./session-check.js";
 
 /** `2026-03-01 14:05 UTC (in 29 days)`: readable, and unambiguous across time zones. */
@@ -27,6 +28,7 @@ export async function runStatus(context: Context): Promise<ExitCodeValue> {
         ...targetOf(context),
         user: null,
         session: null,
+        org: null,
         token_source: credential?.source ?? null,
         token_location: credential?.location ?? null,
         reason: check.kind === "error" ? "server_error" : check.kind,
@@ -36,12 +38,14 @@ export async function runStatus(context: Context): Promise<ExitCodeValue> {
   }
   const { user, session } = check.current;
   const { credential } = check;
+  const org = await readActiveOrg(context, credential.token, session.org_id ?? null, session.org_role ?? null);
   if (context.json) {
     print.json({
       logged_in: true,
       ...targetOf(context),
       user,
       session,
+      org,
       token_source: credential.source,
       token_location: credential.location,
       reason: null,
@@ -54,6 +58,7 @@ export async function runStatus(context: Context): Promise<ExitCodeValue> {
   print.result(`  API URL:  ${context.apiUrl}`);
   print.result(`  Account:  ${user.email}${user.name ? ` (${user.name})` : ""}${user.email_verified ? "" : s.yellow(" (email not verified)")}`);
   print.result(`  Session:  ${session.name} ${s.dim(`(${session.id}, ${session.kind})`)}`);
+  print.result(`  Org:      ${org ? describeOrg(org) : s.dim("none")}`);
   print.result(`  Expires:  ${describeExpiry(session.expires_at)}`);
   print.result(`  Token:    ${from}`);
   print.result(`  Profile:  ${context.profile}`);

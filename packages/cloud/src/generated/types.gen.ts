@@ -353,7 +353,7 @@ export type DeleteAccountRequest = {
 export type Bootstrap = {
     user: User;
     session: Session;
-    active_org: OrgMembership;
+    active_org: OrgMembership | null;
     /**
      * Every org of the user, most recently active first, at most 200.
      */
@@ -388,7 +388,7 @@ export type OrgMembership = {
     slug: string | null;
     role: OrgRole;
     joined_at: string;
-} | null;
+};
 
 /**
  * `owner` may do anything; `admin` manages members and invitations (not owners); `member` reads.
@@ -397,7 +397,7 @@ export type OrgRole = 'owner' | 'admin' | 'member';
 
 export type SwitchedOrg = {
     session: Session;
-    active_org: OrgMembership;
+    active_org: OrgMembership | null;
 };
 
 export type SwitchOrgRequest = {

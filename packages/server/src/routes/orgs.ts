@@ -75,7 +75,7 @@ const Bootstrap = z
   .object({
     user: UserSchema,
     session: SessionSchema,
-    active_org: OrgMembershipSchema.nullable(),
+    active_org: z.union([OrgMembershipSchema, z.null()]),
     orgs: z.array(OrgMembershipSchema).openapi({ description: "Every org of the user, most recently active first, at most 200." }),
     orgs_truncated: z.boolean().openapi({ description: "Whether the user has more orgs than the list holds." }),
     second_factor: z
@@ -100,7 +100,7 @@ const UpdateOrgRequest = z
 const SwitchOrgRequest = z
   .object({ org_id: z.string().max(64).nullable().openapi({ description: "An org the caller is a member of, or `null` for none." }) })
   .openapi("SwitchOrgRequest");
-const SwitchedOrg = z.object({ session: SessionSchema, active_org: OrgMembershipSchema.nullable() }).openapi("SwitchedOrg");
+const SwitchedOrg = z.object({ session: SessionSchema, active_org: z.union([OrgMembershipSchema, z.null()]) }).openapi("SwitchedOrg");
 const ChangeRoleRequest = z.object({ role: Role }).openapi("ChangeOrgRoleRequest");
 const CreateInvitationRequest = z
   .object({ email: z.string().min(3).max(254).openapi({ example: "grace@example.com" }), role: Role })
