@@ -4,6 +4,8 @@ import { AccountPage } from "./pages/AccountPage";
 import { CliLoginPage } from "./pages/CliLoginPage";
 import { DevMailPage } from "./pages/DevMailPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { CreateOrgPage, InvitationPage, OrgPage } from "./pages/OrgPages";
+import { OrgSwitcher } from "./components/OrgSwitcher";
 import { SignInPage } from "./pages/SignInPage";
 import { SignUpPage } from "./pages/SignUpPage";
 import { LogoMark } from "./components/icons";
@@ -47,8 +49,14 @@ function Routes() {
       return <AccountDeletedPage />;
     case "/dev/mail":
       return <DevMailPage />;
-    default:
-      return <NotFoundPage />;
+    case "/orgs/new":
+      return <CreateOrgPage />;
+    case "/invitations":
+      return <InvitationPage />;
+    default: {
+      const org = /^\/orgs\/(org_[A-Za-z0-9_-]{1,40})$/.exec(path);
+      return org ? <OrgPage key={org[1]} orgId={org[1]!} /> : <NotFoundPage />;
+    }
   }
 }
 
@@ -63,6 +71,7 @@ function Header() {
           <span>Harmont</span>
         </Link>
         <nav className="topbar__nav" aria-label="Account">
+          {state.status === "signed-in" ? <OrgSwitcher orgs={state.orgs} active={state.activeOrg} /> : null}
           {state.status === "signed-in" ? (
             <Link to="/account" className="topbar__account">
               <span className="avatar" aria-hidden="true">

@@ -1,8 +1,8 @@
 /**
- * Who is signed in. The page never holds a token: it asks the server (`getSession`, answered from
- * the HttpOnly cookie) and keeps only the answer.
+ * Who is signed in, and in which organizations. The page never holds a token: it asks the server
+ * (`getBootstrap`, answered from the HttpOnly cookie) and keeps only the answer.
  */
-import { getSession, logout, type Session, type User } from "@harmont/cloud";
+import { getBootstrap, logout, type OrgMembership, type Session, type User } from "@harmont/cloud";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { harmont, run, type Problem } from "./api";
 
@@ -10,7 +10,7 @@ export type SessionState =
   | { status: "loading" }
   | { status: "unreachable"; problem: Problem }
   | { status: "signed-out" }
-  | { status: "signed-in"; user: User; session: Session };
+  | { status: "signed-in"; user: User; session: Session; orgs: OrgMembership[]; activeOrg: OrgMembership | null };
 
 interface SessionContextValue {
   state: SessionState;
@@ -22,9 +22,13 @@ interface SessionContextValue {
 
 const SessionContext = createContext<SessionContextValue | null>(null);
 
+/** One call for the first paint: the user, the session, and their orgs. */
 async function fetchSession(): Promise<SessionState> {
-  const outcome = await run(getSession({ client: harmont }));
-  if (outcome.ok) return { status: "signed-in", user: outcome.data.user, session: outcome.data.session };
+  const outcome = await run(getBootstrap({ client: harmont }));
+  if (outcome.ok) {
+    const { user, session, orgs, active_org: activeOrg } = outcome.data;
+    return { status: "signed-in", user, session, orgs, activeOrg };
+  }
   if (outcome.problem.status === 401) return { status: "signed-out" };
   return { status: "unreachable", problem: outcome.problem };
 }

@@ -482,6 +482,83 @@ describeInChromium("web app in Chromium", () => {
     expectCleanPages();
   });
 
+  it("organizations: create one, switch in the header, invite by mail, accept after signing in by code, and change a role", async () => {
+    const { page } = browser;
+    const owner = "ada@example.com";
+    const mailsBefore = harmont.smtp.messages.length;
+    await signUp(page, harmont, { name: "Ada Lovelace", email: owner });
+    await page.getByLabel("Confirmation code").fill(await harmont.nextCode(owner, mailsBefore));
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByText("Email verified").waitFor();
+
+    // Create an org from the header's switcher.
+    const switcher = page.getByLabel("Organization");
+    await switcher.selectOption({ label: "Create organization…" });
+    await page.getByRole("heading", { name: "Create an organization" }).waitFor();
+    await page.getByLabel("Name").fill("Acme");
+    await page.getByLabel("Slug (optional)").fill("acme");
+    await saveScreenshot(page, "org-create");
+    await page.getByRole("button", { name: "Create organization" }).click();
+    await page.getByRole("heading", { name: "Acme" }).waitFor();
+    await eventually(async () => (await switcher.locator("option:checked").textContent()) ?? "").toBe("Acme");
+
+    // Switching in the header changes this browser's session only.
+    await switcher.selectOption({ label: "Personal (no organization)" });
+    await eventually(async () => (await page.evaluate(async () => (await (await fetch("/api/v0/auth/session")).json()) as { session: { org_id: string | null } })).session.org_id).toBeNull();
+    await switcher.selectOption({ label: "Acme" });
+    await eventually(async () => (await page.evaluate(async () => (await (await fetch("/api/v0/auth/session")).json()) as { session: { org_role: string | null } })).session.org_role).toBe("owner");
+
+    // Invite Grace; the link is in the mail only.
+    await page.getByRole("link", { name: "Manage" }).click();
+    const invite = page.getByRole("form", { name: "Invite someone" });
+    await invite.getByLabel("Email address").fill("grace@example.com");
+    const inviteMails = harmont.smtp.messages.length;
+    await invite.getByRole("button", { name: "Send invitation" }).click();
+    await page.getByText("Invitation sent to grace@example.com.").waitFor();
+    await eventually(() => page.getByRole("list", { name: "Pending invitations" }).getByRole("listitem").count()).toBe(1);
+    await saveScreenshot(page, "org-members");
+    const mail = await harmont.smtp.waitForMail("grace@example.com", inviteMails);
+    const link = /(http:\/\/\S+\/invitations#token=hin_[A-Za-z0-9_-]{43})/.exec(mail.raw.replace(/=\r?\n/g, ""))?.[1];
+    expect(link).toBeDefined();
+
+    // Grace, in her own browser: the link, then sign in by code (which makes her account), then accept.
+    const other = await launchBrowser();
+    try {
+      const grace = other.page;
+      await grace.goto(link!);
+      await grace.getByRole("heading", { name: "You were invited to join an organization" }).waitFor();
+      // The token left the address bar at once.
+      expect(new URL(grace.url()).hash).toBe("");
+      await saveScreenshot(grace, "org-invitation");
+      await grace.getByRole("link", { name: "Sign in" }).last().click();
+      await grace.getByRole("button", { name: "Email code" }).click();
+      await grace.getByLabel("Email", { exact: true }).fill("grace@example.com");
+      const codeMails = harmont.smtp.messages.length;
+      await grace.getByRole("button", { name: "Email me a code" }).click();
+      await grace.getByLabel("Code from the email").fill(await harmont.nextCode("grace@example.com", codeMails));
+      await grace.getByRole("button", { name: "Sign in", exact: true }).click();
+      await grace.getByRole("button", { name: "Accept invitation" }).click();
+      await grace.getByRole("heading", { name: "You joined Acme" }).waitFor();
+      await eventually(async () => (await grace.getByLabel("Organization").locator("option:checked").textContent()) ?? "").toBe("Acme");
+      expect(other.cspViolations).toEqual([]);
+    } finally {
+      await other.close();
+    }
+
+    // Back at Ada's: Grace is a member; make her an admin.
+    await page.reload();
+    const members = page.getByRole("list", { name: "Members" });
+    await eventually(() => members.getByRole("listitem").count()).toBe(2);
+    await page.getByLabel("Role of grace@example.com").selectOption("admin");
+    await page.getByText("grace@example.com is now admin.").waitFor();
+    const listed = await page.evaluate(async () => {
+      const orgs = (await (await fetch("/api/v0/orgs")).json()) as { orgs: Array<{ id: string }> };
+      return (await (await fetch(`/api/v0/orgs/${orgs.orgs[0]!.id}/members`)).json()) as { members: Array<{ user: { email: string }; role: string }> };
+    });
+    expect(listed.members.find((member) => member.user.email === "grace@example.com")?.role).toBe("admin");
+    expectCleanPages();
+  });
+
   it("lays out the authorize page for a phone", async () => {
     const { page } = browser;
     await page.setViewportSize({ width: 390, height: 844 });
