@@ -21,6 +21,7 @@ export interface RateLimiters {
   emailCodeFailuresPerAddress: RateLimiter;
   orgCreatesPerUser: RateLimiter;
   invitationsPerOrg: RateLimiter;
+  invitationsPerInviter: RateLimiter;
 }
 
 export interface AppDeps {

@@ -41,6 +41,7 @@ describe("loadConfig", () => {
       loginCooldownMs: 900_000,
       orgCreatesPerUserPerDay: 10,
       invitationsPerOrgPerDay: 50,
+      invitationsPerInviterPerDay: 50,
     });
   });
 

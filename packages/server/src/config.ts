@@ -74,6 +74,7 @@ export interface Config {
     loginCooldownMs: number;
     orgCreatesPerUserPerDay: number;
     invitationsPerOrgPerDay: number;
+    invitationsPerInviterPerDay: number;
   };
 }
 
@@ -374,6 +375,7 @@ export const settings = {
   }),
   HARMONT_LIMIT_ORG_CREATES: setting({ group: "Rate limits", default: "10", parse: count, help: "Organizations one user may create a day (0 disables)." }),
   HARMONT_LIMIT_INVITATIONS_PER_ORG: setting({ group: "Rate limits", default: "50", parse: count, help: "Invitations one organization may send a day (0 disables)." }),
+  HARMONT_LIMIT_INVITATIONS_PER_INVITER: setting({ group: "Rate limits", default: "50", parse: count, help: "Invitations one user may send a day, across orgs (0 disables)." }),
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingName = keyof typeof settings;
@@ -591,6 +593,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       loginCooldownMs: values.HARMONT_LOGIN_COOLDOWN,
       orgCreatesPerUserPerDay: values.HARMONT_LIMIT_ORG_CREATES,
       invitationsPerOrgPerDay: values.HARMONT_LIMIT_INVITATIONS_PER_ORG,
+      invitationsPerInviterPerDay: values.HARMONT_LIMIT_INVITATIONS_PER_INVITER,
     },
   };
 }

@@ -275,4 +275,64 @@ describe.skipIf(!postgresUrl)("two server processes on one PostgreSQL database",
     }
     for (const code of codes) expect((await call(b, "POST", "/api/v0/auth/cli/redeem", { json: { code } })).status).toBe(400);
   }, 120_000);
+
+  /** A new account with its address verified through the inbox of the process that mailed the code. */
+  async function verifiedAccount(server: ServerProcess) {
+    const address = `two-process-${randomBytes(6).toString("hex")}@example.com`;
+    const signup = await call(server, "POST", "/api/v0/auth/signup", { json: { email: address, password: PASSWORD } });
+    expect(signup.status).toBe(201);
+    const { token: session, user } = signup.body as { token: string; user: { id: string } };
+    const inbox = (await call(server, "GET", "/api/v0/dev/mail")).body as { messages: Array<{ to: string; subject: string }> };
+    const code = /(\d{8})/.exec(inbox.messages.find((mail) => mail.to === address && mail.subject.startsWith("Verify"))!.subject)![1];
+    expect((await call(server, "POST", "/api/v0/auth/email/verify", { token: session, json: { code } })).status).toBe(200);
+    return { address, token: session, userId: user.id };
+  }
+
+  it(`an org invitation is accepted exactly once by ${CONCURRENT_ATTEMPTS} concurrent accepts on A and B`, async () => {
+    const owner = await verifiedAccount(a);
+    const invitee = await verifiedAccount(b);
+    const org = await call(a, "POST", "/api/v0/orgs", { token: owner.token, json: { name: "Race" } });
+    expect(org.status).toBe(201);
+    const orgId = (org.body as { id: string }).id;
+    expect((await call(a, "POST", `/api/v0/orgs/${orgId}/invitations`, { token: owner.token, json: { email: invitee.address, role: "member" } })).status).toBe(201);
+    const inbox = (await call(a, "GET", "/api/v0/dev/mail")).body as { messages: Array<{ to: string; text: string }> };
+    const invitationToken = /#token=(hin_[A-Za-z0-9_-]{43})/.exec(inbox.messages.find((mail) => mail.to === invitee.address && mail.text.includes("#token="))!.text)![1];
+
+    const answers = await Promise.all(
+      Array.from({ length: CONCURRENT_ATTEMPTS }, (_, index) =>
+        call(index % 2 === 0 ? a : b, "POST", "/api/v0/org-invitations/accept", { token: invitee.token, json: { token: invitationToken } }),
+      ),
+    );
+    const { winners, serverErrors, losers } = tally(answers);
+    expect(serverErrors).toEqual([]);
+    expect(winners).toHaveLength(1);
+    for (const loser of losers) expect(errorCode(loser)).toBe("invite_invalid");
+    const members = (await call(b, "GET", `/api/v0/orgs/${orgId}/members`, { token: owner.token })).body as { members: unknown[] };
+    expect(members.members).toHaveLength(2);
+  }, 60_000);
+
+  it("two owners demoting each other at once, one on A and one on B: one wins, and the org keeps an owner", async () => {
+    const first = await verifiedAccount(a);
+    const second = await verifiedAccount(b);
+    const org = await call(a, "POST", "/api/v0/orgs", { token: first.token, json: { name: "Owners" } });
+    const orgId = (org.body as { id: string }).id;
+    expect((await call(a, "POST", `/api/v0/orgs/${orgId}/invitations`, { token: first.token, json: { email: second.address, role: "owner" } })).status).toBe(201);
+    const inbox = (await call(a, "GET", "/api/v0/dev/mail")).body as { messages: Array<{ to: string; text: string }> };
+    const invitationToken = /#token=(hin_[A-Za-z0-9_-]{43})/.exec(inbox.messages.find((mail) => mail.to === second.address && mail.text.includes("#token="))!.text)![1];
+    expect((await call(b, "POST", "/api/v0/org-invitations/accept", { token: second.token, json: { token: invitationToken } })).status).toBe(200);
+
+    for (let round = 0; round < 10; round++) {
+      const [byFirst, bySecond] = await Promise.all([
+        call(a, "PATCH", `/api/v0/orgs/${orgId}/members/${second.userId}`, { token: first.token, json: { role: "member" } }),
+        call(b, "PATCH", `/api/v0/orgs/${orgId}/members/${first.userId}`, { token: second.token, json: { role: "member" } }),
+      ]);
+      expect([byFirst.status, bySecond.status].filter((status) => status >= 500)).toEqual([]);
+      expect([byFirst.status, bySecond.status].filter((status) => status === 200)).toHaveLength(1);
+      const members = (await call(a, "GET", `/api/v0/orgs/${orgId}/members`, { token: first.token })).body as { members: Array<{ role: string }> };
+      expect(members.members.filter((member) => member.role === "owner")).toHaveLength(1);
+      // Both owners again, for the next round.
+      const [winner, demotedId, via] = byFirst.status === 200 ? [first.token, second.userId, a] : [second.token, first.userId, b];
+      expect((await call(via, "PATCH", `/api/v0/orgs/${orgId}/members/${demotedId}`, { token: winner, json: { role: "owner" } })).status).toBe(200);
+    }
+  }, 60_000);
 });

@@ -52,6 +52,7 @@ describe("the rate limit rules", () => {
       emailCodeFailuresPerAddress: { keyedBy: "address", name: "email_code_failures", points: 20, durationSeconds: 3600, failOpen: false },
       orgCreatesPerUser: { keyedBy: "user", name: "org_create_user", points: 10, durationSeconds: 86400, failOpen: false },
       invitationsPerOrg: { keyedBy: "org", name: "invitations_org", points: 50, durationSeconds: 86400, failOpen: false },
+      invitationsPerInviter: { keyedBy: "user", name: "invitations_inviter", points: 50, durationSeconds: 86400, failOpen: false },
     });
   });
 

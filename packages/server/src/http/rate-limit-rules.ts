@@ -114,6 +114,14 @@ export const rateLimitRules = {
     window: { seconds: 24 * HOUR },
     failOpen: false,
   },
+  invitationsPerInviter: {
+    name: "invitations_inviter",
+    keyedBy: "user",
+    counts: "an invitation sent by the user, to any org",
+    budget: { setting: "HARMONT_LIMIT_INVITATIONS_PER_INVITER", points: (config) => config.accountLimits.invitationsPerInviterPerDay },
+    window: { seconds: 24 * HOUR },
+    failOpen: false,
+  },
 } as const satisfies Record<keyof RateLimiters, RateLimitDefinition>;
 
 export type RateLimiterName = keyof typeof rateLimitRules;

@@ -340,16 +340,27 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       expect(answers.map((answer) => answer.status).sort()).toEqual([200, ...Array<number>(19).fill(400)]);
     });
 
-    it("rate-limits invitations per org", async () => {
+    it("rate-limits invitations per org and per inviter", async () => {
       await server.close();
-      server = await createTestServerWithMail(await target.create(), { HARMONT_LIMIT_INVITATIONS_PER_ORG: "2", HARMONT_LIMIT_SIGNUP_PER_IP: "0" });
+      server = await createTestServerWithMail(await target.create(), {
+        HARMONT_LIMIT_INVITATIONS_PER_ORG: "2",
+        HARMONT_LIMIT_INVITATIONS_PER_INVITER: "4",
+        HARMONT_LIMIT_SIGNUP_PER_IP: "0",
+      });
       const owner = await verifiedPerson();
       const org = await createOrg(owner);
-      for (const email of ["a@example.com", "b@example.com"]) {
-        expect((await server.request(`/api/v0/orgs/${org.id}/invitations`, { token: owner.token, json: { email, role: "member" } })).status).toBe(201);
-      }
-      const third = await server.request(`/api/v0/orgs/${org.id}/invitations`, { token: owner.token, json: { email: "c@example.com", role: "member" } });
-      expect(third.status).toBe(429);
+      const send = (orgId: string, email: string) => server.request(`/api/v0/orgs/${orgId}/invitations`, { token: owner.token, json: { email, role: "member" } });
+      expect((await send(org.id, "a@example.com")).status).toBe(201);
+      expect((await send(org.id, "b@example.com")).status).toBe(201);
+      expect((await send(org.id, "c@example.com")).status).toBe(429);
+      // Another org of the same inviter has its own budget, but the inviter's runs out.
+      const second = await createOrg(owner, "Second");
+      expect((await send(second.id, "d@example.com")).status).toBe(201);
+      const member = await join(owner, second.id);
+      expect((await send(second.id, "e@example.com")).status).toBe(429);
+      // A member without the right spends nothing of the org's budget.
+      const refused = await server.request(`/api/v0/orgs/${second.id}/invitations`, { token: member.token, json: { email: "f@example.com", role: "member" } });
+      expect(refused.status).toBe(403);
     });
   });
 });

@@ -389,6 +389,8 @@ export function registerOrgRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void
     if (membership && membership.role !== "member") {
       const perOrg = await deps.rateLimits.invitationsPerOrg.consume(orgId);
       if (!perOrg.allowed) throw rateLimitedError(perOrg.retryAfterSeconds);
+      const perInviter = await deps.rateLimits.invitationsPerInviter.consume(auth.user.id);
+      if (!perInviter.allowed) throw rateLimitedError(perInviter.retryAfterSeconds);
       const perAddress = await deps.rateLimits.emailCodesPerAddress.consume(body.email.trim().toLowerCase());
       if (!perAddress.allowed) throw rateLimitedError(perAddress.retryAfterSeconds);
     }
