@@ -482,7 +482,7 @@ describeInChromium("web app in Chromium", () => {
     expectCleanPages();
   });
 
-  it("organizations: create one, switch in the header, invite by mail, accept after signing in by code, and change a role", async () => {
+  it("organizations: create one, switch in the header, invite by mail, tell a wrong account, accept after signing in by code, and change a role", async () => {
     const { page } = browser;
     const owner = "ada@example.com";
     const mailsBefore = harmont.smtp.messages.length;
@@ -521,6 +521,13 @@ describeInChromium("web app in Chromium", () => {
     const link = /(http:\/\/\S+\/invitations#token=hin_[A-Za-z0-9_-]{43})/.exec(mail.raw.replace(/=\r?\n/g, ""))?.[1];
     expect(link).toBeDefined();
 
+    // Ada opening Grace's link is told whose it is, and uses nothing up.
+    await page.goto(link!);
+    await page.getByRole("button", { name: "Accept invitation" }).click();
+    await eventually(() => page.getByRole("alert").textContent()).toContain("This invitation is for g***@example.com");
+    expect(await page.getByRole("alert").textContent()).toContain("You are signed in as ada@example.com.");
+    await page.getByRole("button", { name: "Sign out, then sign in with that address" }).waitFor();
+
     // Grace, in her own browser: the link, then sign in by code (which makes her account), then accept.
     const other = await launchBrowser();
     try {
@@ -546,7 +553,8 @@ describeInChromium("web app in Chromium", () => {
     }
 
     // Back at Ada's: Grace is a member; make her an admin.
-    await page.reload();
+    await page.goto(`${harmont.url}/account`);
+    await page.getByRole("link", { name: "Manage" }).click();
     const members = page.getByRole("list", { name: "Members" });
     await eventually(() => members.getByRole("listitem").count()).toBe(2);
     await page.getByLabel("Role of grace@example.com").selectOption("admin");
