@@ -11,6 +11,8 @@ import {
   acceptOrgInvitation,
   changeOrgMemberRole,
   changePassword,
+  checkPasswordReset,
+  completePasswordReset,
   cliClaim,
   cliCode,
   cliCodeStatus,
@@ -43,6 +45,7 @@ import {
   logout,
   logoutAll,
   requestEmailCode,
+  requestPasswordReset,
   resendVerificationEmail,
   removeOrgMember,
   revokeApiToken,
@@ -144,6 +147,9 @@ const exercised = new Set([
   "listOrgInvitations",
   "revokeOrgInvitation",
   "acceptOrgInvitation",
+  "requestPasswordReset",
+  "checkPasswordReset",
+  "completePasswordReset",
 ]);
 
 describe("coverage", () => {
@@ -328,6 +334,24 @@ describe("the account", () => {
     expect(done.data?.state).toBe("scheduled");
     expect(typeof done.data?.due_at).toBe("string");
     expect((await getUser({ client })).response.status).toBe(401);
+  });
+});
+
+describe("password reset", () => {
+  it("requestPasswordReset mails a link; checkPasswordReset reads it; completePasswordReset sets the password once", async () => {
+    const account = await signUp(server);
+    const since = server.smtp.messages.length;
+    const requested = await requestPasswordReset({ client: harmont(), body: { email: account.email } });
+    expect(requested.response.status).toBe(202);
+    expect(requested.data).toEqual({ status: "sent", expires_in: 1800 });
+    const mail = await server.smtp.waitForMail(account.email, since);
+    const token = /#token=(hrt_[A-Za-z0-9_-]{43})/.exec(mail.raw.replace(/=\r?\n/g, ""))![1]!;
+    expect((await checkPasswordReset({ client: harmont(), body: { token } })).data?.second_factor_required).toBe(false);
+    const done = await completePasswordReset({ client: harmont(), body: { token, new_password: "an entirely new passphrase" } });
+    expect(done.response.status).toBe(204);
+    const again = await completePasswordReset({ client: harmont(), body: { token, new_password: "an entirely new passphrase" } });
+    expectEnvelope(again.error, "password_reset_invalid", 400, again.response);
+    expect((await login({ client: harmont(), body: { email: account.email, password: "an entirely new passphrase" } })).response.status).toBe(200);
   });
 });
 

@@ -19,6 +19,8 @@ export interface RateLimiters {
   emailCodesPerIp: RateLimiter;
   /** Failed email-code checks per address, across codes. */
   emailCodeFailuresPerAddress: RateLimiter;
+  passwordResetsPerAddress: RateLimiter;
+  passwordResetsPerIp: RateLimiter;
   orgCreatesPerUser: RateLimiter;
   invitationsPerOrg: RateLimiter;
   invitationsPerInviter: RateLimiter;

@@ -20,6 +20,7 @@ import { registerDevMailRoutes } from "./routes/dev-mail.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 import { registerMetaRoutes } from "./routes/meta.js";
 import { registerOrgRoutes } from "./routes/orgs.js";
+import { registerPasswordResetRoutes } from "./routes/password-reset.js";
 import { createOAuthApp, oauthBasePath } from "./routes/oauth.js";
 import { createOpenApiDocument } from "./routes/openapi.js";
 import { registerUserRoutes } from "./routes/user.js";
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthSessionRoutes(app, deps);
   registerApiTokenRoutes(app, deps);
   registerAuthPasswordRoutes(app, deps);
+  registerPasswordResetRoutes(app, deps);
   registerAuthEmailRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerOrgRoutes(app, deps);

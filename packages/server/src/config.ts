@@ -72,6 +72,8 @@ export interface Config {
     loginFailuresPerAccount: number;
     /** How long that cool-down lasts. */
     loginCooldownMs: number;
+    passwordResetsPerAddressPerHour: number;
+    passwordResetsPerIpPerHour: number;
     orgCreatesPerUserPerDay: number;
     invitationsPerOrgPerDay: number;
     invitationsPerInviterPerDay: number;
@@ -299,6 +301,7 @@ export const settings = {
   HARMONT_WEB_SESSION_MAX: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "Web session absolute lifetime." }),
   HARMONT_CLI_SESSION_IDLE: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "CLI session idle timeout." }),
   HARMONT_CLI_SESSION_MAX: setting({ group: "Lifetimes", default: "90d", parse: duration, help: "CLI session absolute lifetime." }),
+  HARMONT_PASSWORD_RESET_TTL: setting({ group: "Lifetimes", default: "30m", parse: duration, help: "Life of a password reset link." }),
   HARMONT_INVITATION_TTL: setting({ group: "Lifetimes", default: "7d", parse: duration, help: "Life of an org invitation." }),
   HARMONT_ACCOUNT_DELETION_GRACE: setting({
     group: "Lifetimes",
@@ -373,6 +376,13 @@ export const settings = {
     parse: count,
     help: "Failed email-code checks per address per hour, across codes.",
   }),
+  HARMONT_LIMIT_PASSWORD_RESETS_PER_ADDRESS: setting({
+    group: "Rate limits",
+    default: "3",
+    parse: count,
+    help: "Password reset mails to one address an hour, whether or not it has an account (0 disables).",
+  }),
+  HARMONT_LIMIT_PASSWORD_RESETS_PER_IP: setting({ group: "Rate limits", default: "30", parse: count, help: "Password reset requests from one IP an hour (0 disables)." }),
   HARMONT_LIMIT_ORG_CREATES: setting({ group: "Rate limits", default: "10", parse: count, help: "Organizations one user may create a day (0 disables)." }),
   HARMONT_LIMIT_INVITATIONS_PER_ORG: setting({ group: "Rate limits", default: "50", parse: count, help: "Invitations one organization may send a day (0 disables)." }),
   HARMONT_LIMIT_INVITATIONS_PER_INVITER: setting({ group: "Rate limits", default: "50", parse: count, help: "Invitations one user may send a day, across orgs (0 disables)." }),
@@ -557,6 +567,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       accountDeletionGraceMs: values.HARMONT_ACCOUNT_DELETION_GRACE,
       handoffMs: values.HARMONT_HANDOFF_TTL,
       invitationMs: values.HARMONT_INVITATION_TTL,
+      passwordResetMs: values.HARMONT_PASSWORD_RESET_TTL,
       pasteCodeMs: values.HARMONT_PASTE_CODE_TTL,
       webSessionIdleMs: values.HARMONT_WEB_SESSION_IDLE,
       webSessionAbsoluteMs: values.HARMONT_WEB_SESSION_MAX,
@@ -591,6 +602,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       emailCodeFailuresPerAddress: values.HARMONT_LIMIT_EMAIL_CODE_FAILURES,
       loginFailuresPerAccount: values.HARMONT_LIMIT_LOGIN_FAILURES,
       loginCooldownMs: values.HARMONT_LOGIN_COOLDOWN,
+      passwordResetsPerAddressPerHour: values.HARMONT_LIMIT_PASSWORD_RESETS_PER_ADDRESS,
+      passwordResetsPerIpPerHour: values.HARMONT_LIMIT_PASSWORD_RESETS_PER_IP,
       orgCreatesPerUserPerDay: values.HARMONT_LIMIT_ORG_CREATES,
       invitationsPerOrgPerDay: values.HARMONT_LIMIT_INVITATIONS_PER_ORG,
       invitationsPerInviterPerDay: values.HARMONT_LIMIT_INVITATIONS_PER_INVITER,

@@ -124,6 +124,13 @@ export const errorCodes = {
     meaning: "An account may hold at most 50 live API tokens.",
     remedy: "Revoke tokens that are no longer used, then make the new one.",
   },
+  password_reset_invalid: {
+    status: 400,
+    type: "invalid_request",
+    message: "This password reset link has expired or was already used.",
+    meaning: "No live reset token matches: it expired (30 minutes by default), was used, was replaced by a newer request, or ran out of attempts.",
+    remedy: "Ask for a new link (`requestPasswordReset`); only the newest one works.",
+  },
   email_verification_required: {
     status: 403,
     type: "forbidden",

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AcceptOrgInvitationData, AcceptOrgInvitationErrors, AcceptOrgInvitationResponses, ChangeOrgMemberRoleData, ChangeOrgMemberRoleErrors, ChangeOrgMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateOrgData, CreateOrgErrors, CreateOrgInvitationData, CreateOrgInvitationErrors, CreateOrgInvitationResponses, CreateOrgResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteOrgData, DeleteOrgErrors, DeleteOrgResponses, GetBootstrapData, GetBootstrapErrors, GetBootstrapResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetOrgData, GetOrgErrors, GetOrgResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, GetUserSettingsData, GetUserSettingsErrors, GetUserSettingsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListOrgInvitationsData, ListOrgInvitationsErrors, ListOrgInvitationsResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeOrgInvitationData, RevokeOrgInvitationErrors, RevokeOrgInvitationResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, SwitchOrgData, SwitchOrgErrors, SwitchOrgResponses, UpdateOrgData, UpdateOrgErrors, UpdateOrgResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
+import type { AcceptOrgInvitationData, AcceptOrgInvitationErrors, AcceptOrgInvitationResponses, ChangeOrgMemberRoleData, ChangeOrgMemberRoleErrors, ChangeOrgMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CheckPasswordResetData, CheckPasswordResetErrors, CheckPasswordResetResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CompletePasswordResetData, CompletePasswordResetErrors, CompletePasswordResetResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateOrgData, CreateOrgErrors, CreateOrgInvitationData, CreateOrgInvitationErrors, CreateOrgInvitationResponses, CreateOrgResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteOrgData, DeleteOrgErrors, DeleteOrgResponses, GetBootstrapData, GetBootstrapErrors, GetBootstrapResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetOrgData, GetOrgErrors, GetOrgResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, GetUserSettingsData, GetUserSettingsErrors, GetUserSettingsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListOrgInvitationsData, ListOrgInvitationsErrors, ListOrgInvitationsResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, RequestPasswordResetData, RequestPasswordResetErrors, RequestPasswordResetResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeOrgInvitationData, RevokeOrgInvitationErrors, RevokeOrgInvitationResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, SwitchOrgData, SwitchOrgErrors, SwitchOrgResponses, UpdateOrgData, UpdateOrgErrors, UpdateOrgResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -251,6 +251,48 @@ export const login = <ThrowOnError extends boolean = false>(options: Options<Log
 export const changePassword = <ThrowOnError extends boolean = false>(options: Options<ChangePasswordData, ThrowOnError>) => (options.client ?? client).post<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v0/auth/password',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Ask for a password reset link
+ *
+ * Mails a link that works once, for 30 minutes by default, built from the server's public URL with the token in its fragment. The answer is the same whether or not the address has an account (one without gets a mail saying so), and nothing changes until the link is used.
+ */
+export const requestPasswordReset = <ThrowOnError extends boolean = false>(options: Options<RequestPasswordResetData, ThrowOnError>) => (options.client ?? client).post<RequestPasswordResetResponses, RequestPasswordResetErrors, ThrowOnError>({
+    url: '/api/v0/auth/password-reset',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Check a password reset link
+ *
+ * Whether the link still works, and for which address (masked). It uses nothing up, so a mail scanner that opens links does no harm.
+ */
+export const checkPasswordReset = <ThrowOnError extends boolean = false>(options: Options<CheckPasswordResetData, ThrowOnError>) => (options.client ?? client).post<CheckPasswordResetResponses, CheckPasswordResetErrors, ThrowOnError>({
+    url: '/api/v0/auth/password-reset/check',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Set a new password with a reset link
+ *
+ * Sets the password, once per link. Every session and API token of the account is revoked, with its pending CLI logins; nobody is signed in by this call; a notice is mailed. A password the policy refuses spends nothing.
+ */
+export const completePasswordReset = <ThrowOnError extends boolean = false>(options: Options<CompletePasswordResetData, ThrowOnError>) => (options.client ?? client).post<CompletePasswordResetResponses, CompletePasswordResetErrors, ThrowOnError>({
+    url: '/api/v0/auth/password-reset/complete',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -274,6 +274,45 @@ export type PasswordChangeRequest = {
     new_password: string;
 };
 
+/**
+ * The same answer whether or not the address has an account.
+ */
+export type PasswordResetRequested = {
+    status: 'sent';
+    /**
+     * Seconds a link works for.
+     */
+    expires_in: number;
+};
+
+export type PasswordResetRequest = {
+    email: string;
+};
+
+export type PasswordResetState = {
+    email_hint: string;
+    expires_at: string;
+    /**
+     * Whether completing it needs a second factor too.
+     */
+    second_factor_required: boolean;
+};
+
+export type PasswordResetCheckRequest = {
+    /**
+     * The `hrt_…` token from the link's fragment.
+     */
+    token: string;
+};
+
+export type PasswordResetCompleteRequest = {
+    token: string;
+    /**
+     * The new password, under the password policy.
+     */
+    new_password: string;
+};
+
 export type CodeSent = {
     status: 'sent';
     /**
@@ -564,7 +603,7 @@ export type CliClaimData = {
 
 export type CliClaimErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -637,7 +676,7 @@ export type CliCodeStatusData = {
 
 export type CliCodeStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -677,7 +716,7 @@ export type CliRedeemData = {
 
 export type CliRedeemErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -717,7 +756,7 @@ export type CliTransferData = {
 
 export type CliTransferErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -765,7 +804,7 @@ export type CliDenyData = {
 
 export type CliDenyErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -912,7 +951,7 @@ export type RevokeSessionData = {
 
 export type RevokeSessionErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -974,7 +1013,7 @@ export type CreateApiTokenData = {
 
 export type CreateApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1021,7 +1060,7 @@ export type RevokeApiTokenData = {
 
 export type RevokeApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1058,7 +1097,7 @@ export type SignupData = {
 
 export type SignupErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1099,7 +1138,7 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1140,7 +1179,7 @@ export type ChangePasswordData = {
 
 export type ChangePasswordErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1176,6 +1215,117 @@ export type ChangePasswordResponses = {
 
 export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
 
+export type RequestPasswordResetData = {
+    body: PasswordResetRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/password-reset';
+};
+
+export type RequestPasswordResetErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type RequestPasswordResetError = RequestPasswordResetErrors[keyof RequestPasswordResetErrors];
+
+export type RequestPasswordResetResponses = {
+    /**
+     * Sent (or, for an unknown address, the no-account mail).
+     */
+    202: PasswordResetRequested;
+};
+
+export type RequestPasswordResetResponse = RequestPasswordResetResponses[keyof RequestPasswordResetResponses];
+
+export type CheckPasswordResetData = {
+    body: PasswordResetCheckRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/password-reset/check';
+};
+
+export type CheckPasswordResetErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type CheckPasswordResetError = CheckPasswordResetErrors[keyof CheckPasswordResetErrors];
+
+export type CheckPasswordResetResponses = {
+    /**
+     * It works.
+     */
+    200: PasswordResetState;
+};
+
+export type CheckPasswordResetResponse = CheckPasswordResetResponses[keyof CheckPasswordResetResponses];
+
+export type CompletePasswordResetData = {
+    body: PasswordResetCompleteRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/password-reset/complete';
+};
+
+export type CompletePasswordResetErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type CompletePasswordResetError = CompletePasswordResetErrors[keyof CompletePasswordResetErrors];
+
+export type CompletePasswordResetResponses = {
+    /**
+     * Changed; sign in with the new password.
+     */
+    204: void;
+};
+
+export type CompletePasswordResetResponse = CompletePasswordResetResponses[keyof CompletePasswordResetResponses];
+
 export type RequestEmailCodeData = {
     body: EmailCodeRequest;
     path?: never;
@@ -1185,7 +1335,7 @@ export type RequestEmailCodeData = {
 
 export type RequestEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1222,7 +1372,7 @@ export type VerifyEmailCodeData = {
 
 export type VerifyEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1259,7 +1409,7 @@ export type VerifyEmailData = {
 
 export type VerifyEmailErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1354,7 +1504,7 @@ export type UpdateUserData = {
 
 export type UpdateUserErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1424,7 +1574,7 @@ export type DeleteAccountData = {
 
 export type DeleteAccountErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1498,7 +1648,7 @@ export type SwitchOrgData = {
 
 export type SwitchOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1568,7 +1718,7 @@ export type CreateOrgData = {
 
 export type CreateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1619,7 +1769,7 @@ export type DeleteOrgData = {
 
 export type DeleteOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1658,7 +1808,7 @@ export type GetOrgData = {
 
 export type GetOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1693,7 +1843,7 @@ export type UpdateOrgData = {
 
 export type UpdateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1744,7 +1894,7 @@ export type ListOrgMembersData = {
 
 export type ListOrgMembersErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1780,7 +1930,7 @@ export type RemoveOrgMemberData = {
 
 export type RemoveOrgMemberErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1824,7 +1974,7 @@ export type ChangeOrgMemberRoleData = {
 
 export type ChangeOrgMemberRoleErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1875,7 +2025,7 @@ export type ListOrgInvitationsData = {
 
 export type ListOrgInvitationsErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1914,7 +2064,7 @@ export type CreateOrgInvitationData = {
 
 export type CreateOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1970,7 +2120,7 @@ export type RevokeOrgInvitationData = {
 
 export type RevokeOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2007,7 +2157,7 @@ export type AcceptOrgInvitationData = {
 
 export type AcceptOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**

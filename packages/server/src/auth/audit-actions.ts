@@ -128,6 +128,23 @@ export const auditActions = {
     target: "that user",
   },
 
+  // Password reset.
+  "auth.password_reset.requested": {
+    happened: "A password reset was asked for; the detail says whether the address has a live account (`known`). The typed address is not recorded.",
+    actor: "the account, when known; otherwise none",
+    target: "the account, when known; otherwise none",
+  },
+  "auth.password_reset.completed": {
+    happened: "A password was reset with a mailed link: every session and API token was revoked (see `session.revoked_all`).",
+    actor: "the user",
+    target: "the user",
+  },
+  "auth.password_reset.failed": {
+    happened: "A reset was completed with a token that is unknown, expired, used or out of attempts; nothing changed.",
+    actor: "none",
+    target: "none",
+  },
+
   // The account page.
   "user.profile_updated": {
     happened: "A user changed their profile; the detail names the fields (`name`, `notify_new_cli_sessions`), never their values.",

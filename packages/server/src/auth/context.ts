@@ -15,6 +15,8 @@ export interface Lifetimes {
   pasteCodeMs: number;
   /** Life of an org invitation. */
   invitationMs: number;
+  /** Life of a password reset link. */
+  passwordResetMs: number;
   webSessionIdleMs: number;
   webSessionAbsoluteMs: number;
   cliSessionIdleMs: number;
@@ -33,6 +35,11 @@ export interface Notifier {
   sendAccountDeletionScheduled(to: string, dueAt: number): Promise<void>;
   sendAccountDeletionCancelled(to: string): Promise<void>;
   sendAccountDeleted(to: string): Promise<void>;
+  /** `link` carries the reset token in its fragment. */
+  sendPasswordReset(to: string, link: string, ttlMinutes: number): Promise<void>;
+  /** For an address with no account (or a disabled one): no link, the same work. */
+  sendPasswordResetNoAccount(to: string): Promise<void>;
+  sendPasswordResetDone(to: string): Promise<void>;
   /** The link carries `token` in its fragment; `invitedBy` is the inviter's name or address. */
   sendOrgInvitation(to: string, invitation: { orgName: string; invitedBy: string; role: string; token: string; expiresAt: number }): Promise<void>;
 }

@@ -3,7 +3,7 @@ import type { AuthStore, Clock } from "./types.js";
 
 export async function purgeExpiredRecords(
   deps: { store: AuthStore; clock: Clock },
-): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number }> {
+): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number; passwordResets: number }> {
   const now = deps.clock.now();
   return {
     // Accounts whose deletion fell due (their sessions and grants go with them).
@@ -12,5 +12,6 @@ export async function purgeExpiredRecords(
     grants: await deps.store.grants.deleteExpired(now),
     emailCodes: await deps.store.emailCodes.deleteExpired(now),
     invitations: await deps.store.invitations.deleteExpired(now),
+    passwordResets: await deps.store.passwordResets.deleteExpired(now),
   };
 }

@@ -284,8 +284,9 @@ export async function revokeAllUserSessions(
       exceptSessionId: options.exceptSessionId,
       keepApiTokens: options.scope === "sign_ins",
     });
-    // Also the approved grants of the session that was kept: nothing made before stays usable.
+    // Also the approved grants of the session that was kept, and reset links: nothing made before stays usable.
     await store.grants.deleteByUser(userId, "approved");
+    await store.passwordResets.deleteForUser(userId);
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.revoked_all",
       actorUserId: userId,

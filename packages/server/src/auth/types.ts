@@ -9,6 +9,7 @@ import type { EmailCodeStore } from "./email-codes.js";
 import type { GrantStore } from "./grants.js";
 import type { InvitationStore } from "./invitations.js";
 import type { OrgStore } from "./orgs.js";
+import type { PasswordResetStore } from "./password-reset.js";
 import type { SessionStore } from "./sessions.js";
 import type { UserStore } from "./users.js";
 
@@ -28,6 +29,7 @@ export interface AuthStore {
   audit: AuditStore;
   orgs: OrgStore;
   invitations: InvitationStore;
+  passwordResets: PasswordResetStore;
   /** Runs `work` in one transaction; the store handed in must be used for every step. */
   transaction<T>(work: (store: AuthStore) => Promise<T>): Promise<T>;
 }

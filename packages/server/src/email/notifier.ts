@@ -121,6 +121,37 @@ export function createMailNotifier(mailer: Mailer, publicUrl: string, logger?: P
         ]),
       });
     },
+    async sendPasswordReset(to, link, ttlMinutes) {
+      await mailer.send({
+        to,
+        subject: "Reset your Harmont password",
+        ...render([
+          `Someone asked to reset the password of your Harmont account at ${host}. To choose a new one, open this link:`,
+          link,
+          `It works once and expires in ${ttlMinutes} minutes. If you did not ask for it, ignore this mail: your password stays as it is.`,
+        ]),
+      });
+    },
+    async sendPasswordResetNoAccount(to) {
+      await mailer.send({
+        to,
+        subject: "Reset your Harmont password",
+        ...render([
+          `Someone asked to reset the password of a Harmont account at ${host} for this address, but there is no account for it.`,
+          `To create one, or to sign in without a password, ask for an email code at ${site}. If you did not ask for this, ignore this mail.`,
+        ]),
+      });
+    },
+    async sendPasswordResetDone(to) {
+      await mailer.send({
+        to,
+        subject: "Your Harmont password was reset",
+        ...render([
+          `The password of your Harmont account at ${host} was just reset with a link sent to this address. Every session and API token was signed out.`,
+          `If this was not you, reset it again at ${site} right away.`,
+        ]),
+      });
+    },
     async sendApiTokenCreated(to, tokenName) {
       await mailer.send({
         to,

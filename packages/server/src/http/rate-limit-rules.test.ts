@@ -50,6 +50,8 @@ describe("the rate limit rules", () => {
       emailCodesPerAddress: { keyedBy: "address", name: "email_code_address", points: 5, durationSeconds: 900, failOpen: false },
       emailCodesPerIp: { keyedBy: "ip", name: "email_code_ip", points: 30, durationSeconds: 3600, failOpen: false },
       emailCodeFailuresPerAddress: { keyedBy: "address", name: "email_code_failures", points: 20, durationSeconds: 3600, failOpen: false },
+      passwordResetsPerAddress: { keyedBy: "address", name: "password_reset_address", points: 3, durationSeconds: 3600, failOpen: false },
+      passwordResetsPerIp: { keyedBy: "ip", name: "password_reset_ip", points: 30, durationSeconds: 3600, failOpen: false },
       orgCreatesPerUser: { keyedBy: "user", name: "org_create_user", points: 10, durationSeconds: 86400, failOpen: false },
       invitationsPerOrg: { keyedBy: "org", name: "invitations_org", points: 50, durationSeconds: 86400, failOpen: false },
       invitationsPerInviter: { keyedBy: "user", name: "invitations_inviter", points: 50, durationSeconds: 86400, failOpen: false },

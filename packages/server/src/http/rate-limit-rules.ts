@@ -98,6 +98,22 @@ export const rateLimitRules = {
     window: { seconds: HOUR },
     failOpen: false,
   },
+  passwordResetsPerAddress: {
+    name: "password_reset_address",
+    keyedBy: "address",
+    counts: "a password reset requested for the address (with an account or not, so a 429 says nothing about it)",
+    budget: { setting: "HARMONT_LIMIT_PASSWORD_RESETS_PER_ADDRESS", points: (config) => config.accountLimits.passwordResetsPerAddressPerHour },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
+  passwordResetsPerIp: {
+    name: "password_reset_ip",
+    keyedBy: "ip",
+    counts: "a password reset request",
+    budget: { setting: "HARMONT_LIMIT_PASSWORD_RESETS_PER_IP", points: (config) => config.accountLimits.passwordResetsPerIpPerHour },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
   orgCreatesPerUser: {
     name: "org_create_user",
     keyedBy: "user",

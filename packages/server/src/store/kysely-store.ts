@@ -9,6 +9,7 @@ import { createEmailCodeStore } from "./email-codes.js";
 import type { FastReads } from "./fast-reads.js";
 import { createGrantStore } from "./grants.js";
 import { createInvitationStore, createOrgStore } from "./orgs.js";
+import { createPasswordResetStore } from "./password-resets.js";
 import type { Database } from "./schema.js";
 import { createSessionStore } from "./sessions.js";
 import { affected, type Connection } from "./shared.js";
@@ -32,6 +33,7 @@ export function createKyselyStore(db: Connection, options: KyselyStoreOptions): 
     audit: createAuditStore(db),
     orgs: createOrgStore(db, rowLocks),
     invitations: createInvitationStore(db),
+    passwordResets: createPasswordResetStore(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
       return (db as Kysely<Database>).transaction().execute((trx) => work(createKyselyStore(trx, { rowLocks })));

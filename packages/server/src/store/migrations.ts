@@ -201,6 +201,20 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("sessions_org_id").on("sessions").column("org_id").execute();
     },
   },
+  "0006_password_resets": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("password_reset_tokens")
+        .addColumn("token_hash", "text", (column) => column.primaryKey())
+        .addColumn("user_id", "text", (column) => column.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("attempts", "integer", (column) => column.notNull().defaultTo(0))
+        .addColumn("created_at", time, (column) => column.notNull())
+        .addColumn("expires_at", time, (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex("password_reset_tokens_user_id").on("password_reset_tokens").column("user_id").execute();
+      await db.schema.createIndex("password_reset_tokens_expires_at").on("password_reset_tokens").column("expires_at").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -43,6 +43,14 @@ export interface OrgInvitationsTable {
   expires_at: number;
 }
 
+export interface PasswordResetTokensTable {
+  token_hash: string;
+  user_id: string;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SessionsTable {
   id: string;
   token_hash: string;
@@ -126,6 +134,7 @@ export interface Database {
   organizations: OrganizationsTable;
   memberships: MembershipsTable;
   org_invitations: OrgInvitationsTable;
+  password_reset_tokens: PasswordResetTokensTable;
   cli_handoffs: CliHandoffsTable;
   cli_paste_codes: CliPasteCodesTable;
   grants: GrantsTable;

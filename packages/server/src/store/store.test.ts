@@ -516,6 +516,27 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
       });
     });
 
+    describe("password resets", () => {
+      it("finds a live token, spends at most the allowed attempts, consumes it once, and purges expired ones", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user } = await userWithSession(database);
+        await store.passwordResets.insert({ tokenHash: "reset-1", userId: user.id, createdAt: T0, expiresAt: T0 + MINUTE });
+        expect(await store.passwordResets.findLive("reset-1", T0)).toEqual({ userId: user.id, expiresAt: T0 + MINUTE });
+        expect(await store.passwordResets.findLive("reset-1", T0 + MINUTE)).toBeNull();
+        expect(await store.passwordResets.spendAttempt("reset-1", T0, 2)).toBe(user.id);
+        expect(await store.passwordResets.spendAttempt("reset-1", T0, 2)).toBe(user.id);
+        expect(await store.passwordResets.spendAttempt("reset-1", T0, 2)).toBeNull();
+        expect(await store.passwordResets.consume("reset-1", T0)).toBe(user.id);
+        expect(await store.passwordResets.consume("reset-1", T0)).toBeNull();
+        await store.passwordResets.insert({ tokenHash: "reset-2", userId: user.id, createdAt: T0, expiresAt: T0 + MINUTE });
+        await store.passwordResets.insert({ tokenHash: "reset-3", userId: user.id, createdAt: T0, expiresAt: T0 + 2 * MINUTE });
+        expect(await store.passwordResets.deleteExpired(T0 + MINUTE)).toBe(1);
+        await store.passwordResets.deleteForUser(user.id);
+        expect(await store.passwordResets.findLive("reset-3", T0)).toBeNull();
+      });
+    });
+
     describe("grants", () => {
       /** A user with a session that owns the grants of a test. */
       async function owner(database: OpenDatabase) {
