@@ -5,6 +5,7 @@ import { CliLoginPage } from "./pages/CliLoginPage";
 import { DevMailPage } from "./pages/DevMailPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { CreateOrgPage, InvitationPage, OrgPage } from "./pages/OrgPages";
+import { ForgotPasswordPage, ResetPasswordPage } from "./pages/PasswordResetPages";
 import { OrgSwitcher } from "./components/OrgSwitcher";
 import { SignInPage } from "./pages/SignInPage";
 import { SignUpPage } from "./pages/SignUpPage";
@@ -53,6 +54,10 @@ function Routes() {
       return <CreateOrgPage />;
     case "/invitations":
       return <InvitationPage />;
+    case "/forgot-password":
+      return <ForgotPasswordPage />;
+    case "/reset-password":
+      return <ResetPasswordPage />;
     default: {
       const org = /^\/orgs\/(org_[A-Za-z0-9_-]{1,40})$/.exec(path);
       return org ? <OrgPage key={org[1]} orgId={org[1]!} /> : <NotFoundPage />;

@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import { captureCliLoginRequest } from "./cli-login-request";
 import { captureInvitationToken } from "./invitation-token";
+import { captureResetToken } from "./pages/PasswordResetPages";
 import { appPathOf, hrefOf } from "./router";
 import "./styles.css";
 
@@ -11,8 +12,10 @@ captureCliLoginRequest(appPathOf(window.location.pathname), window.location.sear
   window.history.replaceState(null, "", hrefOf(path)),
 );
 
-// And an invitation's token leaves it too.
-captureInvitationToken(appPathOf(window.location.pathname), window.location.hash, (path) => window.history.replaceState(null, "", hrefOf(path)));
+// And the tokens of invitation and password reset links too.
+const replaceAddress = (path: string) => window.history.replaceState(null, "", hrefOf(path));
+captureInvitationToken(appPathOf(window.location.pathname), window.location.hash, replaceAddress);
+captureResetToken(appPathOf(window.location.pathname), window.location.hash, replaceAddress);
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

@@ -567,6 +567,46 @@ describeInChromium("web app in Chromium", () => {
     expectCleanPages();
   });
 
+  it("password reset: forgot, the mailed link (out of the address bar at once), a new password, every session out, the link used up", async () => {
+    const { page } = browser;
+    const email = "grace@example.com";
+    await harmont.createAccount(email, password, "Grace Hopper");
+    const old = (await harmont.api("/api/v0/auth/login", { json: { email, password } })).body.token as string;
+
+    await page.goto(`${harmont.url}/sign-in`);
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await page.getByRole("heading", { name: "Reset your password" }).waitFor();
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    const since = harmont.smtp.messages.length;
+    await page.getByRole("button", { name: "Mail me a link" }).click();
+    await page.getByText(`If an account exists for ${email}, we sent it a link.`).waitFor();
+    const mail = await harmont.smtp.waitForMail(email, since);
+    const link = /(http:\/\/\S+\/reset-password#token=hrt_[A-Za-z0-9_-]{43})/.exec(mail.raw.replace(/=\r?\n/g, ""))?.[1];
+    expect(link).toBeDefined();
+
+    await page.goto(link!);
+    await page.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    expect(new URL(page.url()).hash).toBe("");
+    expect(await pageReadableState(page)).not.toContain("hrt_");
+    await page.getByText("For g***@example.com.").waitFor();
+    await saveScreenshot(page, "reset-password");
+    await page.getByLabel("New password", { exact: true }).fill("a brand new passphrase");
+    await page.getByRole("button", { name: "Set the new password" }).click();
+    await page.getByRole("heading", { name: "Password changed" }).waitFor();
+    expect((await harmont.api("/api/v0/auth/session", { token: old })).status).toBe(401);
+
+    // The link is used up (opened afresh, as from the mail again); the new password signs in.
+    await page.goto("about:blank");
+    await page.goto(link!);
+    await page.getByRole("heading", { name: "This link no longer works" }).waitFor();
+    await page.goto(`${harmont.url}/sign-in`);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill("a brand new passphrase");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    expectCleanPages();
+  });
+
   it("lays out the authorize page for a phone", async () => {
     const { page } = browser;
     await page.setViewportSize({ width: 390, height: 844 });

@@ -105,6 +105,9 @@ function PasswordForm({ email, onEmailChange, onSignedIn }: FormProps) {
       <Button type="submit" busy={busy} className="button--block">
         Sign in
       </Button>
+      <p className="muted form__aside">
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
     </form>
   );
 }
