@@ -41,11 +41,16 @@ export function ProfileSettings({ user }: { user: User }) {
   };
 
   const setNotice = async (on: boolean) => {
+    if (!settings) return;
+    const before = settings;
+    // The box follows the click at once; a refusal puts it back and says why.
+    setSettings({ ...settings, notify_new_cli_sessions: on });
     setBusy("notice");
     setMessage(null);
     const outcome = await run(updateUser({ client: harmont, body: { notify_new_cli_sessions: on } }));
     setBusy(null);
     if (!outcome.ok) {
+      setSettings(before);
       setMessage({ tone: "error", text: outcome.problem.message });
       return;
     }
@@ -67,7 +72,7 @@ export function ProfileSettings({ user }: { user: User }) {
           id={noticeId}
           type="checkbox"
           checked={settings?.notify_new_cli_sessions ?? true}
-          disabled={settings === null || busy !== null}
+          disabled={settings === null || busy === "name"}
           onChange={(event) => void setNotice(event.target.checked)}
         />
         <span>Email me when a new CLI session is created for my account</span>
