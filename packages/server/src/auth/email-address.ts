@@ -31,3 +31,10 @@ export function isPlausibleEmail(email: string): boolean {
   if (labels.length < 2 || !labels.every((label) => domainLabel.test(label))) return false;
   return !/^\d+$/.test(labels.at(-1)!);
 }
+
+/** `a***@example.com`: enough for the rightful person to recognise, little for anyone else. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf("@");
+  if (at <= 0) return "***";
+  return `${email.slice(0, 1)}***${email.slice(at)}`;
+}

@@ -6,7 +6,7 @@
  */
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
-import { isPlausibleEmail, normalizeEmail } from "./email-address.js";
+import { isPlausibleEmail, maskEmail, normalizeEmail } from "./email-address.js";
 import { requireOrgRole, type Org, type OrgAccessFailure, type OrgRole } from "./orgs.js";
 import { fail, ok, type Result } from "./result.js";
 import { generateId, generatePrefixedSecret, hashSecret, isWellFormedSecret } from "./tokens.js";
@@ -39,13 +39,6 @@ export interface InvitationStore {
   /** `false` when there is no such invitation in that org. */
   delete(orgId: string, invitationId: string): Promise<boolean>;
   deleteExpired(now: number): Promise<number>;
-}
-
-/** `a***@example.com`: enough for the rightful person to recognise, little for anyone else. */
-export function maskEmail(email: string): string {
-  const at = email.lastIndexOf("@");
-  if (at <= 0) return "***";
-  return `${email.slice(0, 1)}***${email.slice(at)}`;
 }
 
 export type CreateInvitationFailure = OrgAccessFailure | "org_member_exists" | "invalid_email";

@@ -9,8 +9,7 @@
  */
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, RequestMeta } from "./context.js";
-import { isPlausibleEmail, normalizeEmail } from "./email-address.js";
-import { maskEmail } from "./invitations.js";
+import { isPlausibleEmail, maskEmail, normalizeEmail } from "./email-address.js";
 import { checkPasswordPolicy, type PasswordProblem } from "./passwords.js";
 import { fail, ok, type Result } from "./result.js";
 import { revokeAllUserSessions } from "./sessions.js";

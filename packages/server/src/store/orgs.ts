@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import type { Invitation, InvitationStore } from "../auth/invitations.js";
 import type { Membership, Org, OrgRole, OrgStore } from "../auth/orgs.js";
 import type { MembershipsTable, OrganizationsTable, OrgInvitationsTable } from "./schema.js";
-import { affected, type Connection } from "./shared.js";
+import { affected, isUniqueViolation, type Connection } from "./shared.js";
 
 const orgColumns = ["id", "name", "slug", "created_by_user_id", "created_at", "updated_at"] as const;
 
@@ -13,12 +13,6 @@ function toOrg(row: OrganizationsTable): Org {
 
 function toMembership(row: MembershipsTable): Membership {
   return { orgId: row.org_id, userId: row.user_id, role: row.role as OrgRole, createdAt: row.created_at, lastActiveAt: row.last_active_at };
-}
-
-/** Whether a write failed on a unique index (the slug), on either database. */
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE";
 }
 
 /** `rowLocks`: whether the database takes row locks (PostgreSQL); SQLite serialises its writers. */
