@@ -39,8 +39,7 @@ export async function updateProfile(
     changed.push("notify_new_cli_sessions");
   }
   if (changed.length > 0) await recordAuditEvent(deps, meta, { action: "user.profile_updated", target: user.id, detail: { fields: changed.join(",") } });
-  const settings = (await deps.store.users.readSettings(user.id)) ?? { notifyNewCliSessions: true, deletionDueAt: null };
-  return { user, settings };
+  return { user, settings: await readAccountSettings(deps, user.id) };
 }
 
 export async function readAccountSettings(deps: Pick<AuthDeps, "store">, userId: string): Promise<AccountSettings> {

@@ -42,6 +42,11 @@ export interface ApiToken {
   expiresAt: number | null;
 }
 
+/** Whether a row of the sessions table is an API token that still works. */
+function isLiveApiToken(row: Session, now: number): boolean {
+  return row.kind === "api" && now < sessionExpiresAt(row);
+}
+
 export function toApiToken(session: Session): ApiToken {
   const expiresAt = sessionExpiresAt(session);
   return { id: session.id, name: session.name, createdAt: session.createdAt, lastUsedAt: session.lastUsedAt, expiresAt: expiresAt >= NO_EXPIRY ? null : expiresAt };
@@ -88,7 +93,7 @@ export async function createApiToken(
     // revocation of everything, are serialised, so the limit holds and nothing survives a disable.
     const user = await store.users.lockForSessionChange(caller.user.id, "exclusive");
     if (!user || user.disabledAt !== null) return "account_gone";
-    const live = (await store.sessions.listByUser(caller.user.id)).filter((row) => row.kind === "api" && now < sessionExpiresAt(row));
+    const live = (await store.sessions.listByUser(caller.user.id)).filter((row) => isLiveApiToken(row, now));
     if (live.length >= MAX_API_TOKENS_PER_USER) return "api_token_limit_reached";
     await store.sessions.insert({ ...session, tokenHash: hashSecret(token) });
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
@@ -107,7 +112,7 @@ export async function createApiToken(
 export async function listApiTokens(deps: Pick<AuthDeps, "store" | "clock">, userId: string): Promise<ApiToken[]> {
   const now = deps.clock.now();
   const rows = await deps.store.sessions.listByUser(userId);
-  return rows.filter((row) => row.kind === "api" && now < sessionExpiresAt(row)).map(toApiToken);
+  return rows.filter((row) => isLiveApiToken(row, now)).map(toApiToken);
 }
 
 /** Revokes one of the caller's API tokens by id; `false` when it is not theirs, not a token, or unknown. */

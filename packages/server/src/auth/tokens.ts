@@ -16,7 +16,7 @@ const apiTokenPattern = /^hma_[A-Za-z0-9_-]{43}$/;
 
 /** A new session token: `hmt_` and 43 characters of base64url (256 bits). */
 export function generateSessionToken(): string {
-  return SESSION_TOKEN_PREFIX + randomBytes(32).toString("base64url");
+  return generatePrefixedSecret(SESSION_TOKEN_PREFIX);
 }
 
 /** Whether a string has the shape of a session token (prefix and length), known or not. */
@@ -26,7 +26,7 @@ export function isWellFormedSessionToken(value: string): boolean {
 
 /** A new API token: `hma_` and 43 characters of base64url (256 bits). */
 export function generateApiToken(): string {
-  return API_TOKEN_PREFIX + randomBytes(32).toString("base64url");
+  return generatePrefixedSecret(API_TOKEN_PREFIX);
 }
 
 /** Whether a string has the shape of an API token, known or not. */
@@ -35,9 +35,9 @@ export function isWellFormedApiToken(value: string): boolean {
 }
 
 /**
- * A secret of its own kind (an invitation, later a challenge or a reset token): a prefix and 43
- * characters of base64url (256 bits). None of these prefixes is `hmt_` or `hma_`, so none of
- * them can ever authenticate a request.
+ * A secret with a readable prefix and 43 characters of base64url (256 bits): session and API
+ * tokens, and secrets of their own kind (invitations, reset links), whose prefixes are never
+ * `hmt_` or `hma_`, so none of them can ever authenticate a request.
  */
 export function generatePrefixedSecret(prefix: `h${string}_`): string {
   return prefix + randomBytes(32).toString("base64url");
