@@ -4,13 +4,13 @@
  * renders, and keeps it for this tab only (sessionStorage), so it survives the detour through
  * sign-in or sign-up. It is dropped once the invitation is answered.
  */
+import { isLinkToken, tokenFromFragment } from "./fragment-token";
+
 const storageKey = "harmont.invitation";
-const tokenPattern = /^hin_[A-Za-z0-9_-]{43}$/;
 
 /** The token of a fragment like `#token=hin_…`, or null. */
 export function parseInvitationFragment(hash: string): string | null {
-  const token = new URLSearchParams(hash.replace(/^#/, "")).get("token");
-  return token !== null && tokenPattern.test(token) ? token : null;
+  return tokenFromFragment(hash, "hin_");
 }
 
 /** On `/invitations`, moves a token from the fragment into this tab's storage and clears the fragment. */
@@ -23,7 +23,7 @@ export function captureInvitationToken(appPath: string, hash: string, replaceAdd
 
 export function currentInvitationToken(): string | null {
   const token = sessionStorage.getItem(storageKey);
-  return token !== null && tokenPattern.test(token) ? token : null;
+  return token !== null && isLinkToken(token, "hin_") ? token : null;
 }
 
 export function finishInvitation(): void {

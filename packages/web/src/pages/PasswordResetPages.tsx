@@ -6,6 +6,7 @@
 import { checkPasswordReset, completePasswordReset, requestPasswordReset, type PasswordResetState } from "@harmont/cloud";
 import { useEffect, useState, type FormEvent } from "react";
 import { harmont, run } from "../api";
+import { tokenFromFragment } from "../fragment-token";
 import { Button, Card, Field, Loading, Notice, Page } from "../components/ui";
 import { Link } from "../router";
 
@@ -58,8 +59,7 @@ let resetTokenFromLink: string | null = null;
 /** Called before the app renders: moves the reset token from the address bar into memory. */
 export function captureResetToken(appPath: string, hash: string, replaceAddress: (path: string) => void): void {
   if (appPath !== "/reset-password" || hash === "") return;
-  const token = new URLSearchParams(hash.replace(/^#/, "")).get("token");
-  resetTokenFromLink = token !== null && /^hrt_[A-Za-z0-9_-]{43}$/.test(token) ? token : null;
+  resetTokenFromLink = tokenFromFragment(hash, "hrt_");
   replaceAddress("/reset-password");
 }
 
