@@ -17,6 +17,11 @@ export type CallOutcome<Data> =
       retryAfterMs: number | null;
     };
 
+/** An answer the command did not expect, as one line: `the server answered 409 last_owner: …`. */
+export function describeServerAnswer(answer: { status: number; code: string; message: string }): string {
+  return `the server answered ${answer.status} ${answer.code}: ${answer.message}`;
+}
+
 /** What an SDK call resolves to (with `throwOnError` off). */
 export interface SdkResult<Data> {
   data?: Data | undefined;

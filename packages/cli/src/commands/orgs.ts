@@ -6,12 +6,12 @@ import { getOrg, listOrgs, switchOrg, type OrgMembership } from "@harmont/cloud"
 import { reportUnreachable, type Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { commandHint } from "../hints.js";
-import { outcomeOf } from "../http.js";
+import { describeServerAnswer, outcomeOf } from "../http.js";
 import { targetOf, type ActiveOrg, type OrgsJson, type SwitchJson } from "../json-output.js";
 import { checkSession, reportSessionProblem } from "./session-check.js";
 import { table } from "./table.js";
 
-function describeOrg(org: { name: string; slug: string | null; role: string }): string {
+export function describeOrg(org: { name: string; slug: string | null; role: string }): string {
   return `${org.name}${org.slug ? ` (${org.slug})` : ""} as ${org.role}`;
 }
 
@@ -30,7 +30,7 @@ export async function runOrgs(context: Context): Promise<ExitCodeValue> {
   const outcome = await outcomeOf(listOrgs({ client: context.client(check.credential.token) }));
   if (outcome.kind === "network") return reportUnreachable(context, outcome.error);
   if (outcome.kind === "error") {
-    context.print.error(`the server answered ${outcome.status} ${outcome.code}: ${outcome.message}`);
+    context.print.error(describeServerAnswer(outcome));
     return ExitCode.failure;
   }
   const { orgs } = outcome.data;
@@ -66,7 +66,7 @@ export async function runSwitch(context: Context, typed: string): Promise<ExitCo
   const listed = await outcomeOf(listOrgs({ client }));
   if (listed.kind === "network") return reportUnreachable(context, listed.error);
   if (listed.kind === "error") {
-    context.print.error(`the server answered ${listed.status} ${listed.code}: ${listed.message}`);
+    context.print.error(describeServerAnswer(listed));
     return ExitCode.failure;
   }
   const org = findOrg(listed.data.orgs, typed);
@@ -81,7 +81,7 @@ export async function runSwitch(context: Context, typed: string): Promise<ExitCo
     context.print.error(
       outcome.code === "organization_not_found"
         ? `you are no longer a member of ${org.name}`
-        : `the server answered ${outcome.status} ${outcome.code}: ${outcome.message}`,
+        : describeServerAnswer(outcome),
     );
     return ExitCode.failure;
   }
@@ -95,5 +95,3 @@ export async function runSwitch(context: Context, typed: string): Promise<ExitCo
   context.print.note(context.print.err.dim("Only this CLI's session: your browser keeps its own active org."));
   return ExitCode.ok;
 }
-
-export { describeOrg };

@@ -3,7 +3,7 @@ import { getSession, type CurrentSession } from "@harmont/cloud";
 import { reportUnreachable, type Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { commandHint } from "../hints.js";
-import { outcomeOf } from "../http.js";
+import { describeServerAnswer, outcomeOf } from "../http.js";
 import { CredentialStoreError, type LoadedCredential } from "../storage/credential-store.js";
 
 /**
@@ -95,7 +95,7 @@ export function reportSessionProblem(context: Context, check: Exclude<SessionChe
       context.print.error(check.message);
       return ExitCode.failure;
     case "error":
-      context.print.error(`the server answered ${check.status} ${check.code}: ${check.message}`);
+      context.print.error(describeServerAnswer(check));
       return ExitCode.failure;
   }
 }

@@ -3,7 +3,7 @@ import { listSessions, revokeSession } from "@harmont/cloud";
 import { reportUnreachable, type Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { commandHint } from "../hints.js";
-import { outcomeOf } from "../http.js";
+import { describeServerAnswer, outcomeOf } from "../http.js";
 import { targetOf, type RevokeJson, type SessionsJson } from "../json-output.js";
 import { checkSession, reportSessionProblem } from "./session-check.js";
 import { describeExpiry } from "./status.js";
@@ -15,7 +15,7 @@ export async function runSessionsList(context: Context): Promise<ExitCodeValue> 
   const outcome = await outcomeOf(listSessions({ client: context.client(check.credential.token) }));
   if (outcome.kind === "network") return reportUnreachable(context, outcome.error);
   if (outcome.kind === "error") {
-    context.print.error(`the server answered ${outcome.status} ${outcome.code}: ${outcome.message}`);
+    context.print.error(describeServerAnswer(outcome));
     return ExitCode.failure;
   }
   const { sessions } = outcome.data;
@@ -47,7 +47,7 @@ export async function runSessionsRevoke(context: Context, id: string): Promise<E
   if (outcome.kind === "network") return reportUnreachable(context, outcome.error);
   if (outcome.kind === "error") {
     if (outcome.status === 404) context.print.error(`no session ${id} among yours (already revoked, expired, or mistyped)`);
-    else context.print.error(`the server answered ${outcome.status} ${outcome.code}: ${outcome.message}`);
+    else context.print.error(describeServerAnswer(outcome));
     return ExitCode.failure;
   }
   const current = check.current.session.id === id;

@@ -7,7 +7,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from "@harmont/cloud";
 import { reportUnreachable, type Context } from "../context.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { commandHint } from "../hints.js";
-import { outcomeOf, type CallOutcome } from "../http.js";
+import { describeServerAnswer, outcomeOf, type CallOutcome } from "../http.js";
 import { targetOf, type ApiTokenCreatedJson, type ApiTokenRevokeJson, type ApiTokensJson } from "../json-output.js";
 import { checkSession, reportSessionProblem } from "./session-check.js";
 import { table } from "./table.js";
@@ -31,7 +31,7 @@ function reportServerError(context: Context, outcome: Extract<CallOutcome<unknow
     context.print.error(`${outcome.message}`);
     context.print.note(`An API token (HARMONT_TOKEN) cannot manage tokens; log in first: ${commandHint(context.target, "login")}.`);
   } else {
-    context.print.error(`the server answered ${outcome.status} ${outcome.code}: ${outcome.message}`);
+    context.print.error(describeServerAnswer(outcome));
   }
   return ExitCode.failure;
 }
