@@ -4,11 +4,23 @@
  * for its success and for its error results (the typed envelope), with and without throwOnError.
  */
 import { readFileSync } from "node:fs";
+import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { createSqliteTestDatabase } from "../../server/src/test-support/databases.js";
 import { createTestServerWithMail, signUp } from "../../server/src/test-support/harness.js";
 import {
   acceptOrgInvitation,
+  approveLogin,
+  confirmTotpEnrollment,
+  disableSecondFactor,
+  getLoginApprovalStatus,
+  getSecondFactorStatus,
+  listLoginApprovals,
+  regenerateBackupCodes,
+  rejectLogin,
+  requestLoginApproval,
+  startTotpEnrollment,
+  verifySecondFactor,
   changeOrgMemberRole,
   changePassword,
   checkPasswordReset,
@@ -150,6 +162,17 @@ const exercised = new Set([
   "requestPasswordReset",
   "checkPasswordReset",
   "completePasswordReset",
+  "startTotpEnrollment",
+  "confirmTotpEnrollment",
+  "getSecondFactorStatus",
+  "verifySecondFactor",
+  "requestLoginApproval",
+  "getLoginApprovalStatus",
+  "listLoginApprovals",
+  "approveLogin",
+  "rejectLogin",
+  "regenerateBackupCodes",
+  "disableSecondFactor",
 ]);
 
 describe("coverage", () => {
@@ -334,6 +357,57 @@ describe("the account", () => {
     expect(done.data?.state).toBe("scheduled");
     expect(typeof done.data?.due_at).toBe("string");
     expect((await getUser({ client })).response.status).toBe(401);
+  });
+});
+
+describe("two-step verification", () => {
+  it("startTotpEnrollment and confirmTotpEnrollment turn it on; login answers 202; verifySecondFactor and an approval finish a sign-in", async () => {
+    const account = await signUp(server);
+    const client = harmont({ token: account.token });
+    const code = await server.smtp.latestCode(account.email);
+    expect((await verifyEmail({ client, body: { code } })).response.status).toBe(200);
+    const app = (secret: string) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: server.clock.now() });
+
+    const started = await startTotpEnrollment({ client, body: { password: account.password }, throwOnError: true });
+    const confirmed = await confirmTotpEnrollment({ client, body: { code: app(started.data.secret) }, throwOnError: true });
+    expect(confirmed.data.backup_codes).toHaveLength(10);
+    expect((await getSecondFactorStatus({ client, throwOnError: true })).data).toMatchObject({ enabled: true, backup_codes_remaining: 10 });
+    server.clock.advance(30_000);
+
+    const first = await login({ client: harmont(), body: { email: account.email, password: account.password } });
+    expect(first.response.status).toBe(202);
+    const challenge = first.data as unknown as { challenge_token: string; methods: string[] };
+    const wrong = await verifySecondFactor({ client: harmont(), body: { challenge_token: challenge.challenge_token, method: "backup_code", code: "0000-0000-0000-0000" } });
+    expectEnvelope(wrong.error, "second_factor_invalid", 400, wrong.response);
+    const signedIn = await verifySecondFactor({ client: harmont(), body: { challenge_token: challenge.challenge_token, method: "totp", code: app(started.data.secret) }, throwOnError: true });
+    expect(signedIn.data.token).toMatch(/^hmt_/);
+
+    // Approval from the enrolled session: one refused, one approved.
+    for (const decision of ["reject", "approve"] as const) {
+      const waiting = (await login({ client: harmont(), body: { email: account.email, password: account.password } })).data as unknown as { challenge_token: string };
+      const requested = await requestLoginApproval({ client: harmont(), body: { challenge_token: waiting.challenge_token }, throwOnError: true });
+      const pending = await getLoginApprovalStatus({ client: harmont(), body: { challenge_token: waiting.challenge_token }, throwOnError: true });
+      expect(pending.data.status).toBe("pending");
+      const listed = await listLoginApprovals({ client, throwOnError: true });
+      const id = listed.data.approvals[0]!.id;
+      if (decision === "reject") {
+        expect((await rejectLogin({ client, path: { id }, body: { report: false } })).response.status).toBe(204);
+        const refused = await getLoginApprovalStatus({ client: harmont(), body: { challenge_token: waiting.challenge_token } });
+        expectEnvelope(refused.error, "login_approval_rejected", 403, refused.response);
+      } else {
+        expect((await approveLogin({ client, path: { id }, body: { number: requested.data.approval_number } })).response.status).toBe(204);
+        const approved = await getLoginApprovalStatus({ client: harmont(), body: { challenge_token: waiting.challenge_token }, throwOnError: true });
+        expect([approved.data.status, approved.data.token?.slice(0, 4)]).toEqual(["approved", "hmt_"]);
+      }
+    }
+
+    const regenerated = await regenerateBackupCodes({ client, body: { method: "backup_code", code: confirmed.data.backup_codes[0]!, password: account.password }, throwOnError: true });
+    expect(regenerated.data.backup_codes).toHaveLength(10);
+    server.clock.advance(30_000);
+    const disabled = await disableSecondFactor({ client, body: { method: "totp", code: app(started.data.secret), password: account.password } });
+    expect(disabled.response.status).toBe(204);
+    const again = await disableSecondFactor({ client, body: { method: "totp", code: app(started.data.secret), password: account.password } });
+    expectEnvelope(again.error, "second_factor_not_enabled", 409, again.response);
   });
 });
 

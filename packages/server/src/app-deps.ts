@@ -21,6 +21,13 @@ export interface RateLimiters {
   emailCodeFailuresPerAddress: RateLimiter;
   passwordResetsPerAddress: RateLimiter;
   passwordResetsPerIp: RateLimiter;
+  /** Failed two-step codes per account, across sign-ins (reset by a success). */
+  secondFactorFailuresPerAccount: RateLimiter;
+  /** At most one "someone is guessing your codes" mail an hour per account. */
+  secondFactorFailureNotice: RateLimiter;
+  approvalRequestsPerAccount: RateLimiter;
+  /** Spent by "This wasn't me": no approval requests for the account while it is. */
+  approvalReportCooldown: RateLimiter;
   orgCreatesPerUser: RateLimiter;
   invitationsPerOrg: RateLimiter;
   invitationsPerInviter: RateLimiter;

@@ -21,6 +21,7 @@ import { registerDocsRoutes } from "./routes/docs.js";
 import { registerMetaRoutes } from "./routes/meta.js";
 import { registerOrgRoutes } from "./routes/orgs.js";
 import { registerPasswordResetRoutes } from "./routes/password-reset.js";
+import { registerSecondFactorRoutes } from "./routes/second-factor.js";
 import { createOAuthApp, oauthBasePath } from "./routes/oauth.js";
 import { createOpenApiDocument } from "./routes/openapi.js";
 import { registerUserRoutes } from "./routes/user.js";
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerApiTokenRoutes(app, deps);
   registerAuthPasswordRoutes(app, deps);
   registerPasswordResetRoutes(app, deps);
+  registerSecondFactorRoutes(app, deps);
   registerAuthEmailRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerOrgRoutes(app, deps);

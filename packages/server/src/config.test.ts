@@ -24,6 +24,7 @@ describe("loadConfig", () => {
       handoffMs: 60_000,
       invitationMs: 7 * 86_400_000,
       passwordResetMs: 30 * 60_000,
+      loginChallengeMs: 5 * 60_000,
       pasteCodeMs: 300_000,
       webSessionIdleMs: 7 * 86_400_000,
       webSessionAbsoluteMs: 30 * 86_400_000,
@@ -33,6 +34,7 @@ describe("loadConfig", () => {
     expect(config.apiTokens).toEqual({ maxLifetimeMs: 365 * 86_400_000, allowNoExpiry: false });
     expect(config.limits).toEqual({ cliPerIpPerMinute: 6000, signupPerIpPerHour: 30, loginPerIpPerMinute: 60 });
     expect(config.purgeIntervalMs).toBe(600_000);
+    expect([config.totpIssuer, config.previousSecretKey]).toEqual(["Harmont (localhost)", null]);
     expect(config.email).toEqual({ smtpUrl: null, from: "Harmont <no-reply@localhost>", codeTtlMs: 600_000 });
     expect(config.accountLimits).toEqual({
       emailCodesPerAddress: 5,
@@ -42,6 +44,8 @@ describe("loadConfig", () => {
       loginCooldownMs: 900_000,
       passwordResetsPerAddressPerHour: 3,
       passwordResetsPerIpPerHour: 30,
+      secondFactorFailuresPerAccountPerHour: 10,
+      approvalRequestsPerAccountPerHour: 10,
       orgCreatesPerUserPerDay: 10,
       invitationsPerOrgPerDay: 50,
       invitationsPerInviterPerDay: 50,
@@ -51,6 +55,12 @@ describe("loadConfig", () => {
   it("derives the public URL from PORT and the mail sender from the public host", () => {
     expect(loadConfig({ PORT: "9090" }).publicUrl.href).toBe("http://localhost:9090/");
     expect(loadConfig({ HARMONT_PUBLIC_URL: "http://auth.localhost:1234" }).email.from).toBe("Harmont <no-reply@auth.localhost>");
+  });
+
+  it("refuses a two-step issuer with a colon (apps split the label at it) and a previous key that is not 32 bytes", () => {
+    expect(loadConfig({ HARMONT_TOTP_ISSUER: "Acme Cloud" }).totpIssuer).toBe("Acme Cloud");
+    expect(() => loadConfig({ HARMONT_TOTP_ISSUER: "Acme:Dev" })).toThrow(/HARMONT_TOTP_ISSUER/);
+    expect(() => loadConfig({ HARMONT_SECRET_KEY_PREVIOUS: "c2hvcnQ" })).toThrow(/HARMONT_SECRET_KEY_PREVIOUS/);
   });
 
   it("treats a blank variable as unset and trims values", () => {

@@ -47,6 +47,10 @@ export interface Config {
   purgeIntervalMs: number;
   /** `HARMONT_SECRET_KEY`; `null` in development when unset (a generated one is used). */
   secretKey: Buffer | null;
+  /** `HARMONT_SECRET_KEY_PREVIOUS`, while rotating the key. */
+  previousSecretKey: Buffer | null;
+  /** The issuer authenticator apps show. */
+  totpIssuer: string;
   /** What a slow or greedy client may hold: the HTTP server's timeouts and connection cap. */
   http: {
     headersTimeoutMs: number;
@@ -74,6 +78,8 @@ export interface Config {
     loginCooldownMs: number;
     passwordResetsPerAddressPerHour: number;
     passwordResetsPerIpPerHour: number;
+    secondFactorFailuresPerAccountPerHour: number;
+    approvalRequestsPerAccountPerHour: number;
     orgCreatesPerUserPerDay: number;
     invitationsPerOrgPerDay: number;
     invitationsPerInviterPerDay: number;
@@ -291,7 +297,28 @@ export const settings = {
       if (!key) throw new ConfigError(`${name} must be 32 random bytes in base64url or base64 (for example: openssl rand -base64 32)`);
       return key;
     },
-    help: "32 random bytes (base64url or base64) under which short codes are stored; required in production.",
+    help: "32 random bytes (base64url or base64) under which short codes are stored and two-step secrets sealed; required in production.",
+  }),
+  HARMONT_SECRET_KEY_PREVIOUS: setting({
+    group: "Server",
+    default: derived("none", () => undefined),
+    parse: (value: string | undefined, { name }) => {
+      if (value === undefined) return undefined;
+      const key = decodeSecretKey(value);
+      if (!key) throw new ConfigError(`${name} must be 32 random bytes in base64url or base64, like HARMONT_SECRET_KEY`);
+      return key;
+    },
+    help: "The key before HARMONT_SECRET_KEY, while rotating it: two-step secrets sealed under it still open, and are sealed again under the new one when used.",
+  }),
+  HARMONT_TOTP_ISSUER: setting({
+    group: "Server",
+    default: derived("Harmont (<public host name>)", ({ get }) => `Harmont (${get("HARMONT_PUBLIC_URL").hostname})`),
+    parse: (value: string, { name }) => {
+      const trimmed = value.trim();
+      if (trimmed.length === 0 || trimmed.length > 100 || trimmed.includes(":")) throw new ConfigError(`${name} must be 1 to 100 characters, without ":"`);
+      return trimmed;
+    },
+    help: "The name authenticator apps show beside a two-step verification code.",
   }),
 
   HARMONT_HANDOFF_TTL: setting({ group: "Lifetimes", default: "60s", parse: duration, help: "Life of a parked or denied CLI handoff." }),
@@ -302,6 +329,12 @@ export const settings = {
   HARMONT_CLI_SESSION_IDLE: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "CLI session idle timeout." }),
   HARMONT_CLI_SESSION_MAX: setting({ group: "Lifetimes", default: "90d", parse: duration, help: "CLI session absolute lifetime." }),
   HARMONT_PASSWORD_RESET_TTL: setting({ group: "Lifetimes", default: "30m", parse: duration, help: "Life of a password reset link." }),
+  HARMONT_LOGIN_CHALLENGE_TTL: setting({
+    group: "Lifetimes",
+    default: "5m",
+    parse: duration,
+    help: "How long a sign-in waits for its second factor (a code, or an approval from another device).",
+  }),
   HARMONT_INVITATION_TTL: setting({ group: "Lifetimes", default: "7d", parse: duration, help: "Life of an org invitation." }),
   HARMONT_ACCOUNT_DELETION_GRACE: setting({
     group: "Lifetimes",
@@ -383,6 +416,18 @@ export const settings = {
     help: "Password reset mails to one address an hour, whether or not it has an account (0 disables).",
   }),
   HARMONT_LIMIT_PASSWORD_RESETS_PER_IP: setting({ group: "Rate limits", default: "30", parse: count, help: "Password reset requests from one IP an hour (0 disables)." }),
+  HARMONT_LIMIT_SECOND_FACTOR_FAILURES: setting({
+    group: "Rate limits",
+    default: "10",
+    parse: count,
+    help: "Two-step verification codes checked for one account an hour, across sign-ins; a success resets it (0 disables).",
+  }),
+  HARMONT_LIMIT_APPROVAL_REQUESTS: setting({
+    group: "Rate limits",
+    default: "10",
+    parse: count,
+    help: "Sign-in approvals one account may be asked for an hour (0 disables).",
+  }),
   HARMONT_LIMIT_ORG_CREATES: setting({ group: "Rate limits", default: "10", parse: count, help: "Organizations one user may create a day (0 disables)." }),
   HARMONT_LIMIT_INVITATIONS_PER_ORG: setting({ group: "Rate limits", default: "50", parse: count, help: "Invitations one organization may send a day (0 disables)." }),
   HARMONT_LIMIT_INVITATIONS_PER_INVITER: setting({ group: "Rate limits", default: "50", parse: count, help: "Invitations one user may send a day, across orgs (0 disables)." }),
@@ -568,6 +613,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       handoffMs: values.HARMONT_HANDOFF_TTL,
       invitationMs: values.HARMONT_INVITATION_TTL,
       passwordResetMs: values.HARMONT_PASSWORD_RESET_TTL,
+      loginChallengeMs: values.HARMONT_LOGIN_CHALLENGE_TTL,
       pasteCodeMs: values.HARMONT_PASTE_CODE_TTL,
       webSessionIdleMs: values.HARMONT_WEB_SESSION_IDLE,
       webSessionAbsoluteMs: values.HARMONT_WEB_SESSION_MAX,
@@ -585,6 +631,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     purgeIntervalMs: values.HARMONT_PURGE_INTERVAL,
     secretKey: values.HARMONT_SECRET_KEY ?? null,
+    previousSecretKey: values.HARMONT_SECRET_KEY_PREVIOUS ?? null,
+    totpIssuer: values.HARMONT_TOTP_ISSUER,
     http: {
       headersTimeoutMs: values.HARMONT_HEADERS_TIMEOUT,
       requestTimeoutMs: values.HARMONT_REQUEST_TIMEOUT,
@@ -604,6 +652,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       loginCooldownMs: values.HARMONT_LOGIN_COOLDOWN,
       passwordResetsPerAddressPerHour: values.HARMONT_LIMIT_PASSWORD_RESETS_PER_ADDRESS,
       passwordResetsPerIpPerHour: values.HARMONT_LIMIT_PASSWORD_RESETS_PER_IP,
+      secondFactorFailuresPerAccountPerHour: values.HARMONT_LIMIT_SECOND_FACTOR_FAILURES,
+      approvalRequestsPerAccountPerHour: values.HARMONT_LIMIT_APPROVAL_REQUESTS,
       orgCreatesPerUserPerDay: values.HARMONT_LIMIT_ORG_CREATES,
       invitationsPerOrgPerDay: values.HARMONT_LIMIT_INVITATIONS_PER_ORG,
       invitationsPerInviterPerDay: values.HARMONT_LIMIT_INVITATIONS_PER_INVITER,

@@ -19,6 +19,7 @@ import { createLogMailer, createSmtpMailer, type Mailer } from "./email/mailer.j
 import { createMailNotifier } from "./email/notifier.js";
 import { redactionOptions } from "./log-redaction.js";
 import { developmentKeyPath, loadDevelopmentSecretKey } from "./secret-key.js";
+import { createSecretBoxKeys } from "./auth/secret-box.js";
 import { createShortCodeHasher } from "./auth/tokens.js";
 import { createRateLimiters } from "./http/rate-limit-rules.js";
 import { sessionCookieSettings } from "./http/session-cookie.js";
@@ -82,6 +83,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
   const devInbox: DevInbox | null = config.environment === "development" ? createDevInbox(clock) : null;
   const transport = options.mailer ?? createMailer(config, options.logger);
   const mailer = devInbox ? recordingMailer(transport, devInbox) : transport;
+  const secretKey = config.secretKey ?? loadDevelopmentSecretKey(developmentKeyPath(config.databaseUrl, invocationDirectory()));
   const auth: AuthDeps = {
     store: database.store,
     clock,
@@ -90,7 +92,8 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     apiTokens: config.apiTokens,
     notifier: createMailNotifier(mailer, config.publicUrl.href, options.logger),
     emailCodeTtlMs: config.email.codeTtlMs,
-    shortCodes: createShortCodeHasher(config.secretKey ?? loadDevelopmentSecretKey(developmentKeyPath(config.databaseUrl, invocationDirectory()))),
+    shortCodes: createShortCodeHasher(secretKey),
+    totp: { keys: createSecretBoxKeys(secretKey, config.previousSecretKey), issuer: config.totpIssuer },
   };
   const cookie = sessionCookieSettings(config.publicUrl);
   const deps: AppDeps = {

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AcceptOrgInvitationData, AcceptOrgInvitationErrors, AcceptOrgInvitationResponses, ChangeOrgMemberRoleData, ChangeOrgMemberRoleErrors, ChangeOrgMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CheckPasswordResetData, CheckPasswordResetErrors, CheckPasswordResetResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CompletePasswordResetData, CompletePasswordResetErrors, CompletePasswordResetResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateOrgData, CreateOrgErrors, CreateOrgInvitationData, CreateOrgInvitationErrors, CreateOrgInvitationResponses, CreateOrgResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteOrgData, DeleteOrgErrors, DeleteOrgResponses, GetBootstrapData, GetBootstrapErrors, GetBootstrapResponses, GetHealthData, GetHealthResponses, GetMetaData, GetMetaResponses, GetOrgData, GetOrgErrors, GetOrgResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, GetUserSettingsData, GetUserSettingsErrors, GetUserSettingsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListOrgInvitationsData, ListOrgInvitationsErrors, ListOrgInvitationsResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, RequestPasswordResetData, RequestPasswordResetErrors, RequestPasswordResetResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeOrgInvitationData, RevokeOrgInvitationErrors, RevokeOrgInvitationResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, SwitchOrgData, SwitchOrgErrors, SwitchOrgResponses, UpdateOrgData, UpdateOrgErrors, UpdateOrgResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
+import type { AcceptOrgInvitationData, AcceptOrgInvitationErrors, AcceptOrgInvitationResponses, ApproveLoginData, ApproveLoginErrors, ApproveLoginResponses, ChangeOrgMemberRoleData, ChangeOrgMemberRoleErrors, ChangeOrgMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CheckPasswordResetData, CheckPasswordResetErrors, CheckPasswordResetResponses, CliClaimData, CliClaimErrors, CliClaimResponses, CliCodeData, CliCodeErrors, CliCodeResponses, CliCodeStatusData, CliCodeStatusErrors, CliCodeStatusResponses, CliDenyData, CliDenyErrors, CliDenyResponses, CliRedeemData, CliRedeemErrors, CliRedeemResponses, CliTransferData, CliTransferErrors, CliTransferResponses, CompletePasswordResetData, CompletePasswordResetErrors, CompletePasswordResetResponses, ConfirmTotpEnrollmentData, ConfirmTotpEnrollmentErrors, ConfirmTotpEnrollmentResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateOrgData, CreateOrgErrors, CreateOrgInvitationData, CreateOrgInvitationErrors, CreateOrgInvitationResponses, CreateOrgResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteOrgData, DeleteOrgErrors, DeleteOrgResponses, DisableSecondFactorData, DisableSecondFactorErrors, DisableSecondFactorResponses, GetBootstrapData, GetBootstrapErrors, GetBootstrapResponses, GetHealthData, GetHealthResponses, GetLoginApprovalStatusData, GetLoginApprovalStatusErrors, GetLoginApprovalStatusResponses, GetMetaData, GetMetaResponses, GetOrgData, GetOrgErrors, GetOrgResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetSecondFactorStatusData, GetSecondFactorStatusErrors, GetSecondFactorStatusResponses, GetSessionData, GetSessionErrors, GetSessionResponses, GetUserData, GetUserErrors, GetUserResponses, GetUserSettingsData, GetUserSettingsErrors, GetUserSettingsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListLoginApprovalsData, ListLoginApprovalsErrors, ListLoginApprovalsResponses, ListOrgInvitationsData, ListOrgInvitationsErrors, ListOrgInvitationsResponses, ListOrgMembersData, ListOrgMembersErrors, ListOrgMembersResponses, ListOrgsData, ListOrgsErrors, ListOrgsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, LoginData, LoginErrors, LoginResponses, LogoutAllData, LogoutAllErrors, LogoutAllResponses, LogoutData, LogoutErrors, LogoutResponses, RegenerateBackupCodesData, RegenerateBackupCodesErrors, RegenerateBackupCodesResponses, RejectLoginData, RejectLoginErrors, RejectLoginResponses, RemoveOrgMemberData, RemoveOrgMemberErrors, RemoveOrgMemberResponses, RequestEmailCodeData, RequestEmailCodeErrors, RequestEmailCodeResponses, RequestLoginApprovalData, RequestLoginApprovalErrors, RequestLoginApprovalResponses, RequestPasswordResetData, RequestPasswordResetErrors, RequestPasswordResetResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, RevokeOrgInvitationData, RevokeOrgInvitationErrors, RevokeOrgInvitationResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SignupData, SignupErrors, SignupResponses, StartTotpEnrollmentData, StartTotpEnrollmentErrors, StartTotpEnrollmentResponses, SwitchOrgData, SwitchOrgErrors, SwitchOrgResponses, UpdateOrgData, UpdateOrgErrors, UpdateOrgResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, VerifyEmailCodeData, VerifyEmailCodeErrors, VerifyEmailCodeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses, VerifySecondFactorData, VerifySecondFactorErrors, VerifySecondFactorResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean> = Options2<TData, ThrowOnError> & {
     /**
@@ -293,6 +293,160 @@ export const checkPasswordReset = <ThrowOnError extends boolean = false>(options
  */
 export const completePasswordReset = <ThrowOnError extends boolean = false>(options: Options<CompletePasswordResetData, ThrowOnError>) => (options.client ?? client).post<CompletePasswordResetResponses, CompletePasswordResetErrors, ThrowOnError>({
     url: '/api/v0/auth/password-reset/complete',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Finish a sign-in with a two-step code
+ *
+ * Finishes a sign-in that answered 202 with a code from the authenticator app or a backup code. A TOTP code is accepted once; each backup code works once. Five wrong codes end the challenge (sign in again); failures are also limited per account across sign-ins.
+ */
+export const verifySecondFactor = <ThrowOnError extends boolean = false>(options: Options<VerifySecondFactorData, ThrowOnError>) => (options.client ?? client).post<VerifySecondFactorResponses, VerifySecondFactorErrors, ThrowOnError>({
+    url: '/api/v0/auth/login/second-factor',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Ask a signed-in device to approve this sign-in
+ *
+ * Asks the account's signed-in devices that passed two-step verification to approve this sign-in, and answers the number to show here: the approving device must type it. Asking again answers the same number. Then poll `getLoginApprovalStatus`.
+ */
+export const requestLoginApproval = <ThrowOnError extends boolean = false>(options: Options<RequestLoginApprovalData, ThrowOnError>) => (options.client ?? client).post<RequestLoginApprovalResponses, RequestLoginApprovalErrors, ThrowOnError>({
+    url: '/api/v0/auth/login/approval-request',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Poll a sign-in waiting for approval
+ *
+ * `pending` until a signed-in device decides; then, once, `approved` with the session (a token, or the cookie), or 403 `login_approval_rejected`. Waiting polls write nothing.
+ */
+export const getLoginApprovalStatus = <ThrowOnError extends boolean = false>(options: Options<GetLoginApprovalStatusData, ThrowOnError>) => (options.client ?? client).post<GetLoginApprovalStatusResponses, GetLoginApprovalStatusErrors, ThrowOnError>({
+    url: '/api/v0/auth/login/approval-status',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Sign-ins waiting for my approval
+ *
+ * The sign-ins of your account that asked for an approval. Only a session that passed two-step verification sees them; the number to type is shown on the signing-in device, never here.
+ */
+export const listLoginApprovals = <ThrowOnError extends boolean = false>(options?: Options<ListLoginApprovalsData, ThrowOnError>) => (options?.client ?? client).get<ListLoginApprovalsResponses, ListLoginApprovalsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/approvals',
+    ...options
+});
+
+/**
+ * Approve a waiting sign-in
+ *
+ * Approves a sign-in of your account with the number its screen shows. A wrong number refuses it at once (400 `approval_number_mismatch`). The first decision stands.
+ */
+export const approveLogin = <ThrowOnError extends boolean = false>(options: Options<ApproveLoginData, ThrowOnError>) => (options.client ?? client).post<ApproveLoginResponses, ApproveLoginErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/approvals/{id}/approve',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Refuse a waiting sign-in
+ *
+ * Refuses a sign-in of your account. With `report` ("This wasn't me"), no approvals can be asked for the account for an hour and a notice is mailed.
+ */
+export const rejectLogin = <ThrowOnError extends boolean = false>(options: Options<RejectLoginData, ThrowOnError>) => (options.client ?? client).post<RejectLoginResponses, RejectLoginErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/approvals/{id}/reject',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * My two-step verification
+ *
+ * Whether two-step verification is on, since when, and how many backup codes are left.
+ */
+export const getSecondFactorStatus = <ThrowOnError extends boolean = false>(options?: Options<GetSecondFactorStatusData, ThrowOnError>) => (options?.client ?? client).get<GetSecondFactorStatusResponses, GetSecondFactorStatusErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/2fa',
+    ...options
+});
+
+/**
+ * Start setting up an authenticator app
+ *
+ * Answers a new secret, once, as base32 and as an `otpauth://` URI for a QR code; confirm it with a code within 10 minutes. Needs a verified address and your password (or a sign-in in the last 15 minutes for an account without one).
+ */
+export const startTotpEnrollment = <ThrowOnError extends boolean = false>(options: Options<StartTotpEnrollmentData, ThrowOnError>) => (options.client ?? client).post<StartTotpEnrollmentResponses, StartTotpEnrollmentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/2fa/totp',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Turn on two-step verification
+ *
+ * Confirms the enrolment with a code from the app: two-step verification is on, ten backup codes are answered once, and every other session is signed out (unless `revoke_other_sessions` is false). Five wrong codes end the enrolment.
+ */
+export const confirmTotpEnrollment = <ThrowOnError extends boolean = false>(options: Options<ConfirmTotpEnrollmentData, ThrowOnError>) => (options.client ?? client).post<ConfirmTotpEnrollmentResponses, ConfirmTotpEnrollmentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/2fa/totp/confirm',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Turn off two-step verification
+ *
+ * Needs a code (TOTP or backup) and your password (or a recent sign-in). Deletes the factor and the backup codes, signs out every other session, and mails a notice.
+ */
+export const disableSecondFactor = <ThrowOnError extends boolean = false>(options: Options<DisableSecondFactorData, ThrowOnError>) => (options.client ?? client).post<DisableSecondFactorResponses, DisableSecondFactorErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/2fa/disable',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Make new backup codes
+ *
+ * Needs a code (TOTP or backup, which is used up) and your password (or a recent sign-in). Answers ten new codes once; the old ones stop working.
+ */
+export const regenerateBackupCodes = <ThrowOnError extends boolean = false>(options: Options<RegenerateBackupCodesData, ThrowOnError>) => (options.client ?? client).post<RegenerateBackupCodesResponses, RegenerateBackupCodesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v0/auth/2fa/backup-codes',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -191,6 +191,10 @@ export type Session = {
      * The address it was last used from (recorded with `last_used_at`), else the one it was made from.
      */
     ip: string | null;
+    /**
+     * Whether this session (or the sign-in it came from) passed two-step verification: a code, a backup code, or an approval from another device.
+     */
+    second_factor_verified: boolean;
 };
 
 export type SessionList = {
@@ -257,6 +261,22 @@ export type SignupRequest = {
     session?: 'token' | 'cookie';
 };
 
+/**
+ * The first factor was right; the account has two-step verification, so no session was made yet.
+ */
+export type SecondFactorRequired = {
+    second_factor_required: true;
+    /**
+     * The `hch_…` token that finishes this sign-in: send it in the body of `verifySecondFactor` (or of the approval calls). It authenticates nothing else, lives 5 minutes, and must never go in a URL.
+     */
+    challenge_token: string;
+    expires_at: string;
+    /**
+     * The ways to finish it; `device_approval` only when a signed-in device of the account may approve.
+     */
+    methods: Array<'totp' | 'backup_code' | 'device_approval'>;
+};
+
 export type LoginRequest = {
     email: string;
     password: string;
@@ -311,6 +331,162 @@ export type PasswordResetCompleteRequest = {
      * The new password, under the password policy.
      */
     new_password: string;
+};
+
+export type SecondFactorRequest = {
+    /**
+     * The `hch_…` token of the 202 sign-in answer.
+     */
+    challenge_token: string;
+    /**
+     * `totp`: a 6-digit code from the authenticator app; `backup_code`: one of the ten backup codes.
+     */
+    method: 'totp' | 'backup_code';
+    code: string;
+    /**
+     * "cookie" sets an HttpOnly session cookie for the web app and leaves the token out of the answer; "token" (the default) returns it.
+     */
+    session?: 'token' | 'cookie';
+};
+
+export type LoginApprovalRequested = {
+    /**
+     * Show it on this device: the approving device must type it.
+     */
+    approval_number: string;
+    expires_at: string;
+    /**
+     * Seconds between status polls.
+     */
+    interval: number;
+};
+
+export type LoginApprovalRequest = {
+    /**
+     * The `hch_…` token of the 202 sign-in answer.
+     */
+    challenge_token: string;
+};
+
+export type LoginApprovalStatus = {
+    /**
+     * `pending`: poll again after `interval` seconds. `approved`: signed in (answered once).
+     */
+    status: 'pending' | 'approved';
+    /**
+     * While pending: when the sign-in gives up.
+     */
+    expires_at?: string;
+    /**
+     * While pending: seconds before the next poll.
+     */
+    interval?: number;
+    /**
+     * Once approved, with token delivery: the new session token.
+     */
+    token?: string;
+    user?: User;
+};
+
+export type LoginApprovalStatusRequest = {
+    /**
+     * The `hch_…` token of the 202 sign-in answer.
+     */
+    challenge_token: string;
+    /**
+     * "cookie" sets an HttpOnly session cookie for the web app and leaves the token out of the answer; "token" (the default) returns it.
+     */
+    session?: 'token' | 'cookie';
+};
+
+export type PendingLoginApprovals = {
+    approvals: Array<PendingLoginApproval>;
+};
+
+/**
+ * A sign-in of your account waiting for an approval. The number to type is shown only on that device.
+ */
+export type PendingLoginApproval = {
+    id: string;
+    requested_at: string;
+    expires_at: string;
+    device: string | null;
+    ip: string | null;
+    first_factor: 'password' | 'email_code';
+};
+
+export type ApproveLoginRequest = {
+    /**
+     * The number the signing-in device shows.
+     */
+    number: string;
+};
+
+export type RejectLoginRequest = {
+    /**
+     * "This wasn't me": no approvals can be asked for the account for an hour, and a notice is mailed.
+     */
+    report?: boolean;
+};
+
+export type SecondFactorStatus = {
+    enabled: boolean;
+    enabled_at: string | null;
+    backup_codes_remaining: number | null;
+    /**
+     * An enrolment was started and waits for its first code.
+     */
+    enrollment_pending: boolean;
+};
+
+export type TotpEnrollment = {
+    /**
+     * The base32 secret, for typing into an app; shown this once.
+     */
+    secret: string;
+    /**
+     * The same secret as an `otpauth://` URI, for a QR code.
+     */
+    otpauth_uri: string;
+    /**
+     * Confirm with a code before then (10 minutes).
+     */
+    expires_at: string;
+};
+
+export type TotpEnrollmentRequest = {
+    /**
+     * The account's password. An account without one needs a session made in the last 15 minutes instead.
+     */
+    password?: string;
+};
+
+export type BackupCodes = {
+    /**
+     * Ten one-time codes, shown this once.
+     */
+    backup_codes: Array<string>;
+    other_sessions_revoked?: number;
+};
+
+export type TotpEnrollmentConfirmRequest = {
+    code: string;
+    /**
+     * Sign out every other session of the account (default true).
+     */
+    revoke_other_sessions?: boolean;
+};
+
+export type SecondFactorProofRequest = {
+    /**
+     * `totp`: a 6-digit code from the authenticator app; `backup_code`: one of the ten backup codes.
+     */
+    method: 'totp' | 'backup_code';
+    code: string;
+    /**
+     * The account's password. An account without one needs a session made in the last 15 minutes instead.
+     */
+    password?: string;
 };
 
 export type CodeSent = {
@@ -603,11 +779,11 @@ export type CliClaimData = {
 
 export type CliClaimErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -676,7 +852,7 @@ export type CliCodeStatusData = {
 
 export type CliCodeStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -716,7 +892,7 @@ export type CliRedeemData = {
 
 export type CliRedeemErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -756,7 +932,7 @@ export type CliTransferData = {
 
 export type CliTransferErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -764,7 +940,7 @@ export type CliTransferErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -804,7 +980,7 @@ export type CliDenyData = {
 
 export type CliDenyErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -812,7 +988,7 @@ export type CliDenyErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -951,7 +1127,7 @@ export type RevokeSessionData = {
 
 export type RevokeSessionErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -988,7 +1164,7 @@ export type ListApiTokensErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
 };
@@ -1013,7 +1189,7 @@ export type CreateApiTokenData = {
 
 export type CreateApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1021,11 +1197,11 @@ export type CreateApiTokenErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -1060,7 +1236,7 @@ export type RevokeApiTokenData = {
 
 export type RevokeApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1068,7 +1244,7 @@ export type RevokeApiTokenErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1097,11 +1273,11 @@ export type SignupData = {
 
 export type SignupErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -1138,7 +1314,7 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1166,6 +1342,10 @@ export type LoginResponses = {
      * Signed in.
      */
     200: SignedIn;
+    /**
+     * The account has two-step verification: finish with a second factor.
+     */
+    202: SecondFactorRequired;
 };
 
 export type LoginResponse = LoginResponses[keyof LoginResponses];
@@ -1179,7 +1359,7 @@ export type ChangePasswordData = {
 
 export type ChangePasswordErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1187,7 +1367,7 @@ export type ChangePasswordErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1224,7 +1404,7 @@ export type RequestPasswordResetData = {
 
 export type RequestPasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1261,7 +1441,7 @@ export type CheckPasswordResetData = {
 
 export type CheckPasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1298,7 +1478,7 @@ export type CompletePasswordResetData = {
 
 export type CompletePasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1326,6 +1506,489 @@ export type CompletePasswordResetResponses = {
 
 export type CompletePasswordResetResponse = CompletePasswordResetResponses[keyof CompletePasswordResetResponses];
 
+export type VerifySecondFactorData = {
+    body: SecondFactorRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/login/second-factor';
+};
+
+export type VerifySecondFactorErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+    /**
+     * Service unavailable (codes: `email_unconfigured`, `service_unavailable`)
+     */
+    503: ErrorEnvelope;
+};
+
+export type VerifySecondFactorError = VerifySecondFactorErrors[keyof VerifySecondFactorErrors];
+
+export type VerifySecondFactorResponses = {
+    /**
+     * Signed in.
+     */
+    200: SignedIn;
+};
+
+export type VerifySecondFactorResponse = VerifySecondFactorResponses[keyof VerifySecondFactorResponses];
+
+export type RequestLoginApprovalData = {
+    body: LoginApprovalRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/login/approval-request';
+};
+
+export type RequestLoginApprovalErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type RequestLoginApprovalError = RequestLoginApprovalErrors[keyof RequestLoginApprovalErrors];
+
+export type RequestLoginApprovalResponses = {
+    /**
+     * Waiting for an approval.
+     */
+    200: LoginApprovalRequested;
+};
+
+export type RequestLoginApprovalResponse = RequestLoginApprovalResponses[keyof RequestLoginApprovalResponses];
+
+export type GetLoginApprovalStatusData = {
+    body: LoginApprovalStatusRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/login/approval-status';
+};
+
+export type GetLoginApprovalStatusErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type GetLoginApprovalStatusError = GetLoginApprovalStatusErrors[keyof GetLoginApprovalStatusErrors];
+
+export type GetLoginApprovalStatusResponses = {
+    /**
+     * Pending, or signed in.
+     */
+    200: LoginApprovalStatus;
+};
+
+export type GetLoginApprovalStatusResponse = GetLoginApprovalStatusResponses[keyof GetLoginApprovalStatusResponses];
+
+export type ListLoginApprovalsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/approvals';
+};
+
+export type ListLoginApprovalsErrors = {
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+};
+
+export type ListLoginApprovalsError = ListLoginApprovalsErrors[keyof ListLoginApprovalsErrors];
+
+export type ListLoginApprovalsResponses = {
+    /**
+     * Waiting sign-ins, newest first.
+     */
+    200: PendingLoginApprovals;
+};
+
+export type ListLoginApprovalsResponse = ListLoginApprovalsResponses[keyof ListLoginApprovalsResponses];
+
+export type ApproveLoginData = {
+    body: ApproveLoginRequest;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v0/auth/approvals/{id}/approve';
+};
+
+export type ApproveLoginErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type ApproveLoginError = ApproveLoginErrors[keyof ApproveLoginErrors];
+
+export type ApproveLoginResponses = {
+    /**
+     * Approved.
+     */
+    204: void;
+};
+
+export type ApproveLoginResponse = ApproveLoginResponses[keyof ApproveLoginResponses];
+
+export type RejectLoginData = {
+    body: RejectLoginRequest;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v0/auth/approvals/{id}/reject';
+};
+
+export type RejectLoginErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type RejectLoginError = RejectLoginErrors[keyof RejectLoginErrors];
+
+export type RejectLoginResponses = {
+    /**
+     * Refused.
+     */
+    204: void;
+};
+
+export type RejectLoginResponse = RejectLoginResponses[keyof RejectLoginResponses];
+
+export type GetSecondFactorStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/2fa';
+};
+
+export type GetSecondFactorStatusErrors = {
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+};
+
+export type GetSecondFactorStatusError = GetSecondFactorStatusErrors[keyof GetSecondFactorStatusErrors];
+
+export type GetSecondFactorStatusResponses = {
+    /**
+     * The state.
+     */
+    200: SecondFactorStatus;
+};
+
+export type GetSecondFactorStatusResponse = GetSecondFactorStatusResponses[keyof GetSecondFactorStatusResponses];
+
+export type StartTotpEnrollmentData = {
+    body: TotpEnrollmentRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/2fa/totp';
+};
+
+export type StartTotpEnrollmentErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type StartTotpEnrollmentError = StartTotpEnrollmentErrors[keyof StartTotpEnrollmentErrors];
+
+export type StartTotpEnrollmentResponses = {
+    /**
+     * The secret, shown once.
+     */
+    200: TotpEnrollment;
+};
+
+export type StartTotpEnrollmentResponse = StartTotpEnrollmentResponses[keyof StartTotpEnrollmentResponses];
+
+export type ConfirmTotpEnrollmentData = {
+    body: TotpEnrollmentConfirmRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/2fa/totp/confirm';
+};
+
+export type ConfirmTotpEnrollmentErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+};
+
+export type ConfirmTotpEnrollmentError = ConfirmTotpEnrollmentErrors[keyof ConfirmTotpEnrollmentErrors];
+
+export type ConfirmTotpEnrollmentResponses = {
+    /**
+     * On; the backup codes, shown once.
+     */
+    200: BackupCodes;
+};
+
+export type ConfirmTotpEnrollmentResponse = ConfirmTotpEnrollmentResponses[keyof ConfirmTotpEnrollmentResponses];
+
+export type DisableSecondFactorData = {
+    body: SecondFactorProofRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/2fa/disable';
+};
+
+export type DisableSecondFactorErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+    /**
+     * Service unavailable (codes: `email_unconfigured`, `service_unavailable`)
+     */
+    503: ErrorEnvelope;
+};
+
+export type DisableSecondFactorError = DisableSecondFactorErrors[keyof DisableSecondFactorErrors];
+
+export type DisableSecondFactorResponses = {
+    /**
+     * Off.
+     */
+    204: void;
+};
+
+export type DisableSecondFactorResponse = DisableSecondFactorResponses[keyof DisableSecondFactorResponses];
+
+export type RegenerateBackupCodesData = {
+    body: SecondFactorProofRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/2fa/backup-codes';
+};
+
+export type RegenerateBackupCodesErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+    /**
+     * Service unavailable (codes: `email_unconfigured`, `service_unavailable`)
+     */
+    503: ErrorEnvelope;
+};
+
+export type RegenerateBackupCodesError = RegenerateBackupCodesErrors[keyof RegenerateBackupCodesErrors];
+
+export type RegenerateBackupCodesResponses = {
+    /**
+     * The new codes, shown once.
+     */
+    200: BackupCodes;
+};
+
+export type RegenerateBackupCodesResponse = RegenerateBackupCodesResponses[keyof RegenerateBackupCodesResponses];
+
 export type RequestEmailCodeData = {
     body: EmailCodeRequest;
     path?: never;
@@ -1335,7 +1998,7 @@ export type RequestEmailCodeData = {
 
 export type RequestEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1372,7 +2035,7 @@ export type VerifyEmailCodeData = {
 
 export type VerifyEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1396,6 +2059,10 @@ export type VerifyEmailCodeResponses = {
      * Signed in.
      */
     200: SignedIn;
+    /**
+     * The account has two-step verification: finish with a second factor.
+     */
+    202: SecondFactorRequired;
 };
 
 export type VerifyEmailCodeResponse = VerifyEmailCodeResponses[keyof VerifyEmailCodeResponses];
@@ -1409,7 +2076,7 @@ export type VerifyEmailData = {
 
 export type VerifyEmailErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1504,7 +2171,7 @@ export type UpdateUserData = {
 
 export type UpdateUserErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1512,7 +2179,7 @@ export type UpdateUserErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1549,7 +2216,7 @@ export type GetUserSettingsErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
 };
@@ -1574,7 +2241,7 @@ export type DeleteAccountData = {
 
 export type DeleteAccountErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1582,7 +2249,7 @@ export type DeleteAccountErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1623,7 +2290,7 @@ export type GetBootstrapErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
 };
@@ -1648,7 +2315,7 @@ export type SwitchOrgData = {
 
 export type SwitchOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1656,7 +2323,7 @@ export type SwitchOrgErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1718,7 +2385,7 @@ export type CreateOrgData = {
 
 export type CreateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1726,11 +2393,11 @@ export type CreateOrgErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -1769,7 +2436,7 @@ export type DeleteOrgData = {
 
 export type DeleteOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1777,7 +2444,7 @@ export type DeleteOrgErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1808,7 +2475,7 @@ export type GetOrgData = {
 
 export type GetOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1843,7 +2510,7 @@ export type UpdateOrgData = {
 
 export type UpdateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1851,7 +2518,7 @@ export type UpdateOrgErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1859,7 +2526,7 @@ export type UpdateOrgErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -1894,7 +2561,7 @@ export type ListOrgMembersData = {
 
 export type ListOrgMembersErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1930,7 +2597,7 @@ export type RemoveOrgMemberData = {
 
 export type RemoveOrgMemberErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1938,7 +2605,7 @@ export type RemoveOrgMemberErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1946,7 +2613,7 @@ export type RemoveOrgMemberErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
 };
@@ -1974,7 +2641,7 @@ export type ChangeOrgMemberRoleData = {
 
 export type ChangeOrgMemberRoleErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1982,7 +2649,7 @@ export type ChangeOrgMemberRoleErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -1990,7 +2657,7 @@ export type ChangeOrgMemberRoleErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -2025,7 +2692,7 @@ export type ListOrgInvitationsData = {
 
 export type ListOrgInvitationsErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2033,7 +2700,7 @@ export type ListOrgInvitationsErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -2064,7 +2731,7 @@ export type CreateOrgInvitationData = {
 
 export type CreateOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2072,7 +2739,7 @@ export type CreateOrgInvitationErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -2080,7 +2747,7 @@ export type CreateOrgInvitationErrors = {
      */
     404: ErrorEnvelope;
     /**
-     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `last_owner`, `org_slug_taken`, `org_member_exists`)
+     * Conflict (codes: `cli_nonce_in_use`, `email_taken`, `api_token_limit_reached`, `second_factor_already_enabled`, `second_factor_not_enabled`, `second_factor_enrollment_missing`, `login_approval_unavailable`, `login_approval_already_decided`, `last_owner`, `org_slug_taken`, `org_member_exists`)
      */
     409: ErrorEnvelope;
     /**
@@ -2120,7 +2787,7 @@ export type RevokeOrgInvitationData = {
 
 export type RevokeOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2128,7 +2795,7 @@ export type RevokeOrgInvitationErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**
@@ -2157,7 +2824,7 @@ export type AcceptOrgInvitationData = {
 
 export type AcceptOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2165,7 +2832,7 @@ export type AcceptOrgInvitationErrors = {
      */
     401: ErrorEnvelope;
     /**
-     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
      */
     403: ErrorEnvelope;
     /**

@@ -79,6 +79,7 @@ export async function createApiToken(
     impersonatorUserId: null,
     secondFactorPending: false,
     authenticatedAt: null,
+    mfaVerifiedAt: null,
     ip: meta.ip,
     lastIp: null,
     userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,

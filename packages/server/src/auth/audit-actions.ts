@@ -26,7 +26,8 @@ export const auditActions = {
     target: "the new web session",
   },
   "auth.login.succeeded": {
-    happened: "A password sign-in succeeded.",
+    happened:
+      "A password sign-in succeeded; with two-step verification, when its second step did (the detail names the second factor: a TOTP code, a backup code or a device approval, with the approving session).",
     actor: "the user",
     target: "the new web session",
   },
@@ -36,7 +37,7 @@ export const auditActions = {
     target: "none",
   },
   "auth.email_code.succeeded": {
-    happened: "An existing account signed in with an emailed code.",
+    happened: "An existing account signed in with an emailed code (with two-step verification: once its second step passed; the detail names it).",
     actor: "the user",
     target: "the new web session",
   },
@@ -47,9 +48,89 @@ export const auditActions = {
   },
   "auth.second_factor.required": {
     happened:
-      "A password or an emailed code was right, but the account needs a second factor, so no session was made yet (only when a second-factor policy is set); the detail names the first factor.",
+      "A password or an emailed code was right for an account with two-step verification, so no session was made yet: a login challenge waits for a code or an approval; the detail names the first factor.",
     actor: "the user",
-    target: "none",
+    target: "the login challenge (`lch_…`)",
+  },
+  "auth.second_factor.failed": {
+    happened: "A wrong or malformed two-step code (TOTP or backup code) was given; the detail names the method and the try.",
+    actor: "the user",
+    target: "the login challenge, or the user when managing two-step verification",
+  },
+  "auth.second_factor.replayed": {
+    happened: "A TOTP code that was already used (its time step was spent) was given again, and refused.",
+    actor: "the user",
+    target: "the login challenge, or the user when managing two-step verification",
+  },
+  "auth.second_factor.challenge_exhausted": {
+    happened: "A login challenge had its fifth wrong code and ended; the person is mailed (at most once an hour).",
+    actor: "the user",
+    target: "the login challenge",
+  },
+  "auth.reauthentication.failed": {
+    happened: "A wrong or missing password was given to confirm a change to two-step verification.",
+    actor: "the user",
+    target: "the session",
+  },
+  "auth.second_factor.enrollment_started": {
+    happened: "An authenticator app enrolment was started (a new secret, waiting 10 minutes for its first code).",
+    actor: "the user",
+    target: "the user",
+  },
+  "auth.second_factor.enrollment_failed": {
+    happened: "A wrong code was given to confirm an enrolment; the detail holds the try.",
+    actor: "the user",
+    target: "the user",
+  },
+  "auth.second_factor.enabled": {
+    happened: "Two-step verification was turned on, with ten backup codes; the detail counts the other sessions signed out.",
+    actor: "the user",
+    target: "the user",
+  },
+  "auth.second_factor.disabled": {
+    happened: "Two-step verification was turned off (with a code and re-authentication); the other sessions were signed out.",
+    actor: "the user",
+    target: "the user",
+  },
+  "auth.second_factor.backup_codes_regenerated": {
+    happened: "The backup codes were replaced with ten new ones.",
+    actor: "the user",
+    target: "the user",
+  },
+  "auth.second_factor.backup_code_used": {
+    happened: "A backup code was used to sign in; the detail counts the codes left.",
+    actor: "the user",
+    target: "the user",
+  },
+  "auth.login.approval_requested": {
+    happened: "A sign-in waiting for its second factor asked the account's signed-in devices for approval.",
+    actor: "the user",
+    target: "the login challenge",
+  },
+  "auth.login.approval_approved": {
+    happened: "A signed-in device approved a waiting sign-in with the right number; the detail names the approving session.",
+    actor: "the user",
+    target: "the login challenge",
+  },
+  "auth.login.approval_rejected": {
+    happened: "A signed-in device refused a waiting sign-in; the detail says whether it was reported as not the person's.",
+    actor: "the user",
+    target: "the login challenge",
+  },
+  "auth.login.approval_number_mismatch": {
+    happened: "A signed-in device typed a number that was not the one the waiting sign-in showed, so the sign-in was refused.",
+    actor: "the user",
+    target: "the login challenge",
+  },
+  "auth.login.approval_reported": {
+    happened: "A refused sign-in was reported as \"This wasn't me\": no approvals can be asked for the account for an hour, and the person is mailed.",
+    actor: "the user",
+    target: "the login challenge",
+  },
+  "auth.login.rejection_delivered": {
+    happened: "The waiting device learned that its sign-in was refused on another device (once).",
+    actor: "the user",
+    target: "the login challenge",
   },
   "user.unverified_account_reclaimed": {
     happened:
@@ -220,6 +301,11 @@ export const auditActions = {
   },
 
   // Operator commands (`harmont-server users …`).
+  "operator.second_factor_reset": {
+    happened: "An operator removed an account's two-step verification (`harmont-server users reset-2fa`) and signed out everything of it.",
+    actor: "none (the operator works at the server's command line)",
+    target: "the user",
+  },
   "operator.user_created": {
     happened: "An operator created a verified account with `harmont-server users create`.",
     actor: "none (the operator works at the server's command line)",

@@ -3,7 +3,7 @@ import type { ApiTokenPolicy } from "./api-tokens.js";
 import type { OrgRole } from "./orgs.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { Session } from "./sessions.js";
-import type { SecondFactorPolicy } from "./sign-in.js";
+import type { TotpSettings } from "./second-factor.js";
 import type { ShortCodeHasher } from "./tokens.js";
 import type { AuthStore, Clock } from "./types.js";
 import type { User } from "./users.js";
@@ -17,6 +17,8 @@ export interface Lifetimes {
   invitationMs: number;
   /** Life of a password reset link. */
   passwordResetMs: number;
+  /** How long a sign-in waits for its second factor. */
+  loginChallengeMs: number;
   webSessionIdleMs: number;
   webSessionAbsoluteMs: number;
   cliSessionIdleMs: number;
@@ -42,7 +44,15 @@ export interface Notifier {
   sendPasswordResetDone(to: string): Promise<void>;
   /** The link carries `token` in its fragment; `invitedBy` is the inviter's name or address. */
   sendOrgInvitation(to: string, invitation: { orgName: string; invitedBy: string; role: string; token: string; expiresAt: number }): Promise<void>;
+  sendSecondFactorChanged(to: string, change: SecondFactorChange): Promise<void>;
+  sendBackupCodeUsed(to: string, remaining: number): Promise<void>;
+  /** A sign-in challenge ran out of tries: someone who knows the first factor is guessing codes. */
+  sendSecondFactorFailures(to: string, attempt: { ip: string | null; device: string | null }): Promise<void>;
+  /** The person pressed "This wasn't me" on a sign-in approval. */
+  sendLoginReported(to: string, attempt: { ip: string | null; device: string | null; at: number }): Promise<void>;
 }
+
+export type SecondFactorChange = "enabled" | "disabled" | "backup_codes_regenerated" | "reset_by_operator";
 
 export interface AuthDeps {
   store: AuthStore;
@@ -56,8 +66,8 @@ export interface AuthDeps {
   emailCodeTtlMs: number;
   /** Keyed digests for short codes (email codes, paste codes), under the server's secret key. */
   shortCodes: ShortCodeHasher;
-  /** Which accounts need a second factor; without it, none does. */
-  secondFactor?: SecondFactorPolicy;
+  /** The keys two-step secrets are sealed under, and the issuer authenticator apps show. */
+  totp: TotpSettings;
 }
 
 /** The signed-in session a request came with: the audit log's actor. */

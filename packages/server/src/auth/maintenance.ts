@@ -1,9 +1,12 @@
-/** Periodic clean-up: accounts whose deletion fell due, and expired sessions, grants and email codes, are deleted. */
+/**
+ * Periodic clean-up: accounts whose deletion fell due, and expired sessions, grants, email codes,
+ * invitations, reset links, login challenges and unconfirmed two-step enrolments, are deleted.
+ */
 import type { AuthStore, Clock } from "./types.js";
 
 export async function purgeExpiredRecords(
   deps: { store: AuthStore; clock: Clock },
-): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number; passwordResets: number }> {
+): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number; passwordResets: number; loginChallenges: number; totpEnrollments: number }> {
   const now = deps.clock.now();
   return {
     // Accounts whose deletion fell due (their sessions and grants go with them).
@@ -13,5 +16,7 @@ export async function purgeExpiredRecords(
     emailCodes: await deps.store.emailCodes.deleteExpired(now),
     invitations: await deps.store.invitations.deleteExpired(now),
     passwordResets: await deps.store.passwordResets.deleteExpired(now),
+    loginChallenges: await deps.store.loginChallenges.deleteExpired(now),
+    totpEnrollments: await deps.store.secondFactors.deleteExpiredEnrollments(now),
   };
 }

@@ -33,6 +33,11 @@ export interface Session {
    * unknown, which is never fresh.
    */
   authenticatedAt: number | null;
+  /**
+   * When a second factor (a TOTP or backup code, or an approval from another device) was verified
+   * for this session's lineage; inherited like `authenticatedAt`. `null`: none was.
+   */
+  mfaVerifiedAt: number | null;
   /** Where it was made from. */
   ip: string | null;
   /** Where it was last used from, as recorded with `lastUsedAt`; `null` before the first recorded use. */
@@ -68,6 +73,8 @@ export interface SessionStore {
    */
   deleteAllForUser(userId: string, options?: { exceptSessionId?: string | undefined; keepApiTokens?: boolean }): Promise<string[]>;
   deleteExpired(now: number): Promise<number>;
+  /** Records that the session passed a second factor now (it confirmed two-step verification). */
+  markSecondFactorVerified(sessionId: string, now: number): Promise<void>;
 }
 
 /** How recent a session's first factor must be for what needs a fresh sign-in. */
@@ -92,6 +99,8 @@ export interface CreateSessionInput {
   parentSessionId: string | null;
   /** See `Session.authenticatedAt`. */
   authenticatedAt: number | null;
+  /** See `Session.mfaVerifiedAt`. */
+  mfaVerifiedAt: number | null;
   /** The active org it starts in. */
   orgId: string | null;
   meta: RequestMeta;
@@ -116,6 +125,7 @@ export async function createSession(
     impersonatorUserId: null,
     secondFactorPending: false,
     authenticatedAt: input.authenticatedAt,
+    mfaVerifiedAt: input.mfaVerifiedAt,
     ip: input.meta.ip,
     lastIp: input.meta.ip,
     userAgent: input.meta.userAgent ? input.meta.userAgent.slice(0, 512) : null,
@@ -155,15 +165,21 @@ export function describeUserAgent(userAgent: string | null): string | null {
   return browser ?? system;
 }
 
-/** A web session made by a sign-in, named after the browser it was made in. Only `completeSignIn` calls it. */
-export async function createWebSession(deps: Pick<AuthDeps, "clock" | "lifetimes" | "store">, user: User, meta: RequestMeta, authenticatedAt: number) {
+/** A web session made by a sign-in, named after the browser it was made in. Only `openSignedInSession` calls it. */
+export async function createWebSession(
+  deps: Pick<AuthDeps, "clock" | "lifetimes" | "store">,
+  user: User,
+  meta: RequestMeta,
+  proven: { authenticatedAt: number; mfaVerifiedAt: number | null },
+) {
   const device = describeUserAgent(meta.userAgent);
   return createSession(deps, {
     user,
     kind: "web",
     name: device ? `Web session (${device})` : "Web session",
     parentSessionId: null,
-    authenticatedAt,
+    authenticatedAt: proven.authenticatedAt,
+    mfaVerifiedAt: proven.mfaVerifiedAt,
     // The org the person worked in last.
     orgId: await defaultOrgOf(deps.store, user.id),
     meta,
@@ -218,7 +234,16 @@ export async function issueCliSession(
   if (!parent || parent.userId !== grant.userId) return null;
   const { token, session } = await createSession(
     { ...deps, store },
-    { user, kind: "cli", name: grant.name, parentSessionId: parent.id, authenticatedAt: parent.authenticatedAt, orgId: parent.orgId, meta },
+    {
+      user,
+      kind: "cli",
+      name: grant.name,
+      parentSessionId: parent.id,
+      authenticatedAt: parent.authenticatedAt,
+      mfaVerifiedAt: parent.mfaVerifiedAt,
+      orgId: parent.orgId,
+      meta,
+    },
   );
   await recordAuditEvent({ store, clock: deps.clock }, meta, {
     action: grant.auditAction,
@@ -284,9 +309,11 @@ export async function revokeAllUserSessions(
       exceptSessionId: options.exceptSessionId,
       keepApiTokens: options.scope === "sign_ins",
     });
-    // Also the approved grants of the session that was kept, and reset links: nothing made before stays usable.
+    // Also the approved grants of the session that was kept, reset links and login challenges: nothing made before stays usable.
     await store.grants.deleteByUser(userId, "approved");
     await store.passwordResets.deleteForUser(userId);
+    // A sign-in waiting for its second factor started before: it must start again.
+    await store.loginChallenges.deleteForUser(userId);
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.revoked_all",
       actorUserId: userId,

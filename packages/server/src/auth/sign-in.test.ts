@@ -1,13 +1,13 @@
 /**
  * `completeSignIn` is the one ending of every sign-in: each first-factor path reaches it, it
- * records when the first factor was proven, and an account that needs a second factor gets no
- * session from any of them.
+ * records when the first factor was proven, and an account with two-step verification gets a
+ * login challenge, never a session, from any of them.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSqliteTestDatabase } from "../test-support/databases.js";
 import { createTestServerWithMail } from "../test-support/harness.js";
 import { signInWithEmailCode, signInWithPassword, signUpWithPassword } from "./accounts.js";
-import type { AuthDeps, RequestMeta } from "./context.js";
+import type { RequestMeta } from "./context.js";
 import { createUserAsOperator, requestSignInCode } from "./accounts.js";
 
 type Server = Awaited<ReturnType<typeof createTestServerWithMail>>;
@@ -24,10 +24,6 @@ describe("completeSignIn", () => {
   });
 
   const sessionCount = async () => (await server.database.db.selectFrom("sessions").select("id").execute()).length;
-  const withSecondFactor = (required: (email: string) => boolean): AuthDeps => ({
-    ...server.deps.auth,
-    secondFactor: { isRequired: async (user) => required(user.email) },
-  });
 
   it("records when the first factor was proven, and the audit event, on every path", async () => {
     const deps = server.deps.auth;
@@ -55,34 +51,45 @@ describe("completeSignIn", () => {
     ]);
   });
 
-  it("gives no session, on any first-factor path, to an account that needs a second factor", async () => {
+  /** Gives the account a confirmed authenticator app, as an enrolment would. */
+  async function turnOnSecondFactor(email: string) {
+    const user = await server.database.store.users.findByEmail(email);
+    if (!user) throw new Error(`no account ${email}`);
+    const now = server.clock.now();
+    await server.database.store.secondFactors.upsertPending({ userId: user.id, secretSealed: "v1.unused", enrollmentExpiresAt: now + 60_000, createdAt: now });
+    expect(await server.database.store.secondFactors.confirm(user.id, 0, now)).toBe(true);
+  }
+
+  it("gives no session, on any first-factor path, to an account with two-step verification: a challenge instead", async () => {
     // A verified account with one session already (an email code does not reclaim it).
     await createUserAsOperator(server.deps.auth, { email: "ada@example.com", password }, meta);
     await signInWithPassword(server.deps.auth, { email: "ada@example.com", password }, meta);
+    await turnOnSecondFactor("ada@example.com");
     const before = await sessionCount();
-    const deps = withSecondFactor((email) => email === "ada@example.com" || email === "grace@example.com");
+    const deps = server.deps.auth;
 
     const byPassword = await signInWithPassword(deps, { email: "ada@example.com", password }, meta);
-    expect(byPassword).toEqual({ ok: true, value: { status: "second_factor_required", user: expect.objectContaining({ email: "ada@example.com" }) } });
+    if (!byPassword.ok || byPassword.value.status !== "second_factor_required") throw new Error("expected a challenge");
+    expect(byPassword.value.challenge.token).toMatch(/^hch_[A-Za-z0-9_-]{43}$/);
+    // The session made before two-step verification was on never passed it, so it cannot approve.
+    expect(byPassword.value.challenge.methods).toEqual(["totp", "backup_code"]);
 
     await requestSignInCode(deps, "ada@example.com");
     const byCode = await signInWithEmailCode(deps, { email: "ada@example.com", code: await server.smtp.latestCode("ada@example.com") }, meta);
     expect(byCode.ok && byCode.value.outcome.status).toBe("second_factor_required");
 
-    const bySignUp = await signUpWithPassword(deps, { email: "grace@example.com", password }, meta);
-    expect(bySignUp.ok && bySignUp.value.status).toBe("second_factor_required");
-
     expect(await sessionCount()).toBe(before);
     const required = await server.database.store.audit.list({ action: "auth.second_factor.required" });
-    expect(required).toHaveLength(3);
-    // The outcome carries no token, and nothing in it authenticates.
-    expect(JSON.stringify([byPassword, byCode, bySignUp])).not.toMatch(/hmt_/);
+    expect(required.map((event) => event.detail?.first_factor).sort()).toEqual(["email_code", "password"]);
+    // The outcome carries no session token, and the challenge token is not one.
+    expect(JSON.stringify([byPassword, byCode])).not.toMatch(/hmt_/);
   });
 
-  it("an account that does not need a second factor still signs in when a policy is present", async () => {
+  it("signs in an account without two-step verification beside one that has it", async () => {
     await signUpWithPassword(server.deps.auth, { email: "ada@example.com", password }, meta);
-    const deps = withSecondFactor(() => false);
-    const result = await signInWithPassword(deps, { email: "ada@example.com", password }, meta);
+    await signUpWithPassword(server.deps.auth, { email: "grace@example.com", password }, meta);
+    await turnOnSecondFactor("grace@example.com");
+    const result = await signInWithPassword(server.deps.auth, { email: "ada@example.com", password }, meta);
     expect(result.ok && result.value.status).toBe("signed_in");
   });
 });

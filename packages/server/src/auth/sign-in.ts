@@ -1,15 +1,17 @@
 /**
- * The one ending of every sign-in. Password, email code and sign-up (and later password reset
- * and the device grant) each prove a first factor, then call `completeSignIn`, which alone
- * turns that proof into a session: it asks whether the account needs a second factor, records
- * when the first factor was proven (`authenticatedAt`, which freshness reads), makes the
- * session and writes the audit event. No other code creates a web session from a sign-in.
+ * The one ending of every sign-in. Password, email code and sign-up each prove a first factor,
+ * then call `completeSignIn`, which alone turns that proof into a session: an account with
+ * two-step verification gets a login challenge instead (`login-challenges.ts`, whose endings
+ * make the session here too); it records when the first factor was proven (`authenticatedAt`,
+ * which freshness reads) and writes the audit event. No other code creates a web session from a
+ * sign-in.
  */
 import { keepAccountOnSignIn } from "./account.js";
 import type { AuditAction } from "./audit-actions.js";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, RequestMeta } from "./context.js";
 import { fail, ok, type Result } from "./result.js";
+import { issueLoginChallenge, type IssuedLoginChallenge } from "./login-challenges.js";
 import { createWebSession, type Session } from "./sessions.js";
 import { toPublicUser, type User } from "./users.js";
 
@@ -21,19 +23,13 @@ export interface SignedIn {
 }
 
 /**
- * How a sign-in ends: a session, or, for an account with two-step verification, the need for a
- * second factor; then no session exists yet and nothing authenticates.
+ * How a sign-in ends: a session, or, for an account with two-step verification, a login
+ * challenge; then no session exists yet, and the challenge token authenticates nothing.
  */
-export type SignInOutcome = ({ status: "signed_in" } & SignedIn) | { status: "second_factor_required"; user: User };
+export type SignInOutcome = ({ status: "signed_in" } & SignedIn) | { status: "second_factor_required"; user: User; challenge: IssuedLoginChallenge };
 
 /** Which first factor was proven. */
 export type FirstFactor = "password" | "email_code";
-
-/** Answers whether an account must pass a second factor before it gets a session. */
-export interface SecondFactorPolicy {
-  isRequired(user: User): Promise<boolean>;
-}
-
 
 /**
  * Ends a sign-in whose first factor was just proven. `verifiedPasswordHash` is the hash a
@@ -43,32 +39,50 @@ export interface SecondFactorPolicy {
  * disabled or deleted meanwhile; the caller answers as for wrong credentials.
  */
 export async function completeSignIn(
-  deps: Pick<AuthDeps, "store" | "clock" | "lifetimes" | "secondFactor" | "notifier">,
+  deps: Pick<AuthDeps, "store" | "clock" | "lifetimes" | "notifier">,
   input: { user: User; factor: FirstFactor; auditAction: AuditAction; meta: RequestMeta; verifiedPasswordHash?: string },
 ): Promise<Result<"account_changed", SignInOutcome>> {
   const user = toPublicUser(input.user);
-  if (deps.secondFactor && (await deps.secondFactor.isRequired(user))) {
-    await recordAuditEvent(deps, input.meta, {
-      action: "auth.second_factor.required",
-      actorUserId: user.id,
-      target: null,
-      detail: { first_factor: input.factor },
-    });
-    return ok({ status: "second_factor_required", user });
+  if (await deps.store.secondFactors.isEnabled(user.id)) {
+    const challenge = await issueLoginChallenge(deps, user, input.factor, input.meta);
+    return ok({ status: "second_factor_required", user, challenge });
   }
   await keepAccountOnSignIn(deps, user, input.meta);
-  return deps.store.transaction(async (store) => {
-    const current = await store.users.lockForSessionChange(user.id, "share");
-    if (!current || current.disabledAt !== null) return fail("account_changed");
-    if (input.verifiedPasswordHash !== undefined && current.passwordHash !== input.verifiedPasswordHash) return fail("account_changed");
-    const authenticatedAt = deps.clock.now();
-    const { token, session } = await createWebSession({ ...deps, store }, user, input.meta, authenticatedAt);
-    await recordAuditEvent({ store, clock: deps.clock }, input.meta, {
-      action: input.auditAction,
-      actorUserId: user.id,
-      target: session.id,
+  return deps.store.transaction((store) =>
+    openSignedInSession({ ...deps, store }, {
+      user,
+      authenticatedAt: deps.clock.now(),
+      mfaVerifiedAt: null,
+      auditAction: input.auditAction,
       detail: { first_factor: input.factor },
-    });
-    return ok({ status: "signed_in" as const, token, session, user });
-  });
+      meta: input.meta,
+      verifiedPasswordHash: input.verifiedPasswordHash,
+    }),
+  );
+}
+
+/**
+ * Makes the web session of a finished sign-in, on a transaction's store: under the account's
+ * lock (shared), so a revocation of everything (a password change, disabling) that holds it
+ * has finished before, or waits. Only `completeSignIn` and the second-factor endings call it.
+ */
+export async function openSignedInSession(
+  deps: Pick<AuthDeps, "store" | "clock" | "lifetimes">,
+  input: {
+    user: User;
+    authenticatedAt: number;
+    mfaVerifiedAt: number | null;
+    auditAction: AuditAction;
+    detail: Record<string, string | number | boolean | null>;
+    meta: RequestMeta;
+    verifiedPasswordHash?: string | undefined;
+  },
+): Promise<Result<"account_changed", { status: "signed_in" } & SignedIn>> {
+  const current = await deps.store.users.lockForSessionChange(input.user.id, "share");
+  if (!current || current.disabledAt !== null) return fail("account_changed");
+  if (input.verifiedPasswordHash !== undefined && current.passwordHash !== input.verifiedPasswordHash) return fail("account_changed");
+  const user = toPublicUser(current);
+  const { token, session } = await createWebSession(deps, user, input.meta, { authenticatedAt: input.authenticatedAt, mfaVerifiedAt: input.mfaVerifiedAt });
+  await recordAuditEvent(deps, input.meta, { action: input.auditAction, actorUserId: user.id, target: session.id, detail: input.detail });
+  return ok({ status: "signed_in" as const, token, session, user });
 }

@@ -61,7 +61,7 @@ export function hashSecret(secret: string): string {
 }
 
 /** A record id with a readable prefix (`usr_`, `ses_`, …) and 120 random bits. */
-export function generateId(prefix: "usr" | "ses" | "tok" | "org" | "inv" | "aud"): string {
+export function generateId(prefix: "usr" | "ses" | "tok" | "org" | "inv" | "aud" | "lch"): string {
   return `${prefix}_${randomBytes(15).toString("base64url")}`;
 }
 

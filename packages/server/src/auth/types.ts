@@ -1,7 +1,7 @@
 /**
  * The storage port the domain is given, composed of one store per domain area. Each area
  * declares its own records and store interface beside its code (`users.ts`, `sessions.ts`,
- * `grants.ts`, `email-codes.ts`, `audit.ts`, `orgs.ts`, `invitations.ts`); `src/store` implements them for SQLite and
+ * `grants.ts`, `email-codes.ts`, `audit.ts`, `orgs.ts`, `invitations.ts`, `second-factor.ts`, `login-challenges.ts`); `src/store` implements them for SQLite and
  * PostgreSQL, one file per table group. The domain never sees SQL or HTTP.
  */
 import type { AuditStore } from "./audit.js";
@@ -9,7 +9,9 @@ import type { EmailCodeStore } from "./email-codes.js";
 import type { GrantStore } from "./grants.js";
 import type { InvitationStore } from "./invitations.js";
 import type { OrgStore } from "./orgs.js";
+import type { LoginChallengeStore } from "./login-challenges.js";
 import type { PasswordResetStore } from "./password-reset.js";
+import type { SecondFactorStore } from "./second-factor.js";
 import type { SessionStore } from "./sessions.js";
 import type { UserStore } from "./users.js";
 
@@ -30,6 +32,8 @@ export interface AuthStore {
   orgs: OrgStore;
   invitations: InvitationStore;
   passwordResets: PasswordResetStore;
+  secondFactors: SecondFactorStore;
+  loginChallenges: LoginChallengeStore;
   /** Runs `work` in one transaction; the store handed in must be used for every step. */
   transaction<T>(work: (store: AuthStore) => Promise<T>): Promise<T>;
 }

@@ -1,6 +1,6 @@
 /**
  * What the server tells people by mail: sign-in codes, verification codes, and the notices that a
- * password changed or an API token was made. Plain text and simple HTML; every link is built from the public URL.
+ * password changed, an API token was made, or two-step verification changed or was attacked. Plain text and simple HTML; every link is built from the public URL.
  */
 import type { Notifier } from "../auth/context.js";
 import { escapeHtml } from "../docs/markdown.js";
@@ -26,6 +26,14 @@ function formatUtc(milliseconds: number): string {
 export function createMailNotifier(mailer: Mailer, publicUrl: string, logger?: Pick<Logger, "warn">): Notifier {
   const site = publicUrl.replace(/\/+$/, "");
   const host = new URL(site).host;
+  /** A notice of a change already made: a mail that cannot be sent is logged and does not undo it. */
+  const bestEffort = async (what: string, send: () => Promise<void>) => {
+    try {
+      await send();
+    } catch (error) {
+      logger?.warn({ err: { message: (error as Error).message } }, `${what} could not be sent`);
+    }
+  };
   return {
     async sendSignInCode(to, code, ttlMinutes) {
       await mailer.send({
@@ -161,6 +169,59 @@ export function createMailNotifier(mailer: Mailer, publicUrl: string, logger?: P
           `If this was not you, revoke it on your account page (${site}/account) and change your password.`,
         ]),
       });
+    },
+    async sendSecondFactorChanged(to, change) {
+      const what: [subject: string, body: string] = {
+        enabled: ["Two-step verification was turned on", "Two-step verification was just turned on for your Harmont account at " + host + ", and your other sessions were signed out. Keep your backup codes somewhere safe."],
+        disabled: ["Two-step verification was turned off", "Two-step verification was just turned off for your Harmont account at " + host + ", and your other sessions were signed out."],
+        backup_codes_regenerated: ["New backup codes were made", "New two-step backup codes were just made for your Harmont account at " + host + "; the old ones no longer work."],
+        reset_by_operator: ["Two-step verification was reset", "An administrator of " + host + " removed two-step verification from your Harmont account at your request, and signed out every session and API token."],
+      }[change] as [string, string];
+      await bestEffort(`the two-step ${change} notice`, () =>
+        mailer.send({
+          to,
+          subject: `${what[0]} on your Harmont account`,
+          ...render([what[1], `If this was not you, sign in at ${site}, change your password, and check your sessions on your account page (${site}/account).`]),
+        }),
+      );
+    },
+    async sendBackupCodeUsed(to, remaining) {
+      await bestEffort("the backup code notice", () =>
+        mailer.send({
+          to,
+          subject: "A backup code was used to sign in to your Harmont account",
+          ...render([
+            `A two-step backup code was just used to sign in to your Harmont account at ${host}. ${remaining === 1 ? "1 code is" : `${remaining} codes are`} left.`,
+            remaining <= 3 ? `Make new codes on your account page (${site}/account) before you run out.` : `If this was not you, change your password and make new codes on your account page (${site}/account).`,
+          ]),
+        }),
+      );
+    },
+    async sendSecondFactorFailures(to, attempt) {
+      const from = [attempt.ip ? `from ${attempt.ip}` : null, attempt.device ? `(${attempt.device})` : null].filter(Boolean).join(" ");
+      await bestEffort("the two-step failures notice", () =>
+        mailer.send({
+          to,
+          subject: "Someone is trying to sign in to your Harmont account",
+          ...render([
+            `A sign-in to your Harmont account at ${host}${from ? ` ${from}` : ""} gave the right password or email code, then five wrong two-step codes, and was stopped.`,
+            `If this was not you, someone knows your password: change it at ${site}/account now.`,
+          ]),
+        }),
+      );
+    },
+    async sendLoginReported(to, attempt) {
+      const from = [attempt.ip ? `from ${attempt.ip}` : null, attempt.device ? `(${attempt.device})` : null].filter(Boolean).join(" ");
+      await bestEffort("the reported sign-in notice", () =>
+        mailer.send({
+          to,
+          subject: "You refused a sign-in to your Harmont account",
+          ...render([
+            `You refused a sign-in to your Harmont account at ${host}, started on ${formatUtc(attempt.at)}${from ? ` ${from}` : ""}, and said it was not you. For an hour, no sign-in can ask your devices for approval.`,
+            `Whoever started it knew your password or had your mailbox: change your password at ${site}/account.`,
+          ]),
+        }),
+      );
     },
   };
 }

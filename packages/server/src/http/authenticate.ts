@@ -65,7 +65,16 @@ export type RoutePolicy =
    * minutes). An API token is refused unless `acceptsApiToken`: only routes that read what a
    * token may see take one, so a new route is closed to tokens until it says otherwise.
    */
-  | { authentication: "session"; sessionKind?: Exclude<SessionKind, "api">; fresh?: boolean; acceptsApiToken?: boolean };
+  | {
+      authentication: "session";
+      sessionKind?: Exclude<SessionKind, "api">;
+      fresh?: boolean;
+      acceptsApiToken?: boolean;
+      /** Refuse a support session (an operator acting as the user): it may read, never change how the account signs in. */
+      impersonation?: "deny";
+      /** Only a session that passed two-step verification itself (approving another device's sign-in). */
+      secondFactorVerified?: boolean;
+    };
 
 /** The policies routes use most, by name. */
 export const routePolicies = {
@@ -73,6 +82,10 @@ export const routePolicies = {
   credential: { authentication: "credential" },
   session: { authentication: "session" },
   sessionOrApiToken: { authentication: "session", acceptsApiToken: true },
+  /** Changes to how the account signs in (two-step verification): the user's own session, never a support session. */
+  ownSession: { authentication: "session", impersonation: "deny" },
+  /** Deciding another device's sign-in: a session that passed two-step verification, not a support session. */
+  approver: { authentication: "session", impersonation: "deny", secondFactorVerified: true },
 } as const satisfies Record<string, RoutePolicy>;
 
 /** Checks a route's policy and, for a session, sets `auth` (the request's session and user). */
@@ -104,6 +117,10 @@ export function enforceRoutePolicy(deps: AuthGuardDeps, policy: RoutePolicy): Mi
     }
     if (policy.fresh && !isFresh(auth.session, deps.clock.now())) {
       throw new ApiError("forbidden", "This needs a recent sign-in: sign in again, then retry.");
+    }
+    if (policy.impersonation === "deny" && auth.session.impersonatorUserId !== null) throw new ApiError("impersonation_forbidden");
+    if (policy.secondFactorVerified && auth.session.mfaVerifiedAt === null) {
+      throw new ApiError("forbidden", "Only a session that passed two-step verification can do this.");
     }
     c.set("auth", auth);
     await next();

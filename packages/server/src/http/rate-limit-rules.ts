@@ -26,8 +26,11 @@ export interface RateLimitDefinition {
   keyedBy: RateLimitKey;
   /** What spends a point. */
   counts: string;
-  /** Points one key may spend in a window, and the setting they come from; 0 disables the limiter. */
-  budget: { setting: SettingName; points: (config: Config) => number };
+  /**
+   * Points one key may spend in a window, and the setting they come from (0 disables the
+   * limiter), or a fixed number for a limit that is part of a rule rather than a setting.
+   */
+  budget: { setting: SettingName; points: (config: Config) => number } | { fixed: number };
   /** The window: a fixed number of seconds, or one that comes from a setting. */
   window: { seconds: number } | { setting: SettingName; seconds: (config: Config) => number };
   /**
@@ -114,6 +117,38 @@ export const rateLimitRules = {
     window: { seconds: HOUR },
     failOpen: false,
   },
+  secondFactorFailuresPerAccount: {
+    name: "second_factor_account",
+    keyedBy: "user",
+    counts: "a check of a two-step verification code for the account (sign-in, disabling, new backup codes), spent before the check; a success resets the key",
+    budget: { setting: "HARMONT_LIMIT_SECOND_FACTOR_FAILURES", points: (config) => config.accountLimits.secondFactorFailuresPerAccountPerHour },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
+  secondFactorFailureNotice: {
+    name: "second_factor_notice",
+    keyedBy: "user",
+    counts: 'the "someone is guessing your codes" mail after a sign-in ran out of tries, so it goes at most once an hour',
+    budget: { fixed: 1 },
+    window: { seconds: HOUR },
+    failOpen: true,
+  },
+  approvalRequestsPerAccount: {
+    name: "approval_account",
+    keyedBy: "user",
+    counts: "a sign-in approval asked of the account's signed-in devices",
+    budget: { setting: "HARMONT_LIMIT_APPROVAL_REQUESTS", points: (config) => config.accountLimits.approvalRequestsPerAccountPerHour },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
+  approvalReportCooldown: {
+    name: "approval_report",
+    keyedBy: "user",
+    counts: 'a "This wasn\'t me" report on a sign-in approval; while spent, no approval can be asked for the account',
+    budget: { fixed: 1 },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
   orgCreatesPerUser: {
     name: "org_create_user",
     keyedBy: "user",
@@ -147,7 +182,7 @@ export function resolveRateLimitRule(definition: RateLimitDefinition, config: Co
   const { window } = definition;
   return {
     name: definition.name,
-    points: definition.budget.points(config),
+    points: "fixed" in definition.budget ? definition.budget.fixed : definition.budget.points(config),
     durationSeconds: "setting" in window ? window.seconds(config) : window.seconds,
     failOpen: definition.failOpen,
   };

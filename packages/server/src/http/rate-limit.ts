@@ -20,6 +20,8 @@ export interface RateLimiter {
   consume(key: string, points?: number): Promise<RateLimitDecision>;
   /** Forgets `key` (for example after a successful sign-in). */
   reset(key: string): Promise<void>;
+  /** Whether `key` has spent every point of its window; spends nothing. */
+  isBlocked(key: string): Promise<boolean>;
 }
 
 /** One limiter's resolved rule (see `resolveRateLimitRule`). */
@@ -34,6 +36,7 @@ export interface RateLimitRule {
 const unlimited: RateLimiter = {
   consume: async () => ({ allowed: true, retryAfterSeconds: 0 }),
   reset: async () => {},
+  isBlocked: async () => false,
 };
 
 export function createRateLimiter(rule: RateLimitRule, pool: pg.Pool | null): RateLimiter {
@@ -60,6 +63,15 @@ export function createRateLimiter(rule: RateLimitRule, pool: pg.Pool | null): Ra
     },
     async reset(key) {
       await limiter.delete(storedKey(key));
+    },
+    async isBlocked(key) {
+      try {
+        const state = await limiter.get(storedKey(key));
+        return state !== null && state.consumedPoints >= rule.points;
+      } catch (error) {
+        if (rule.failOpen) return false;
+        throw error;
+      }
     },
   };
 }

@@ -9,7 +9,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hashSecret } from "../auth/tokens.js";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
-import { createTestServerWithMail, signUp } from "../test-support/harness.js";
+import { createTestServerWithMail, signUp, errorCode } from "../test-support/harness.js";
 import { enforceRoutePolicy, type RoutePolicy } from "./authenticate.js";
 import type { AppEnv } from "./context.js";
 import { createErrorHandler } from "./error-envelope.js";
@@ -19,10 +19,6 @@ reportSkippedPostgres();
 type Server = Awaited<ReturnType<typeof createTestServerWithMail>>;
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-
-async function errorCode(response: Response): Promise<string> {
-  return ((await response.json()) as { error: { code: string } }).error.code;
-}
 
 describe.each(databaseTargets)("route policy on $kind", (target) => {
   let server: Server;
@@ -81,6 +77,7 @@ describe.each(databaseTargets)("route policy on $kind", (target) => {
         impersonatorUserId: null,
         secondFactorPending: true,
         authenticatedAt: now,
+        mfaVerifiedAt: null,
         ip: null,
         userAgent: null,
         createdAt: now,

@@ -1,7 +1,7 @@
 /** API tokens through HTTP: made once, read like a session, refused where they may not act, revoked. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
-import { createTestServerWithMail, signUp, type TestServer } from "../test-support/harness.js";
+import { createTestServerWithMail, signUp, type TestServer, errorCode } from "../test-support/harness.js";
 import type { TestSmtpServer } from "../test-support/smtp.js";
 
 reportSkippedPostgres();
@@ -11,10 +11,6 @@ const DAY = 24 * 60 * 60 * 1000;
 interface CreatedToken {
   token: string;
   api_token: { id: string; name: string; created_at: string; last_used_at: string; expires_at: string | null };
-}
-
-async function errorCode(response: Response): Promise<string> {
-  return ((await response.json()) as { error: { code: string } }).error.code;
 }
 
 describe.each(databaseTargets)("API tokens on $kind", (target) => {

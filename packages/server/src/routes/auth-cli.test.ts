@@ -6,16 +6,11 @@ import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hashSecret } from "../auth/tokens.js";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
-import { createTestServer, signUp, type TestServer } from "../test-support/harness.js";
+import { createTestServer, signUp, type TestServer, errorCode } from "../test-support/harness.js";
 
 reportSkippedPostgres();
 
 const newNonce = () => randomBytes(32).toString("base64url");
-
-async function errorCode(response: Response): Promise<string> {
-  const body = (await response.json()) as { error: { code: string } };
-  return body.error.code;
-}
 
 describe.each(databaseTargets)("CLI login on $kind", (target) => {
   let server: TestServer;

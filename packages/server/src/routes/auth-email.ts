@@ -14,7 +14,7 @@ import { requestMeta } from "../http/request-meta.js";
 import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { emailField } from "./auth-password.js";
 import { UserSchema, bearerSecurity, errorResponses, toUserBody } from "./schemas.js";
-import { SignedInBody, respondSignedIn, sessionDelivery } from "./signed-in.js";
+import { SignedInBody, respondSecondFactorRequired, respondSignedIn, secondFactorRequiredResponse, sessionDelivery } from "./signed-in.js";
 
 const codeField = z.string().max(64).openapi({ description: "The 8-digit code from the mail.", example: "48213077" });
 const EmailCodeRequest = z.object({ email: emailField }).openapi("EmailCodeRequest");
@@ -70,6 +70,7 @@ export function registerAuthEmailRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps)
     request: { body: { required: true, content: { "application/json": { schema: EmailCodeVerifyRequest } } } },
     responses: {
       200: { description: "Signed in.", content: { "application/json": { schema: SignedInBody } } },
+      202: secondFactorRequiredResponse,
       ...errorResponses(400, 413, 415, 429),
     },
     middleware: routeGuards(deps.guard, { path: "/api/v0/auth/email-code/verify", policy: routePolicies.public, jsonBody: true }),
@@ -81,7 +82,9 @@ export function registerAuthEmailRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps)
     const result = await signInWithEmailCode(deps.auth, body, requestMeta(c));
     if (!result.ok) throw new ApiError("email_code_invalid");
     await limits.emailCodeFailuresPerAddress.reset(key);
-    return c.json(respondSignedIn(c, deps, result.value.outcome, body.session), 200);
+    const { outcome } = result.value;
+    if (outcome.status === "second_factor_required") return c.json(respondSecondFactorRequired(c, outcome.challenge), 202);
+    return c.json(respondSignedIn(c, deps, outcome, body.session), 200);
   });
 
   const confirm = createRoute({

@@ -14,7 +14,7 @@ import { rateLimitedError } from "../http/rate-limit.js";
 import { requestMeta } from "../http/request-meta.js";
 import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { bearerSecurity, errorResponses } from "./schemas.js";
-import { SignedInBody, respondSignedIn, sessionDelivery } from "./signed-in.js";
+import { SignedInBody, respondSecondFactorRequired, respondSignedIn, secondFactorRequiredResponse, sessionDelivery } from "./signed-in.js";
 
 export const emailField = z
   .string()
@@ -64,6 +64,8 @@ export function registerAuthPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       if (result.failure === "invalid_email") throw new ApiError("invalid_request", "email: not a valid email address");
       throw new ApiError("password_rejected", passwordProblemMessages[result.failure]);
     }
+    // A new account has no second factor yet.
+    if (result.value.status !== "signed_in") throw new Error("a new account cannot need a second factor");
     return c.json(respondSignedIn(c, deps, result.value, body.session), 201);
   });
 
@@ -78,6 +80,7 @@ export function registerAuthPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     request: { body: { required: true, content: { "application/json": { schema: LoginRequest } } } },
     responses: {
       200: { description: "Signed in.", content: { "application/json": { schema: SignedInBody } } },
+      202: secondFactorRequiredResponse,
       ...errorResponses(400, 401, 413, 415, 429),
     },
     middleware: routeGuards(deps.guard, { path: "/api/v0/auth/login", policy: routePolicies.public, jsonBody: true, ipLimiter: limits.loginPerIp }),
@@ -91,6 +94,7 @@ export function registerAuthPasswordRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     const result = await signInWithPassword(deps.auth, body, requestMeta(c));
     if (!result.ok) throw new ApiError(result.failure);
     await limits.loginFailuresPerAccount.reset(accountKey);
+    if (result.value.status === "second_factor_required") return c.json(respondSecondFactorRequired(c, result.value.challenge), 202);
     return c.json(respondSignedIn(c, deps, result.value, body.session), 200);
   });
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
-import { createTestServerWithMail, signUp, type TestServer } from "../test-support/harness.js";
+import { createTestServerWithMail, signUp, signUpVerified, type TestServer, errorCode, jsonBody } from "../test-support/harness.js";
 import type { TestSmtpServer } from "../test-support/smtp.js";
 
 reportSkippedPostgres();
@@ -19,14 +19,6 @@ interface Person {
   user: { id: string };
 }
 
-async function body<T = Record<string, unknown>>(response: Response): Promise<T> {
-  return (await response.json()) as T;
-}
-
-async function errorCode(response: Response): Promise<string> {
-  return (await body<{ error: { code: string } }>(response)).error.code;
-}
-
 describe.each(databaseTargets)("organizations on $kind", (target) => {
   let server: Server;
   beforeEach(async () => {
@@ -38,17 +30,13 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
 
   /** A signed-up person whose address is verified with the code mailed at sign-up. */
   async function verifiedPerson(email = `user-${Math.random().toString(36).slice(2)}@example.com`): Promise<Person> {
-    const person = await signUp(server, email);
-    const code = await server.smtp.latestCode(email);
-    const verified = await server.request("/api/v0/auth/email/verify", { token: person.token, json: { code } });
-    expect(verified.status).toBe(200);
-    return person;
+    return signUpVerified(server, email);
   }
 
   async function createOrg(person: Person, name = "Acme", slug?: string) {
     const response = await server.request("/api/v0/orgs", { token: person.token, json: { name, ...(slug ? { slug } : {}) } });
     expect(response.status).toBe(201);
-    return body<{ id: string; name: string; slug: string | null; role: string }>(response);
+    return jsonBody<{ id: string; name: string; slug: string | null; role: string }>(response);
   }
 
   /** Invites `email` to the org and returns the token from the mail's link. */
@@ -59,7 +47,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
     const mail = await server.smtp.waitForMail(email.toLowerCase(), since);
     const token = /#token=(hin_[A-Za-z0-9_-]{43})/.exec(mail.raw)?.[1];
     expect(token).toBeDefined();
-    return { invitation: await body<{ id: string; email: string }>(response), token: token! };
+    return { invitation: await jsonBody<{ id: string; email: string }>(response), token: token! };
   }
 
   async function join(owner: Person, orgId: string, role = "member"): Promise<Person> {
@@ -70,7 +58,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
   }
 
   const session = async (person: Person) =>
-    (await body<{ session: { org_id: string | null; org_role: string | null } }>(await server.request("/api/v0/auth/session", { token: person.token }))).session;
+    (await jsonBody<{ session: { org_id: string | null; org_role: string | null } }>(await server.request("/api/v0/auth/session", { token: person.token }))).session;
 
   describe.skipIf(!target.available)("creating and switching", () => {
     it("makes the creator the owner and the org the session's active one; the session check says so", async () => {
@@ -79,7 +67,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       expect(org).toMatchObject({ id: expect.stringMatching(/^org_/), name: "Acme Labs", slug: "acme", role: "owner" });
       expect(await session(ada)).toMatchObject({ org_id: org.id, org_role: "owner" });
 
-      const boot = await body<Record<string, unknown>>(await server.request("/api/v0/auth/bootstrap", { token: ada.token }));
+      const boot = await jsonBody<Record<string, unknown>>(await server.request("/api/v0/auth/bootstrap", { token: ada.token }));
       expect(boot).toMatchObject({
         active_org: { id: org.id, role: "owner" },
         orgs: [{ id: org.id, name: "Acme Labs", slug: "acme", role: "owner" }],
@@ -105,7 +93,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       const taken = await server.request("/api/v0/orgs", { token: ada.token, json: { name: "Other", slug: "acme" } });
       expect(taken.status).toBe(409);
       expect(await errorCode(taken)).toBe("org_slug_taken");
-      expect((await body<{ orgs: unknown[] }>(await server.request("/api/v0/orgs", { token: ada.token }))).orgs).toHaveLength(1);
+      expect((await jsonBody<{ orgs: unknown[] }>(await server.request("/api/v0/orgs", { token: ada.token }))).orgs).toHaveLength(1);
     });
 
     it("switches on the same token; the CLI and the browser keep their own; a stranger's org is 404 like none", async () => {
@@ -113,11 +101,11 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       const acme = await createOrg(ada, "Acme");
       const globex = await createOrg(ada, "Globex");
       // A second session of the same person (another sign-in) starts in the org used last.
-      const other = { ...ada, token: (await body<{ token: string }>(await server.request("/api/v0/auth/login", { json: { email: ada.email, password: ada.password } }))).token };
+      const other = { ...ada, token: (await jsonBody<{ token: string }>(await server.request("/api/v0/auth/login", { json: { email: ada.email, password: ada.password } }))).token };
 
       const switched = await server.request("/api/v0/auth/session/org", { token: ada.token, json: { org_id: globex.id } });
       expect(switched.status).toBe(200);
-      expect(await body(switched)).toMatchObject({ session: { org_id: globex.id, org_role: "owner" }, active_org: { id: globex.id, name: "Globex" } });
+      expect(await jsonBody(switched)).toMatchObject({ session: { org_id: globex.id, org_role: "owner" }, active_org: { id: globex.id, name: "Globex" } });
       expect(await session(ada)).toMatchObject({ org_id: globex.id });
       expect(await session(other)).toMatchObject({ org_id: acme.id });
 
@@ -133,12 +121,12 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       }
       expect(await session(ada)).toMatchObject({ org_id: globex.id });
       const cleared = await server.request("/api/v0/auth/session/org", { token: ada.token, json: { org_id: null } });
-      expect(await body(cleared)).toMatchObject({ session: { org_id: null, org_role: null }, active_org: null });
+      expect(await jsonBody(cleared)).toMatchObject({ session: { org_id: null, org_role: null }, active_org: null });
 
       // A new sign-in starts where the person switched last.
       server.clock.advance(1000);
       await server.request("/api/v0/auth/session/org", { token: ada.token, json: { org_id: globex.id } });
-      const fresh = (await body<{ token: string }>(await server.request("/api/v0/auth/login", { json: { email: ada.email, password: ada.password } }))).token;
+      const fresh = (await jsonBody<{ token: string }>(await server.request("/api/v0/auth/login", { json: { email: ada.email, password: ada.password } }))).token;
       expect(await session({ ...ada, token: fresh })).toMatchObject({ org_id: globex.id, org_role: "owner" });
     });
   });
@@ -151,7 +139,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       const member = await join(owner, org.id, "member");
       const other = await join(owner, org.id, "member");
 
-      const members = await body<{ members: Array<{ user: { email: string }; role: string }> }>(await server.request(`/api/v0/orgs/${org.id}/members`, { token: member.token }));
+      const members = await jsonBody<{ members: Array<{ user: { email: string }; role: string }> }>(await server.request(`/api/v0/orgs/${org.id}/members`, { token: member.token }));
       expect(members.members.map((entry) => [entry.user.email, entry.role]).sort()).toEqual([
         [owner.email, "owner"],
         [admin.email, "admin"],
@@ -212,7 +200,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
           server.request(`/api/v0/orgs/${org.id}/members/${first.user.id}`, { method: "PATCH", token: second.token, json: { role: "member" } }),
         ]);
         const statuses = [a.status, b.status].sort();
-        const members = await body<{ members: Array<{ role: string }> }>(await server.request(`/api/v0/orgs/${org.id}/members`, { token: first.token }));
+        const members = await jsonBody<{ members: Array<{ role: string }> }>(await server.request(`/api/v0/orgs/${org.id}/members`, { token: first.token }));
         expect(members.members.filter((entry) => entry.role === "owner")).toHaveLength(1);
         // The loser is refused: either it saw the last owner (409), or it was demoted first and lost the right (403).
         expect(statuses[0]).toBe(200);
@@ -236,7 +224,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       expect(await session(member)).toMatchObject({ org_id: null, org_role: null });
       expect((await server.request(`/api/v0/orgs/${org.id}/members`, { token: member.token })).status).toBe(404);
       // The sessions list says the same.
-      const listed = await body<{ sessions: Array<{ org_id: string | null }> }>(await server.request("/api/v0/auth/sessions", { token: member.token }));
+      const listed = await jsonBody<{ sessions: Array<{ org_id: string | null }> }>(await server.request("/api/v0/auth/sessions", { token: member.token }));
       expect(listed.sessions.every((entry) => entry.org_id === null)).toBe(true);
     });
 
@@ -248,7 +236,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       expect((await server.request(`/api/v0/orgs/${org.id}`, { method: "DELETE", token: owner.token })).status).toBe(204);
       expect(await session(owner)).toMatchObject({ org_id: null });
       expect(await session(member)).toMatchObject({ org_id: null });
-      expect((await body<{ orgs: unknown[] }>(await server.request("/api/v0/orgs", { token: member.token }))).orgs).toEqual([]);
+      expect((await jsonBody<{ orgs: unknown[] }>(await server.request("/api/v0/orgs", { token: member.token }))).orgs).toEqual([]);
     });
   });
 
@@ -261,12 +249,12 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       expect(invitation).toMatchObject({ id: expect.stringMatching(/^inv_/), email: "grace@example.com", role: "admin" });
       expect(JSON.stringify(invitation)).not.toContain(token);
       const listed = await server.request(`/api/v0/orgs/${org.id}/invitations`, { token: owner.token });
-      expect(JSON.stringify(await body(listed))).not.toContain(token);
+      expect(JSON.stringify(await jsonBody(listed))).not.toContain(token);
       expect(server.logs.text).not.toContain(token);
 
       const accepted = await server.request("/api/v0/org-invitations/accept", { token: grace.token, json: { token } });
       expect(accepted.status).toBe(200);
-      expect(await body(accepted)).toMatchObject({ org: { id: org.id, name: "Acme" }, role: "admin" });
+      expect(await jsonBody(accepted)).toMatchObject({ org: { id: org.id, name: "Acme" }, role: "admin" });
       // Grace had no active org: now she has this one.
       expect(await session(grace)).toMatchObject({ org_id: org.id, org_role: "admin" });
       const again = await server.request("/api/v0/org-invitations/accept", { token: grace.token, json: { token } });
@@ -283,7 +271,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       const mallory = await verifiedPerson("mallory@example.com");
       const mismatch = await server.request("/api/v0/org-invitations/accept", { token: mallory.token, json: { token } });
       expect(mismatch.status).toBe(403);
-      const envelope = await body<{ error: { code: string; message: string } }>(mismatch);
+      const envelope = await jsonBody<{ error: { code: string; message: string } }>(mismatch);
       expect(envelope.error.code).toBe("invite_email_mismatch");
       expect(envelope.error.message).toContain("g***@example.com");
       const grace = await verifiedPerson("grace@example.com");
@@ -334,7 +322,7 @@ describe.each(databaseTargets)("organizations on $kind", (target) => {
       const grace = await verifiedPerson("grace@example.com");
       const sessions = [grace.token];
       for (let index = 1; index < 20; index++) {
-        sessions.push((await body<{ token: string }>(await server.request("/api/v0/auth/login", { json: { email: grace.email, password: grace.password } }))).token);
+        sessions.push((await jsonBody<{ token: string }>(await server.request("/api/v0/auth/login", { json: { email: grace.email, password: grace.password } }))).token);
       }
       const answers = await Promise.all(sessions.map((each) => server.request("/api/v0/org-invitations/accept", { token: each, json: { token } })));
       expect(answers.map((answer) => answer.status).sort()).toEqual([200, ...Array<number>(19).fill(400)]);

@@ -1,17 +1,13 @@
 /** Password reset through HTTP, on both databases, with the mail read from a real SMTP server. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
-import { createTestServerWithMail, signUp, type TestServer } from "../test-support/harness.js";
+import { createTestServerWithMail, signUp, type TestServer, errorCode } from "../test-support/harness.js";
 import type { TestSmtpServer } from "../test-support/smtp.js";
 
 reportSkippedPostgres();
 
 type Server = TestServer & { smtp: TestSmtpServer };
 const NEW_PASSWORD = "a completely new passphrase";
-
-async function errorCode(response: Response): Promise<string> {
-  return ((await response.json()) as { error: { code: string } }).error.code;
-}
 
 describe.each(databaseTargets)("password reset on $kind", (target) => {
   let server: Server;

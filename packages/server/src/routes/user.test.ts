@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { purgeExpiredRecords } from "../auth/maintenance.js";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
-import { createTestServerWithMail, signUp, type TestServer } from "../test-support/harness.js";
+import { createTestServerWithMail, signUp, type TestServer, errorCode } from "../test-support/harness.js";
 import type { TestSmtpServer } from "../test-support/smtp.js";
 
 reportSkippedPostgres();
@@ -14,10 +14,6 @@ const DAY = 24 * 60 * 60 * 1000;
 const chromeOnLinux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 
 type Server = TestServer & { smtp: TestSmtpServer };
-
-async function errorCode(response: Response): Promise<string> {
-  return ((await response.json()) as { error: { code: string } }).error.code;
-}
 
 /** A CLI session for the account of `webToken`, made through a paste code as the CLI makes it. */
 async function cliLogin(server: Server, webToken: string, ip = "198.51.100.20") {

@@ -8,8 +8,10 @@ import { createAuditStore } from "./audit.js";
 import { createEmailCodeStore } from "./email-codes.js";
 import type { FastReads } from "./fast-reads.js";
 import { createGrantStore } from "./grants.js";
+import { createLoginChallengeStore } from "./login-challenges.js";
 import { createInvitationStore, createOrgStore } from "./orgs.js";
 import { createPasswordResetStore } from "./password-resets.js";
+import { createSecondFactorStore } from "./second-factors.js";
 import type { Database } from "./schema.js";
 import { createSessionStore } from "./sessions.js";
 import { affected, type Connection } from "./shared.js";
@@ -34,6 +36,8 @@ export function createKyselyStore(db: Connection, options: KyselyStoreOptions): 
     orgs: createOrgStore(db, rowLocks),
     invitations: createInvitationStore(db),
     passwordResets: createPasswordResetStore(db),
+    secondFactors: createSecondFactorStore(db),
+    loginChallenges: createLoginChallengeStore(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
       return (db as Kysely<Database>).transaction().execute((trx) => work(createKyselyStore(trx, { rowLocks })));

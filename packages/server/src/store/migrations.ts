@@ -215,6 +215,57 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("password_reset_tokens_expires_at").on("password_reset_tokens").column("expires_at").execute();
     },
   },
+  "0007_two_step": {
+    async up(db: Kysely<unknown>) {
+      // When a second factor was verified for a session's lineage; null: none.
+      await db.schema.alterTable("sessions").addColumn("mfa_verified_at", time).execute();
+
+      await db.schema
+        .createTable("totp_factors")
+        .addColumn("user_id", "text", (column) => column.primaryKey().references("users.id").onDelete("cascade"))
+        // Sealed with AES-256-GCM under a key derived from HARMONT_SECRET_KEY; the user id is the associated data.
+        .addColumn("secret_sealed", "text", (column) => column.notNull())
+        .addColumn("confirmed_at", time)
+        .addColumn("enrollment_expires_at", time)
+        .addColumn("enrollment_attempts", "integer", (column) => column.notNull().defaultTo(0))
+        // The latest time step a code was accepted for; only a later one is accepted next.
+        .addColumn("last_used_step", time, (column) => column.notNull().defaultTo(-1))
+        .addColumn("created_at", time, (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex("totp_factors_enrollment_expires_at").on("totp_factors").column("enrollment_expires_at").execute();
+
+      await db.schema
+        .createTable("backup_codes")
+        .addColumn("user_id", "text", (column) => column.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("code_id", "text", (column) => column.notNull())
+        .addColumn("secret_hash", "text", (column) => column.notNull())
+        .addColumn("used_at", time)
+        .addColumn("created_at", time, (column) => column.notNull())
+        .addPrimaryKeyConstraint("backup_codes_pk", ["user_id", "code_id"])
+        .execute();
+
+      await db.schema
+        .createTable("login_challenges")
+        .addColumn("id", "text", (column) => column.primaryKey())
+        .addColumn("token_hash", "text", (column) => column.notNull())
+        .addColumn("user_id", "text", (column) => column.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("first_factor", "text", (column) => column.notNull())
+        .addColumn("attempts", "integer", (column) => column.notNull().defaultTo(0))
+        .addColumn("state", "text", (column) => column.notNull())
+        .addColumn("approval_number", "text")
+        .addColumn("approval_requested_at", time)
+        .addColumn("decided_by_session_id", "text")
+        .addColumn("decided_at", time)
+        .addColumn("ip", "text")
+        .addColumn("user_agent", "text")
+        .addColumn("created_at", time, (column) => column.notNull())
+        .addColumn("expires_at", time, (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex("login_challenges_token_hash_unique").on("login_challenges").column("token_hash").unique().execute();
+      await db.schema.createIndex("login_challenges_user_state").on("login_challenges").columns(["user_id", "state"]).execute();
+      await db.schema.createIndex("login_challenges_expires_at").on("login_challenges").column("expires_at").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

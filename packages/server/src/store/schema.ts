@@ -51,6 +51,41 @@ export interface PasswordResetTokensTable {
   expires_at: number;
 }
 
+export interface TotpFactorsTable {
+  user_id: string;
+  secret_sealed: string;
+  confirmed_at: number | null;
+  enrollment_expires_at: number | null;
+  enrollment_attempts: number;
+  last_used_step: number;
+  created_at: number;
+}
+
+export interface BackupCodesTable {
+  user_id: string;
+  code_id: string;
+  secret_hash: string;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface LoginChallengesTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  first_factor: string;
+  attempts: number;
+  state: string;
+  approval_number: string | null;
+  approval_requested_at: number | null;
+  decided_by_session_id: string | null;
+  decided_at: number | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SessionsTable {
   id: string;
   token_hash: string;
@@ -64,6 +99,8 @@ export interface SessionsTable {
   second_factor_pending: number;
   /** When a first factor was last proven for this session's lineage; `null` for rows made before it was recorded. */
   authenticated_at: number | null;
+  /** When a second factor was verified for this session's lineage; `null`: none (and for older rows). */
+  mfa_verified_at: number | null;
   ip: string | null;
   /** The address of the latest recorded use; `null` until the first. */
   last_ip: string | null;
@@ -135,6 +172,9 @@ export interface Database {
   memberships: MembershipsTable;
   org_invitations: OrgInvitationsTable;
   password_reset_tokens: PasswordResetTokensTable;
+  totp_factors: TotpFactorsTable;
+  backup_codes: BackupCodesTable;
+  login_challenges: LoginChallengesTable;
   cli_handoffs: CliHandoffsTable;
   cli_paste_codes: CliPasteCodesTable;
   grants: GrantsTable;

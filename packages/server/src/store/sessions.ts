@@ -16,6 +16,7 @@ export const sessionColumns = [
   "impersonator_user_id",
   "second_factor_pending",
   "authenticated_at",
+  "mfa_verified_at",
   "ip",
   "last_ip",
   "user_agent",
@@ -36,6 +37,7 @@ export function toSession(row: Omit<SessionsTable, "token_hash">): Session {
     impersonatorUserId: row.impersonator_user_id,
     secondFactorPending: Number(row.second_factor_pending) === 1,
     authenticatedAt: row.authenticated_at,
+    mfaVerifiedAt: row.mfa_verified_at,
     ip: row.ip,
     lastIp: row.last_ip,
     userAgent: row.user_agent,
@@ -58,6 +60,7 @@ export function fromSession(session: Session & { tokenHash: string }): SessionsT
     impersonator_user_id: session.impersonatorUserId,
     second_factor_pending: session.secondFactorPending ? 1 : 0,
     authenticated_at: session.authenticatedAt,
+    mfa_verified_at: session.mfaVerifiedAt,
     ip: session.ip,
     last_ip: session.lastIp,
     user_agent: session.userAgent,
@@ -167,6 +170,9 @@ export function createSessionStore(db: Connection, fastLookup?: SessionLookup): 
       if (options.keepApiTokens) query = query.where("kind", "!=", "api");
       const rows = await query.returning("id").execute();
       return rows.map((row) => row.id);
+    },
+    async markSecondFactorVerified(sessionId, now) {
+      await db.updateTable("sessions").set({ mfa_verified_at: now }).where("id", "=", sessionId).execute();
     },
     async deleteExpired(now) {
       // A session is dead past its absolute end, or when idle longer than its idle timeout.

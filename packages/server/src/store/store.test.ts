@@ -46,6 +46,7 @@ function newSession(userId: string, overrides: Partial<NewSession> = {}): NewSes
     impersonatorUserId: null,
     secondFactorPending: false,
     authenticatedAt: T0,
+    mfaVerifiedAt: null,
     ip: "203.0.113.7",
     lastIp: null,
     userAgent: "Mozilla/5.0",

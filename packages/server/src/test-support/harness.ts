@@ -7,7 +7,7 @@ import type { Clock } from "../auth/types.js";
 import { loadConfig, type Config } from "../config.js";
 import { buildServer, createLogger, type BuiltServer } from "../server.js";
 import type { TestDatabase } from "./databases.js";
-import { startTestSmtpServer } from "./smtp.js";
+import { startTestSmtpServer, type TestSmtpServer } from "./smtp.js";
 
 export class FakeClock implements Clock {
   constructor(private current = Date.UTC(2026, 0, 1)) {}
@@ -88,4 +88,23 @@ export async function signUp(server: TestServer, email = `user-${Math.random().t
   if (response.status !== 201) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { token: string; user: { id: string; email: string } };
   return { ...body, email, password };
+}
+
+/** A signed-up person whose address is verified with the code mailed at sign-up. */
+export async function signUpVerified(server: TestServer & { smtp: TestSmtpServer }, email = `user-${Math.random().toString(36).slice(2)}@example.com`) {
+  const person = await signUp(server, email);
+  const code = await server.smtp.latestCode(email);
+  const verified = await server.request("/api/v0/auth/email/verify", { token: person.token, json: { code } });
+  if (verified.status !== 200) throw new Error(`verification failed: ${verified.status} ${await verified.text()}`);
+  return person;
+}
+
+/** A JSON answer's body, typed as the test expects it. */
+export async function jsonBody<T = Record<string, unknown>>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}
+
+/** The `error.code` of an error envelope. */
+export async function errorCode(response: Response): Promise<string> {
+  return (await jsonBody<{ error: { code: string } }>(response)).error.code;
 }
