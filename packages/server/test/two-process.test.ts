@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "../src/test-support/ports.js";
 import { createPostgresTestDatabase, postgresUrl, reportSkippedPostgres, type TestDatabase } from "../src/test-support/databases.js";
@@ -35,6 +36,9 @@ function startServerProcess(name: string, port: number, databaseUrl: string): Se
     HARMONT_HOST: "127.0.0.1",
     HARMONT_DATABASE_URL: databaseUrl,
     HARMONT_LOG_LEVEL: "warn",
+    // Bursts of sign-ins and two-step codes from one address: the races, not the limits, are tested here.
+    HARMONT_LIMIT_LOGIN_PER_IP: "0",
+    HARMONT_LIMIT_SECOND_FACTOR_FAILURES: "0",
   });
   const child = spawn(process.execPath, [mainScript], { env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
@@ -335,4 +339,34 @@ describe.skipIf(!postgresUrl)("two server processes on one PostgreSQL database",
       expect((await call(via, "PATCH", `/api/v0/orgs/${orgId}/members/${demotedId}`, { token: winner, json: { role: "owner" } })).status).toBe(200);
     }
   }, 60_000);
+
+  it(`one TOTP code sent on ${CONCURRENT_ATTEMPTS} sign-in challenges at once, half to A and half to B, makes exactly one session`, async () => {
+    const person = await verifiedAccount(a);
+    const started = await call(a, "POST", "/api/v0/auth/2fa/totp", { token: person.token, json: { password: PASSWORD } });
+    expect(started.status).toBe(200);
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32((started.body as { secret: string }).secret) });
+    expect((await call(b, "POST", "/api/v0/auth/2fa/totp/confirm", { token: person.token, json: { code: totp.generate() } })).status).toBe(200);
+
+    const challenges = await Promise.all(
+      Array.from({ length: CONCURRENT_ATTEMPTS }, async (_, index) => {
+        const answer = await call(index % 2 === 0 ? a : b, "POST", "/api/v0/auth/login", { json: { email: person.address, password: PASSWORD } });
+        expect(answer.status).toBe(202);
+        return (answer.body as { challenge_token: string }).challenge_token;
+      }),
+    );
+    // The next time step's code: later than the one the confirmation used, and inside the ±1 window.
+    const code = totp.generate({ timestamp: Date.now() + 30_000 });
+    const answers = await Promise.all(
+      challenges.map((challengeToken, index) =>
+        call(index % 2 === 0 ? b : a, "POST", "/api/v0/auth/login/second-factor", { json: { challenge_token: challengeToken, method: "totp", code } }),
+      ),
+    );
+    const { winners, serverErrors, losers } = tally(answers);
+    expect(serverErrors).toEqual([]);
+    expect(winners).toHaveLength(1);
+    for (const loser of losers) expect(errorCode(loser)).toBe("second_factor_invalid");
+    const sessions = (await call(a, "GET", "/api/v0/auth/sessions", { token: (winners[0]!.body as { token: string }).token })).body as { sessions: unknown[] };
+    // The enrolling session and the one sign-in.
+    expect(sessions.sessions).toHaveLength(2);
+  }, 90_000);
 });

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it, onTestFinished } from "vitest";
+import type { LoginChallenge } from "../auth/login-challenges.js";
 import type { Org } from "../auth/orgs.js";
 import type { EmailCode, Grant, NewSession, Session, StoredAuditEvent, UserWithPassword } from "../auth/types.js";
 import { databaseTargets, reportSkippedPostgres, type DatabaseTarget } from "../test-support/databases.js";
@@ -538,6 +539,132 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
       });
     });
 
+    describe("two-step factors", () => {
+      const pending = (userId: string, sealed = "v1.first") => ({ userId, secretSealed: sealed, enrollmentExpiresAt: T0 + 10 * MINUTE, createdAt: T0 });
+      const code = (userId: string, codeId: string) => ({ userId, codeId, secretHash: `hash-${codeId}`, usedAt: null, createdAt: T0 });
+
+      it("restarts a pending enrolment with a new secret, never replaces a confirmed one, and spends at most the allowed tries", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user } = await userWithSession(database);
+        expect(await store.secondFactors.upsertPending(pending(user.id))).toBe("ok");
+        expect(await store.secondFactors.upsertPending(pending(user.id, "v1.second"))).toBe("ok");
+        expect((await store.secondFactors.findFactor(user.id))?.secretSealed).toBe("v1.second");
+        expect(await store.secondFactors.isEnabled(user.id)).toBe(false);
+        for (let attempt = 1; attempt <= 2; attempt++) expect((await store.secondFactors.spendEnrollmentAttempt(user.id, T0, 2))?.enrollmentAttempts).toBe(attempt);
+        expect(await store.secondFactors.spendEnrollmentAttempt(user.id, T0, 2)).toBeNull();
+        expect(await store.secondFactors.upsertPending(pending(user.id, "v1.third"))).toBe("ok");
+        expect(await store.secondFactors.spendEnrollmentAttempt(user.id, T0 + 10 * MINUTE, 5)).toBeNull();
+
+        expect(await store.secondFactors.confirm(user.id, 7, T0)).toBe(true);
+        expect(await store.secondFactors.confirm(user.id, 8, T0)).toBe(false);
+        expect(await store.secondFactors.isEnabled(user.id)).toBe(true);
+        expect(await store.secondFactors.upsertPending(pending(user.id, "v1.attacker"))).toBe("already_enabled");
+        expect(await store.secondFactors.findFactor(user.id)).toMatchObject({ secretSealed: "v1.third", confirmedAt: T0, enrollmentExpiresAt: null, lastUsedStep: 7 });
+        expect(await store.secondFactors.spendEnrollmentAttempt(user.id, T0, 5)).toBeNull();
+      });
+
+      it("accepts only a later time step, uses each backup code once, and deletes the factor with its codes", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user } = await userWithSession(database);
+        await store.secondFactors.upsertPending(pending(user.id));
+        expect(await store.secondFactors.useStep(user.id, 3)).toBe(false); // not confirmed yet
+        await store.secondFactors.confirm(user.id, 3, T0);
+        expect([await store.secondFactors.useStep(user.id, 3), await store.secondFactors.useStep(user.id, 2), await store.secondFactors.useStep(user.id, 4)]).toEqual([false, false, true]);
+
+        await store.secondFactors.replaceBackupCodes(user.id, [code(user.id, "AAAA"), code(user.id, "BBBB")]);
+        expect(await store.secondFactors.countUnusedBackupCodes(user.id)).toBe(2);
+        expect((await store.secondFactors.findUnusedBackupCode(user.id, "AAAA"))?.secretHash).toBe("hash-AAAA");
+        expect(await store.secondFactors.useBackupCode(user.id, "AAAA", T0)).toBe(true);
+        expect(await store.secondFactors.useBackupCode(user.id, "AAAA", T0)).toBe(false);
+        expect(await store.secondFactors.findUnusedBackupCode(user.id, "AAAA")).toBeNull();
+        expect(await store.secondFactors.countUnusedBackupCodes(user.id)).toBe(1);
+        await store.secondFactors.replaceBackupCodes(user.id, [code(user.id, "CCCC")]);
+        expect(await store.secondFactors.findUnusedBackupCode(user.id, "BBBB")).toBeNull();
+
+        expect(await store.secondFactors.deleteFactor(user.id)).toBe(true);
+        expect(await store.secondFactors.deleteFactor(user.id)).toBe(false);
+        expect([await store.secondFactors.findFactor(user.id), await store.secondFactors.countUnusedBackupCodes(user.id)]).toEqual([null, 0]);
+      });
+
+      it("purges enrolments that ran out, and nothing confirmed", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const first = await userWithSession(database);
+        const second = await userWithSession(database);
+        await store.secondFactors.upsertPending(pending(first.user.id));
+        await store.secondFactors.upsertPending(pending(second.user.id));
+        await store.secondFactors.confirm(second.user.id, 0, T0);
+        expect(await store.secondFactors.deleteExpiredEnrollments(T0 + 10 * MINUTE)).toBe(1);
+        expect(await store.secondFactors.isEnabled(second.user.id)).toBe(true);
+      });
+    });
+
+    describe("login challenges", () => {
+      function challenge(userId: string, overrides: Partial<LoginChallenge & { tokenHash: string }> = {}) {
+        return {
+          id: unique("lch"),
+          tokenHash: unique("chash"),
+          userId,
+          firstFactor: "password" as const,
+          attempts: 0,
+          state: "pending" as const,
+          approvalNumber: null,
+          approvalRequestedAt: null,
+          decidedBySessionId: null,
+          decidedAt: null,
+          ip: "203.0.113.7",
+          userAgent: "Mozilla/5.0",
+          createdAt: T0,
+          expiresAt: T0 + 5 * MINUTE,
+          ...overrides,
+        };
+      }
+
+      it("counts tries up to the limit, asks for approval once, lets only its own user decide, and is consumed once in the right state", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user, session } = await userWithSession(database);
+        const other = await userWithSession(database);
+        const waiting = challenge(user.id);
+        await store.loginChallenges.insert(waiting);
+        expect((await store.loginChallenges.spendAttempt(waiting.tokenHash, T0, 2))?.attempts).toBe(1);
+        expect((await store.loginChallenges.spendAttempt(waiting.tokenHash, T0, 2))?.attempts).toBe(2);
+        expect(await store.loginChallenges.spendAttempt(waiting.tokenHash, T0, 2)).toBeNull();
+
+        expect(await store.loginChallenges.requestApproval(waiting.tokenHash, "47", T0)).toBe(true);
+        expect(await store.loginChallenges.requestApproval(waiting.tokenHash, "48", T0)).toBe(false);
+        expect(await store.loginChallenges.findLiveByTokenHash(waiting.tokenHash, T0)).toMatchObject({ state: "awaiting_approval", approvalNumber: "47", approvalRequestedAt: T0 });
+        expect((await store.loginChallenges.listAwaiting(user.id, T0)).map((listed) => listed.id)).toEqual([waiting.id]);
+        expect(await store.loginChallenges.listAwaiting(other.user.id, T0)).toEqual([]);
+
+        expect(await store.loginChallenges.decide(waiting.id, other.user.id, "approved", other.session.id, T0)).toBe(false);
+        expect(await store.loginChallenges.consume(waiting.tokenHash, ["approved"], T0)).toBeNull();
+        expect(await store.loginChallenges.decide(waiting.id, user.id, "approved", session.id, T0 + 1)).toBe(true);
+        expect(await store.loginChallenges.decide(waiting.id, user.id, "rejected", session.id, T0 + 2)).toBe(false);
+        expect(await store.loginChallenges.spendAttempt(waiting.tokenHash, T0, 5)).toBeNull();
+        expect(await store.loginChallenges.consume(waiting.tokenHash, ["approved"], T0)).toMatchObject({ id: waiting.id, decidedAt: T0 + 1, decidedBySessionId: session.id });
+        expect(await store.loginChallenges.consume(waiting.tokenHash, ["approved"], T0)).toBeNull();
+      });
+
+      it("ignores expired challenges, deletes a user's, and purges expired ones", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user } = await userWithSession(database);
+        const early = challenge(user.id, { expiresAt: T0 + MINUTE });
+        const late = challenge(user.id);
+        await store.loginChallenges.insert(early);
+        await store.loginChallenges.insert(late);
+        expect(await store.loginChallenges.findLiveByTokenHash(early.tokenHash, T0 + MINUTE)).toBeNull();
+        expect(await store.loginChallenges.findLiveById(early.id, T0 + MINUTE)).toBeNull();
+        expect(await store.loginChallenges.consume(early.tokenHash, ["pending"], T0 + MINUTE)).toBeNull();
+        expect(await store.loginChallenges.deleteExpired(T0 + MINUTE)).toBe(1);
+        expect(await store.loginChallenges.deleteForUser(user.id)).toBe(1);
+        expect(await store.loginChallenges.findLiveById(late.id, T0)).toBeNull();
+      });
+    });
+
     describe("grants", () => {
       /** A user with a session that owns the grants of a test. */
       async function owner(database: OpenDatabase) {
@@ -928,6 +1055,52 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
           expect(await database.store.grants.findLive(kind, grant.secretHash, T0 + 1)).toBeNull();
         });
       }
+
+      it(`of ${ATTEMPTS} concurrent uses of one TOTP time step (one code on many sign-ins) exactly one succeeds`, async () => {
+        const database = await concurrentDatabase();
+        const { user } = await userWithSession(database);
+        await database.store.secondFactors.upsertPending({ userId: user.id, secretSealed: "v1.x", enrollmentExpiresAt: T0 + MINUTE, createdAt: T0 });
+        await database.store.secondFactors.confirm(user.id, 10, T0);
+        const results = await Promise.all(Array.from({ length: ATTEMPTS }, () => database.store.transaction((trx) => trx.secondFactors.useStep(user.id, 11))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it(`of ${ATTEMPTS} concurrent uses of one backup code exactly one succeeds`, async () => {
+        const database = await concurrentDatabase();
+        const { user } = await userWithSession(database);
+        await database.store.secondFactors.replaceBackupCodes(user.id, [{ userId: user.id, codeId: "K7P2", secretHash: "h", usedAt: null, createdAt: T0 }]);
+        const results = await Promise.all(Array.from({ length: ATTEMPTS }, () => database.store.transaction((trx) => trx.secondFactors.useBackupCode(user.id, "K7P2", T0))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it(`of ${ATTEMPTS} concurrent tries on one login challenge with 5 allowed, exactly 5 are counted; of ${ATTEMPTS} consumes, one`, async () => {
+        const database = await concurrentDatabase();
+        const { user } = await userWithSession(database);
+        const tokenHash = unique("chash");
+        const base = { id: unique("lch"), tokenHash, userId: user.id, firstFactor: "password" as const, attempts: 0, state: "pending" as const };
+        await database.store.loginChallenges.insert({ ...base, approvalNumber: null, approvalRequestedAt: null, decidedBySessionId: null, decidedAt: null, ip: null, userAgent: null, createdAt: T0, expiresAt: T0 + MINUTE });
+        const tries = await Promise.all(Array.from({ length: ATTEMPTS }, () => database.store.loginChallenges.spendAttempt(tokenHash, T0, 5)));
+        expect(tries.filter((result) => result !== null).map((result) => result!.attempts).sort()).toEqual([1, 2, 3, 4, 5]);
+        const consumed = await Promise.all(Array.from({ length: ATTEMPTS }, () => database.store.transaction((trx) => trx.loginChallenges.consume(tokenHash, ["pending", "awaiting_approval"], T0))));
+        expect(consumed.filter((result) => result !== null)).toHaveLength(1);
+      });
+
+      it("of 25 approvals and 25 refusals of one waiting sign-in, exactly one decides, and the state is the winner's", async () => {
+        const database = await concurrentDatabase();
+        const { user, session } = await userWithSession(database);
+        const tokenHash = unique("chash");
+        const id = unique("lch");
+        await database.store.loginChallenges.insert({
+          id, tokenHash, userId: user.id, firstFactor: "password", attempts: 0, state: "pending", approvalNumber: null, approvalRequestedAt: null,
+          decidedBySessionId: null, decidedAt: null, ip: null, userAgent: null, createdAt: T0, expiresAt: T0 + MINUTE,
+        });
+        await database.store.loginChallenges.requestApproval(tokenHash, "47", T0);
+        const decisions = Array.from({ length: ATTEMPTS }, (_, index) => (index % 2 === 0 ? ("approved" as const) : ("rejected" as const)));
+        const results = await Promise.all(decisions.map((to) => database.store.loginChallenges.decide(id, user.id, to, session.id, T0)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = decisions[results.indexOf(true)];
+        expect((await database.store.loginChallenges.findLiveById(id, T0))?.state).toBe(winner);
+      });
 
       it(`of ${ATTEMPTS} concurrent consumes inside transactions exactly one gets the record`, async () => {
         const database = await concurrentDatabase();
