@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Socket } from "node:net";
+import * as OTPAuth from "otpauth";
 import { describe, expect, it } from "vitest";
 import { createCredentialStore } from "../src/storage/credential-store.js";
 import { cliEnv, cliMain, runHarmont, startTestServer, useTestbed } from "./support/harness.js";
@@ -47,6 +48,7 @@ describe("harmont status", () => {
     expect(run.stdout).toMatch(/Session: +harmont CLI on .+ \(ses_[\w-]+, cli\)/);
     expect(run.stdout).toMatch(/Expires: +\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 30 days\)/);
     expect(run.stdout).toContain(`Token:    file ${person.credentialsFile}`);
+    expect(run.stdout).toMatch(/Two-step: +not passed/);
 
     const json = await runHarmont(["whoami", "--json"], { env: person.env });
     expect(json.code).toBe(0);
@@ -61,6 +63,27 @@ describe("harmont status", () => {
       token_location: person.credentialsFile,
       reason: null,
     });
+  });
+
+  it("says the session passed two-step verification when the web session that logged the CLI in did", async () => {
+    const person = await testbed.server.signup();
+    const api = (path: string, json: unknown) => testbed.server.api(path, { token: person.token, json });
+    const inbox = (await (await testbed.server.api("/api/v0/dev/mail")).json()) as { messages: Array<{ to: string; subject: string }> };
+    const code = /(\d{8})/.exec(inbox.messages.find((mail) => mail.to === person.email && mail.subject.startsWith("Verify"))!.subject)![1];
+    expect((await api("/api/v0/auth/email/verify", { code })).status).toBe(200);
+    const { secret } = (await (await api("/api/v0/auth/2fa/totp", { password: "correct horse battery staple" })).json()) as { secret: string };
+    expect((await api("/api/v0/auth/2fa/totp/confirm", { code: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate() })).status).toBe(200);
+
+    // The paste-code login from that (verified) web session, unchanged.
+    const dir = testbed.home();
+    const env = cliEnv(dir.home, testbed.server.url);
+    const pasteCode = await testbed.server.pasteCode(person.token);
+    const { token } = (await (await testbed.server.api("/api/v0/auth/cli/redeem", { json: { code: pasteCode, name: "harmont CLI on test-host" } })).json()) as { token: string };
+    const run = await runHarmont(["status"], { env: { ...env, HARMONT_TOKEN: token } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Two-step: +passed/);
+    const json = JSON.parse((await runHarmont(["status", "--json"], { env: { ...env, HARMONT_TOKEN: token } })).stdout) as { session: { second_factor_verified: boolean } };
+    expect(json.session.second_factor_verified).toBe(true);
   });
 
   it("exit code 1 and 'no longer valid: it was revoked or signed out' once the session is revoked before it expires", async () => {

@@ -146,6 +146,13 @@ export const errorCodes = {
     meaning: "A wrong, already used or malformed two-step code: a TOTP code is accepted once, and a backup code once.",
     remedy: "Wait for the next code in your authenticator app, or use a backup code.",
   },
+  second_factor_required: {
+    status: 400,
+    type: "invalid_request",
+    message: "A code from your authenticator app is required.",
+    meaning: "The account has two-step verification, so resetting its password needs a code as well as the mailed link.",
+    remedy: "Send `second_factor` with a code from your app or a backup code.",
+  },
   second_factor_already_enabled: {
     status: 409,
     type: "conflict",

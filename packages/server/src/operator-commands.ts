@@ -1,5 +1,5 @@
 /**
- * Operator commands: `harmont-server users create|list|disable|enable`. They work on the
+ * Operator commands: `harmont-server users create|list|disable|enable|reset-2fa`. They work on the
  * server's own database, found by the same rule as the server (`loadConfig`), print which one
  * on standard error, and refuse one that a server has not created: a mistyped path or a
  * command run from another directory must fail, not succeed on a new empty file.
@@ -11,6 +11,8 @@ import { createInterface } from "node:readline";
 import pino from "pino";
 import { Writable } from "node:stream";
 import { createUserAsOperator, disableUser, enableUser, listUsers } from "./auth/accounts.js";
+import { normalizeEmail } from "./auth/email-address.js";
+import { resetSecondFactorAsOperator } from "./auth/second-factor.js";
 import { passwordProblemMessages } from "./auth/passwords.js";
 import type { User } from "./auth/users.js";
 import { describeDatabase, type Config } from "./config.js";
@@ -30,6 +32,9 @@ export const operatorUsage = [
   "                                 disable an account and revoke all its sessions at once",
   "  harmont-server users enable --email <email>",
   "                                 let a disabled account sign in again (its sessions stay revoked)",
+  "  harmont-server users reset-2fa --email <email>",
+  "                                 remove two-step verification (a lost device and lost backup codes;",
+  "                                 prove who asks first) and revoke every session and API token",
 ].join("\n");
 
 const usersHelp = [
@@ -44,8 +49,8 @@ const usersHelp = [
   "",
 ].join("\n");
 
-type UsersAction = "create" | "list" | "disable" | "enable";
-const usersActions: ReadonlySet<string> = new Set<UsersAction>(["create", "list", "disable", "enable"]);
+type UsersAction = "create" | "list" | "disable" | "enable" | "reset-2fa";
+const usersActions: ReadonlySet<string> = new Set<UsersAction>(["create", "list", "disable", "enable", "reset-2fa"]);
 
 function readOption(args: string[], name: string): string | undefined {
   const index = args.indexOf(name);
@@ -163,6 +168,17 @@ async function runUsersAction(action: UsersAction, rest: string[], built: BuiltS
     const result = await disableUser(auth, email, operatorMeta);
     if (!result.ok) return unknown();
     process.stdout.write(`disabled ${email}; revoked ${result.value.sessionsRevoked} session(s)\n`);
+    return 0;
+  }
+  if (action === "reset-2fa") {
+    const user = await auth.store.users.findByEmail(normalizeEmail(email));
+    if (!user) return unknown();
+    const removed = await resetSecondFactorAsOperator(auth, user.id, user.email, operatorMeta);
+    process.stdout.write(
+      removed
+        ? `removed two-step verification from ${user.email}; every session and API token was revoked and a notice mailed\n`
+        : `${user.email} has no two-step verification; nothing changed\n`,
+    );
     return 0;
   }
   const result = await enableUser(auth, email, operatorMeta);

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as OTPAuth from "otpauth";
 import pg from "pg";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { createPostgresTestDatabase, postgresUrl, reportSkippedPostgres } from "../src/test-support/databases.js";
@@ -146,7 +147,21 @@ describe("harmont-server users", () => {
     expect((await session()).status).toBe(401);
     expect(run(["users", "enable", "--email", "op@example.com"], { cwd: root }).stdout).toContain("was not disabled");
 
-    for (const action of ["disable", "enable"]) {
+    // A lost authenticator: reset-2fa removes it and signs everything out; the password alone signs in again.
+    const again = (await (await signIn(url)).json()) as { token: string };
+    const call = (path: string, json: unknown) =>
+      fetch(`${url}/api/v0${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${again.token}` }, body: JSON.stringify(json) });
+    const { secret } = (await (await call("/auth/2fa/totp", { password: PASSWORD })).json()) as { secret: string };
+    expect((await call("/auth/2fa/totp/confirm", { code: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate() })).status).toBe(200);
+    expect((await signIn(url)).status).toBe(202);
+    const reset = run(["users", "reset-2fa", "--email", "op@example.com"], { cwd: root });
+    expect(reset.status).toBe(0);
+    expect(reset.stdout).toContain("removed two-step verification from op@example.com");
+    expect((await fetch(`${url}/api/v0/auth/session`, { headers: { authorization: `Bearer ${again.token}` } })).status).toBe(401);
+    expect((await signIn(url)).status).toBe(200);
+    expect(run(["users", "reset-2fa", "--email", "op@example.com"], { cwd: root }).stdout).toContain("has no two-step verification");
+
+    for (const action of ["disable", "enable", "reset-2fa"]) {
       const unknown = run(["users", action, "--email", "nobody@example.com"], { cwd: root });
       expect(unknown.status, action).toBe(1);
       expect(unknown.stderr, action).toContain(`no account with the email nobody@example.com in ${expectedFile}`);
@@ -209,7 +224,7 @@ describe("harmont-server users", () => {
     for (const args of [["users"], ["users", "--help"], ["users", "help"]]) {
       const help = run(args, { cwd: dir });
       expect(help.status, args.join(" ")).toBe(0);
-      for (const action of ["create", "list", "disable", "enable"]) expect(help.stdout, args.join(" ")).toContain(`harmont-server users ${action}`);
+      for (const action of ["create", "list", "disable", "enable", "reset-2fa"]) expect(help.stdout, args.join(" ")).toContain(`harmont-server users ${action}`);
     }
     const unknown = run(["users", "frobnicate"], { cwd: dir });
     expect(unknown.status).toBe(2);

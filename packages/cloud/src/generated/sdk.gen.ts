@@ -289,7 +289,7 @@ export const checkPasswordReset = <ThrowOnError extends boolean = false>(options
 /**
  * Set a new password with a reset link
  *
- * Sets the password, once per link. Every session and API token of the account is revoked, with its pending CLI logins; nobody is signed in by this call; a notice is mailed. A password the policy refuses spends nothing.
+ * Sets the password, once per link. An account with two-step verification must also send `second_factor` (a code). Every session and API token of the account is revoked, with its pending CLI logins; nobody is signed in by this call; a notice is mailed. A password the policy refuses spends nothing.
  */
 export const completePasswordReset = <ThrowOnError extends boolean = false>(options: Options<CompletePasswordResetData, ThrowOnError>) => (options.client ?? client).post<CompletePasswordResetResponses, CompletePasswordResetErrors, ThrowOnError>({
     url: '/api/v0/auth/password-reset/complete',

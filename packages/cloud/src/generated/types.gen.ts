@@ -331,6 +331,13 @@ export type PasswordResetCompleteRequest = {
      * The new password, under the password policy.
      */
     new_password: string;
+    /**
+     * Required when the account has two-step verification (`checkPasswordReset` says so): a code from the app, or a backup code.
+     */
+    second_factor?: {
+        method: 'totp' | 'backup_code';
+        code: string;
+    };
 };
 
 export type SecondFactorRequest = {
@@ -779,7 +786,7 @@ export type CliClaimData = {
 
 export type CliClaimErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -852,7 +859,7 @@ export type CliCodeStatusData = {
 
 export type CliCodeStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -892,7 +899,7 @@ export type CliRedeemData = {
 
 export type CliRedeemErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -932,7 +939,7 @@ export type CliTransferData = {
 
 export type CliTransferErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -980,7 +987,7 @@ export type CliDenyData = {
 
 export type CliDenyErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1127,7 +1134,7 @@ export type RevokeSessionData = {
 
 export type RevokeSessionErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1189,7 +1196,7 @@ export type CreateApiTokenData = {
 
 export type CreateApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1236,7 +1243,7 @@ export type RevokeApiTokenData = {
 
 export type RevokeApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1273,7 +1280,7 @@ export type SignupData = {
 
 export type SignupErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1314,7 +1321,7 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1359,7 +1366,7 @@ export type ChangePasswordData = {
 
 export type ChangePasswordErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1404,7 +1411,7 @@ export type RequestPasswordResetData = {
 
 export type RequestPasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1441,7 +1448,7 @@ export type CheckPasswordResetData = {
 
 export type CheckPasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1478,7 +1485,7 @@ export type CompletePasswordResetData = {
 
 export type CompletePasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1515,7 +1522,7 @@ export type VerifySecondFactorData = {
 
 export type VerifySecondFactorErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1556,7 +1563,7 @@ export type RequestLoginApprovalData = {
 
 export type RequestLoginApprovalErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1597,7 +1604,7 @@ export type GetLoginApprovalStatusData = {
 
 export type GetLoginApprovalStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1669,7 +1676,7 @@ export type ApproveLoginData = {
 
 export type ApproveLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1720,7 +1727,7 @@ export type RejectLoginData = {
 
 export type RejectLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1798,7 +1805,7 @@ export type StartTotpEnrollmentData = {
 
 export type StartTotpEnrollmentErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1847,7 +1854,7 @@ export type ConfirmTotpEnrollmentData = {
 
 export type ConfirmTotpEnrollmentErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1892,7 +1899,7 @@ export type DisableSecondFactorData = {
 
 export type DisableSecondFactorErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1945,7 +1952,7 @@ export type RegenerateBackupCodesData = {
 
 export type RegenerateBackupCodesErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1998,7 +2005,7 @@ export type RequestEmailCodeData = {
 
 export type RequestEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2035,7 +2042,7 @@ export type VerifyEmailCodeData = {
 
 export type VerifyEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2076,7 +2083,7 @@ export type VerifyEmailData = {
 
 export type VerifyEmailErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2171,7 +2178,7 @@ export type UpdateUserData = {
 
 export type UpdateUserErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2241,7 +2248,7 @@ export type DeleteAccountData = {
 
 export type DeleteAccountErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2315,7 +2322,7 @@ export type SwitchOrgData = {
 
 export type SwitchOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2385,7 +2392,7 @@ export type CreateOrgData = {
 
 export type CreateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2436,7 +2443,7 @@ export type DeleteOrgData = {
 
 export type DeleteOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2475,7 +2482,7 @@ export type GetOrgData = {
 
 export type GetOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2510,7 +2517,7 @@ export type UpdateOrgData = {
 
 export type UpdateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2561,7 +2568,7 @@ export type ListOrgMembersData = {
 
 export type ListOrgMembersErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2597,7 +2604,7 @@ export type RemoveOrgMemberData = {
 
 export type RemoveOrgMemberErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2641,7 +2648,7 @@ export type ChangeOrgMemberRoleData = {
 
 export type ChangeOrgMemberRoleErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2692,7 +2699,7 @@ export type ListOrgInvitationsData = {
 
 export type ListOrgInvitationsErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2731,7 +2738,7 @@ export type CreateOrgInvitationData = {
 
 export type CreateOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2787,7 +2794,7 @@ export type RevokeOrgInvitationData = {
 
 export type RevokeOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2824,7 +2831,7 @@ export type AcceptOrgInvitationData = {
 
 export type AcceptOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**

@@ -5,13 +5,14 @@
  *
  * The token is `hrt_` and 256 bits, mailed in the link's fragment (built from the public URL,
  * never from the request), stored as its SHA-256, live for 30 minutes, one per account, and worth
- * at most 5 completion attempts.
+ * at most 5 completion attempts. With two-step verification on, completing it also needs a code.
  */
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, RequestMeta } from "./context.js";
 import { isPlausibleEmail, maskEmail, normalizeEmail } from "./email-address.js";
 import { checkPasswordPolicy, type PasswordProblem } from "./passwords.js";
-import { fail, ok, type Result } from "./result.js";
+import { fail, inTransactionUnlessFailed, ok, type Result } from "./result.js";
+import { checkSecondFactorCode, markSecondFactorUsed, type AttemptBudget, type SecondFactorMatch, type SecondFactorMethod } from "./second-factor.js";
 import { revokeAllUserSessions } from "./sessions.js";
 import { generatePrefixedSecret, hashSecret, isWellFormedSecret } from "./tokens.js";
 
@@ -76,20 +77,26 @@ export async function checkPasswordReset(
   if (!live) return fail("password_reset_invalid");
   const user = await deps.store.users.findById(live.userId);
   if (!user || user.disabledAt !== null) return fail("password_reset_invalid");
-  return ok({ emailHint: maskEmail(user.email), expiresAt: live.expiresAt, secondFactorRequired: false });
+  return ok({ emailHint: maskEmail(user.email), expiresAt: live.expiresAt, secondFactorRequired: await deps.store.secondFactors.isEnabled(user.id) });
 }
 
 /**
  * Sets the new password with a live token, once. The policy is checked before anything is
- * spent; then one attempt is spent, the password hashed, and in one transaction the token is
- * consumed, the hash set, the address marked verified (the mailbox was proven) and every
- * session, API token, handoff and paste code of the account revoked. No session is made.
+ * spent; then one attempt is spent. An account with two-step verification must also give a
+ * code (a mailbox alone must not be enough to take the account over), checked against the
+ * per-account failure budget. Then the password is hashed, and in one transaction the token is
+ * consumed, the code spent, the hash set, the address marked verified (the mailbox was proven)
+ * and every session, API token, handoff and paste code of the account revoked. No session is made.
  */
 export async function completePasswordReset(
   deps: AuthDeps,
-  input: { token: string; newPassword: string },
+  input: { token: string; newPassword: string; secondFactor?: { method: SecondFactorMethod; code: string } | undefined },
+  budget: AttemptBudget,
   meta: RequestMeta,
-): Promise<Result<"password_reset_invalid" | PasswordProblem, { email: string }>> {
+): Promise<
+  | { ok: true; value: { email: string } }
+  | { ok: false; failure: "password_reset_invalid" | "second_factor_required" | "second_factor_invalid" | "rate_limited" | PasswordProblem; retryAfterSeconds?: number }
+> {
   const problem = checkPasswordPolicy(input.newPassword);
   if (problem) return fail(problem);
   if (!isWellFormedSecret(PASSWORD_RESET_TOKEN_PREFIX, input.token)) return fail("password_reset_invalid");
@@ -99,21 +106,35 @@ export async function completePasswordReset(
     await recordAuditEvent(deps, meta, { action: "auth.password_reset.failed", actorUserId: null, target: null, detail: { why: "invalid_token" } });
     return fail("password_reset_invalid");
   }
+  let match: SecondFactorMatch | null = null;
+  if (await deps.store.secondFactors.isEnabled(userId)) {
+    if (!input.secondFactor) return fail("second_factor_required");
+    const spent = await budget.consume(userId);
+    if (!spent.allowed) return { ok: false, failure: "rate_limited", retryAfterSeconds: spent.retryAfterSeconds };
+    const checked = await checkSecondFactorCode(deps, userId, input.secondFactor.method, input.secondFactor.code);
+    if (checked === null || checked === "replayed") {
+      await recordAuditEvent(deps, meta, { action: "auth.password_reset.failed", actorUserId: userId, target: userId, detail: { why: "second_factor" } });
+      return fail("second_factor_invalid");
+    }
+    match = checked;
+  }
   const newHash = await deps.passwords.hash(input.newPassword);
-  const done = await deps.store.transaction(async (store) => {
+  const done = await inTransactionUnlessFailed(deps.store, async (store): Promise<Result<"password_reset_invalid" | "second_factor_invalid", string>> => {
     const now = deps.clock.now();
     const consumed = await store.passwordResets.consume(tokenHash, now);
-    if (consumed !== userId) return null;
+    if (consumed !== userId) return fail("password_reset_invalid");
+    if (match && !(await markSecondFactorUsed(store, userId, match, now))) return fail("second_factor_invalid");
     const user = await store.users.lockForSessionChange(userId, "exclusive");
-    if (!user || user.disabledAt !== null) return null;
+    if (!user || user.disabledAt !== null) return fail("password_reset_invalid");
     await store.users.setPasswordHash(userId, newHash, now);
     if (user.emailVerifiedAt === null) await store.users.markEmailVerified(userId, now, false);
     // Every session and API token, pending handoff and paste code, and any other reset link.
     await revokeAllUserSessions({ store, clock: deps.clock }, userId, meta, "password_reset", { scope: "everything" });
     await recordAuditEvent({ store, clock: deps.clock }, meta, { action: "auth.password_reset.completed", actorUserId: userId, target: userId });
-    return user.email;
+    return ok(user.email);
   });
-  if (done === null) return fail("password_reset_invalid");
-  await deps.notifier.sendPasswordResetDone(done);
-  return ok({ email: done });
+  if (!done.ok) return done;
+  if (match) await budget.reset(userId);
+  await deps.notifier.sendPasswordResetDone(done.value);
+  return ok({ email: done.value });
 }

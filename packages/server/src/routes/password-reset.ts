@@ -30,6 +30,13 @@ const ResetComplete = z
   .object({
     token: z.string().max(128),
     new_password: z.string().max(MAX_PASSWORD_LENGTH * 4).openapi({ description: "The new password, under the password policy." }),
+    second_factor: z
+      .object({
+        method: z.enum(["totp", "backup_code"]),
+        code: z.string().max(64).openapi({ example: "492039" }),
+      })
+      .optional()
+      .openapi({ description: "Required when the account has two-step verification (`checkPasswordReset` says so): a code from the app, or a backup code." }),
   })
   .openapi("PasswordResetCompleteRequest");
 
@@ -85,17 +92,24 @@ export function registerPasswordResetRoutes(app: OpenAPIHono<AppEnv>, deps: AppD
     tags: ["Auth"],
     summary: "Set a new password with a reset link",
     description:
-      "Sets the password, once per link. Every session and API token of the account is revoked, with its pending CLI logins; nobody is signed in by this call; a notice is mailed. A password the policy refuses spends nothing.",
+      "Sets the password, once per link. An account with two-step verification must also send `second_factor` (a code). Every session and API token of the account is revoked, with its pending CLI logins; nobody is signed in by this call; a notice is mailed. A password the policy refuses spends nothing.",
     request: { body: { required: true, content: { "application/json": { schema: ResetComplete } } } },
     responses: { 204: { description: "Changed; sign in with the new password." }, ...errorResponses(400, 413, 415, 429) },
     middleware: routeGuards(deps.guard, { path: "/api/v0/auth/password-reset/complete", policy: routePolicies.public, jsonBody: true, ipLimiter: limits.loginPerIp }),
   });
   app.openapi(complete, async (c) => {
     const body = c.req.valid("json");
-    const result = await completePasswordReset(deps.auth, { token: body.token, newPassword: body.new_password }, requestMeta(c));
+    const result = await completePasswordReset(
+      deps.auth,
+      { token: body.token, newPassword: body.new_password, secondFactor: body.second_factor },
+      limits.secondFactorFailuresPerAccount,
+      requestMeta(c),
+    );
     if (!result.ok) {
-      if (result.failure === "password_reset_invalid") throw new ApiError("password_reset_invalid");
-      throw new ApiError("password_rejected", passwordProblemMessages[result.failure]);
+      const { failure } = result;
+      if (failure === "rate_limited") throw rateLimitedError(result.retryAfterSeconds ?? 60);
+      if (failure === "password_reset_invalid" || failure === "second_factor_required" || failure === "second_factor_invalid") throw new ApiError(failure);
+      throw new ApiError("password_rejected", passwordProblemMessages[failure]);
     }
     // A reset works during a sign-in cool-down, and ends it.
     await limits.loginFailuresPerAccount.reset(result.value.email);

@@ -392,6 +392,29 @@ describe.each(databaseTargets)("two-step verification on $kind", (target) => {
     });
   });
 
+  describe.runIf(target.available)("password reset of an account with two-step verification", () => {
+    it("needs a code as well as the mailed link, and leaves two-step verification on", async () => {
+      const person = await verifiedPerson();
+      const { secret } = await enrol(person);
+      const since = server.smtp.messages.length;
+      expect((await server.request("/api/v0/auth/password-reset", { json: { email: person.email } })).status).toBe(202);
+      const mail = await server.smtp.waitForMail(person.email, since);
+      const token = /#token=(hrt_[A-Za-z0-9_-]{43})/.exec(mail.raw)![1]!;
+      expect(await jsonBody(await server.request("/api/v0/auth/password-reset/check", { json: { token } }))).toMatchObject({ second_factor_required: true });
+
+      const newPassword = "a brand new passphrase";
+      const complete = (extra: Record<string, unknown>) => server.request("/api/v0/auth/password-reset/complete", { json: { token, new_password: newPassword, ...extra } });
+      const missing = await complete({});
+      expect([missing.status, await errorCode(missing)]).toEqual([400, "second_factor_required"]);
+      const wrong = await complete({ second_factor: { method: "totp", code: appCode(secret) === "000000" ? "111111" : "000000" } });
+      expect([wrong.status, await errorCode(wrong)]).toEqual([400, "second_factor_invalid"]);
+      expect((await complete({ second_factor: { method: "totp", code: appCode(secret) } })).status).toBe(204);
+      expect((await server.request("/api/v0/auth/session", { token: person.token })).status).toBe(401);
+      const signIn = await server.request("/api/v0/auth/login", { json: { email: person.email, password: newPassword } });
+      expect(signIn.status).toBe(202);
+    });
+  });
+
   describe.runIf(target.available)("disabling and new backup codes", () => {
     it("turns off with a code and the password, signs the other sessions out, and sign-in needs no second step", async () => {
       const person = await verifiedPerson();
