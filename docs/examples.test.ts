@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import * as OTPAuth from "otpauth";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../packages/server/src/config.js";
@@ -205,6 +206,44 @@ describe("running the examples against a real server", () => {
     expect(await acceptFromLink(baseUrl, colleague.token, link)).toMatchObject({ joined: false, code: "invite_invalid" });
     expect(await workIn(baseUrl, colleague.token, slug)).toEqual({ active: slug, role: "member", orgs: 1 });
     expect(org.role).toBe("owner");
+  });
+
+  it("two-step sign-in: a 202 challenge finished with a code from the app, or with an approval from a signed-in device", async () => {
+    const { signIn, signInWithApproval } = await import("./examples/two-step-sign-in.js");
+    const address = email();
+    const password = "correct horse battery staple";
+    const { token } = await signUp(baseUrl, address, password);
+    const call = async (path: string, json?: unknown) =>
+      fetch(`${baseUrl}/api/v0${path}`, {
+        method: json === undefined ? "GET" : "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: json === undefined ? undefined : JSON.stringify(json),
+      });
+    const inbox = (await (await fetch(`${baseUrl}/api/v0/dev/mail`)).json()) as { messages: Array<{ to: string; subject: string }> };
+    expect((await call("/auth/email/verify", { code: /(\d{8})/.exec(inbox.messages.find((mail) => mail.to === address)!.subject)![1] })).status).toBe(200);
+    const { secret } = (await (await call("/auth/2fa/totp", { password })).json()) as { secret: string };
+    const app = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+    expect((await call("/auth/2fa/totp/confirm", { code: app.generate() })).status).toBe(200);
+
+    // The confirming code's time step is spent: the app's next code, within the one-step window.
+    const next = app.generate({ timestamp: Date.now() + 30_000 });
+    // A mistyped code first: the example asks again.
+    const codes = [next === "000000" ? "111111" : "000000", next];
+    const result = await signIn(baseUrl, address, password, async () => codes.shift()!);
+    expect(result).toMatchObject({ signedIn: true, token: expect.stringMatching(/^hmt_/) });
+    expect(codes).toEqual([]);
+
+    const waiting = (await (await fetch(`${baseUrl}/api/v0/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: address, password }) })).json()) as {
+      challenge_token: string;
+    };
+    const approved = signInWithApproval(baseUrl, waiting.challenge_token, (number) => {
+      // The person reads the number here and types it on the signed-in device.
+      void (async () => {
+        const { approvals } = (await (await call("/auth/approvals")).json()) as { approvals: Array<{ id: string }> };
+        expect((await call(`/auth/approvals/${approvals[0]!.id}/approve`, { number })).status).toBe(204);
+      })();
+    });
+    expect(await approved).toMatchObject({ signedIn: true, token: expect.stringMatching(/^hmt_/) });
   });
 
   it("errors: a revoked token reads as signed out; signing out twice is fine, a malformed token is not", async () => {

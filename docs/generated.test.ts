@@ -136,7 +136,7 @@ function prose(markdown: string): string {
 }
 
 describe("the guides", () => {
-  it("are the six the docs promise", () => {
+  it("are the seven the docs promise", () => {
     expect(guides().map((guide) => guide.path).sort()).toEqual(
       [
         "docs/guides/cli-login.md",
@@ -145,6 +145,7 @@ describe("the guides", () => {
         "docs/guides/quick-start.md",
         "docs/guides/security.md",
         "docs/guides/self-hosting.md",
+        "docs/guides/two-step-verification.md",
       ],
     );
   });
