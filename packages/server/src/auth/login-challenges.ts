@@ -18,7 +18,7 @@ import type { AuditAction } from "./audit-actions.js";
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { fail, inTransactionUnlessFailed, ok, type Result } from "./result.js";
-import { checkSecondFactorCode, markSecondFactorUsed, type AttemptBudget, type SecondFactorMethod } from "./second-factor.js";
+import { checkSecondFactorCode, isWellFormedSecondFactorCode, markSecondFactorUsed, type AttemptBudget, type SecondFactorMethod } from "./second-factor.js";
 import { keepAccountOnSignIn } from "./account.js";
 import { sessionExpiresAt, describeUserAgent } from "./sessions.js";
 import { openSignedInSession, type FirstFactor, type SignedIn } from "./sign-in.js";
@@ -144,11 +144,12 @@ export interface SecondFactorBudgets {
   exhaustedNotice: AttemptBudget;
 }
 
-export type SecondFactorStepFailure = "login_challenge_invalid" | "second_factor_invalid" | "rate_limited";
+export type SecondFactorStepFailure = "login_challenge_invalid" | "second_factor_invalid" | "second_factor_malformed" | "rate_limited";
 
 /**
  * Finishes a challenge with a TOTP or backup code. The try is counted before the code is
- * checked (its own write, kept whatever follows), then the account's failure budget; a right
+ * checked (its own write, kept whatever follows; a code of the wrong shape is refused before
+ * it), then the account's failure budget; a right
  * code is spent, the challenge consumed and the session made in one transaction, rolled back
  * whole if a concurrent request spent the code or the challenge first.
  */
@@ -159,6 +160,8 @@ export async function completeSecondFactor(
   meta: RequestMeta,
 ): Promise<{ ok: true; value: SignedIn } | { ok: false; failure: SecondFactorStepFailure; retryAfterSeconds?: number }> {
   if (!isWellFormedSecret(LOGIN_CHALLENGE_PREFIX, input.challengeToken)) return fail("login_challenge_invalid");
+  // A typo of the wrong shape costs no try.
+  if (!isWellFormedSecondFactorCode(input.method, input.code)) return fail("second_factor_malformed");
   const tokenHash = hashSecret(input.challengeToken);
   const challenge = await deps.store.loginChallenges.spendAttempt(tokenHash, deps.clock.now(), LOGIN_CHALLENGE_ATTEMPTS);
   if (!challenge) return fail("login_challenge_invalid");

@@ -12,7 +12,7 @@ import type { AuthDeps, RequestMeta } from "./context.js";
 import { isPlausibleEmail, maskEmail, normalizeEmail } from "./email-address.js";
 import { checkPasswordPolicy, type PasswordProblem } from "./passwords.js";
 import { fail, inTransactionUnlessFailed, ok, type Result } from "./result.js";
-import { checkSecondFactorCode, markSecondFactorUsed, type AttemptBudget, type SecondFactorMatch, type SecondFactorMethod } from "./second-factor.js";
+import { checkSecondFactorCode, isWellFormedSecondFactorCode, markSecondFactorUsed, type AttemptBudget, type SecondFactorMatch, type SecondFactorMethod } from "./second-factor.js";
 import { revokeAllUserSessions } from "./sessions.js";
 import { generatePrefixedSecret, hashSecret, isWellFormedSecret } from "./tokens.js";
 
@@ -95,11 +95,16 @@ export async function completePasswordReset(
   meta: RequestMeta,
 ): Promise<
   | { ok: true; value: { email: string } }
-  | { ok: false; failure: "password_reset_invalid" | "second_factor_required" | "second_factor_invalid" | "rate_limited" | PasswordProblem; retryAfterSeconds?: number }
+  | {
+      ok: false;
+      failure: "password_reset_invalid" | "second_factor_required" | "second_factor_invalid" | "second_factor_malformed" | "rate_limited" | PasswordProblem;
+      retryAfterSeconds?: number;
+    }
 > {
   const problem = checkPasswordPolicy(input.newPassword);
   if (problem) return fail(problem);
   if (!isWellFormedSecret(PASSWORD_RESET_TOKEN_PREFIX, input.token)) return fail("password_reset_invalid");
+  if (input.secondFactor && !isWellFormedSecondFactorCode(input.secondFactor.method, input.secondFactor.code)) return fail("second_factor_malformed");
   const tokenHash = hashSecret(input.token);
   const userId = await deps.store.passwordResets.spendAttempt(tokenHash, deps.clock.now(), PASSWORD_RESET_ATTEMPTS);
   if (!userId) {

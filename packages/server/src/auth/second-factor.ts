@@ -81,6 +81,14 @@ export interface SecondFactorStore {
   deleteExpiredEnrollments(now: number): Promise<number>;
 }
 
+/**
+ * Whether a code has its method's shape: six digits (spaces allowed) from the app, or a backup
+ * code's sixteen characters. A code of another shape is refused before any try is spent.
+ */
+export function isWellFormedSecondFactorCode(method: SecondFactorMethod, code: string): boolean {
+  return method === "totp" ? /^\d{6}$/.test(code.replace(/\s+/g, "")) : normalizeBackupCode(code) !== null;
+}
+
 /** What a right code matched; `markSecondFactorUsed` spends it. */
 export type SecondFactorMatch = { method: "totp"; step: number } | { method: "backup_code"; codeId: string };
 
@@ -161,9 +169,13 @@ export async function confirmTotpEnrollment(
   input: { code: string; revokeOtherSessions: boolean },
   meta: RequestMeta,
 ): Promise<
-  Result<"impersonation_forbidden" | "second_factor_enrollment_missing" | "second_factor_already_enabled" | "second_factor_invalid", { backupCodes: string[]; otherSessionsRevoked: number }>
+  Result<
+    "impersonation_forbidden" | "second_factor_enrollment_missing" | "second_factor_already_enabled" | "second_factor_invalid" | "second_factor_malformed",
+    { backupCodes: string[]; otherSessionsRevoked: number }
+  >
 > {
   if (caller.session.impersonatorUserId !== null) return fail("impersonation_forbidden");
+  if (!isWellFormedSecondFactorCode("totp", input.code)) return fail("second_factor_malformed");
   const userId = caller.user.id;
   const factor = await deps.store.secondFactors.spendEnrollmentAttempt(userId, deps.clock.now(), TOTP_ENROLLMENT_ATTEMPTS);
   if (!factor) return fail((await deps.store.secondFactors.isEnabled(userId)) ? "second_factor_already_enabled" : "second_factor_enrollment_missing");
@@ -242,7 +254,13 @@ export interface AttemptBudget {
   reset(key: string): Promise<void>;
 }
 
-export type ManageFailure = ReauthenticationFailure | "impersonation_forbidden" | "second_factor_not_enabled" | "second_factor_invalid" | "rate_limited";
+export type ManageFailure =
+  | ReauthenticationFailure
+  | "impersonation_forbidden"
+  | "second_factor_not_enabled"
+  | "second_factor_invalid"
+  | "second_factor_malformed"
+  | "rate_limited";
 
 /** A `Result` whose `rate_limited` failure says when to try again. */
 export type SecondFactorChangeOutcome<Value> = { ok: true; value: Value } | { ok: false; failure: ManageFailure; retryAfterSeconds?: number };
@@ -257,6 +275,7 @@ async function proveSecondFactor(
 ): Promise<SecondFactorChangeOutcome<SecondFactorMatch>> {
   if (caller.session.impersonatorUserId !== null) return fail("impersonation_forbidden");
   if (!(await deps.store.secondFactors.isEnabled(caller.user.id))) return fail("second_factor_not_enabled");
+  if (!isWellFormedSecondFactorCode(input.method, input.code)) return fail("second_factor_malformed");
   const reauthenticated = await checkReauthentication(deps, caller, input.password, meta);
   if (!reauthenticated.ok) return reauthenticated;
   const spent = await budget.consume(caller.user.id);

@@ -10,6 +10,7 @@ import { rateLimitedError } from "../http/rate-limit.js";
 import { requestMeta } from "../http/request-meta.js";
 import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { errorResponses, toIsoTime } from "./schemas.js";
+import { malformedCodeError } from "./second-factor.js";
 
 const ResetRequest = z.object({ email: z.string().max(320).openapi({ example: "ada@example.com" }) }).openapi("PasswordResetRequest");
 const ResetRequested = z
@@ -108,6 +109,7 @@ export function registerPasswordResetRoutes(app: OpenAPIHono<AppEnv>, deps: AppD
     if (!result.ok) {
       const { failure } = result;
       if (failure === "rate_limited") throw rateLimitedError(result.retryAfterSeconds ?? 60);
+      if (failure === "second_factor_malformed") throw malformedCodeError();
       if (failure === "password_reset_invalid" || failure === "second_factor_required" || failure === "second_factor_invalid") throw new ApiError(failure);
       throw new ApiError("password_rejected", passwordProblemMessages[failure]);
     }

@@ -105,6 +105,10 @@ const BackupCodes = z
   .openapi("BackupCodes");
 const ProveSecondFactor = z.object({ method, code, password }).openapi("SecondFactorProofRequest");
 
+/** A code of the wrong shape: refused as invalid, saying what a code looks like (and no try was spent). */
+export const malformedCodeError = () =>
+  new ApiError("second_factor_invalid", "A code from the app has 6 digits; a backup code has 16 letters and digits, like K7P2-QR9M-X3WZ-4NTV.");
+
 /** A challenge token belongs in a body; a URL carrying one is refused before anything reads it. */
 const refuseTokenInUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (new URL(c.req.url).searchParams.has("challenge_token")) {
@@ -119,6 +123,7 @@ const manageFailureErrors: Record<Exclude<ManageFailure, "rate_limited">, () => 
   impersonation_forbidden: () => new ApiError("impersonation_forbidden"),
   second_factor_not_enabled: () => new ApiError("second_factor_not_enabled"),
   second_factor_invalid: () => new ApiError("second_factor_invalid"),
+  second_factor_malformed: malformedCodeError,
 };
 
 export function registerSecondFactorRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
@@ -147,6 +152,7 @@ export function registerSecondFactorRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     const result = await completeSecondFactor(deps.auth, { challengeToken: body.challenge_token, method: body.method, code: body.code }, stepBudgets, requestMeta(c));
     if (!result.ok) {
       if (result.failure === "rate_limited") throw rateLimitedError(result.retryAfterSeconds ?? 60);
+      if (result.failure === "second_factor_malformed") throw malformedCodeError();
       throw new ApiError(result.failure);
     }
     return c.json(respondSignedIn(c, deps, result.value, body.session), 200);
@@ -335,7 +341,7 @@ export function registerSecondFactorRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
   app.openapi(confirm, async (c) => {
     const body = c.req.valid("json");
     const result = await confirmTotpEnrollment(deps.auth, c.get("auth"), { code: body.code, revokeOtherSessions: body.revoke_other_sessions ?? true }, requestMeta(c));
-    if (!result.ok) throw new ApiError(result.failure);
+    if (!result.ok) throw result.failure === "second_factor_malformed" ? malformedCodeError() : new ApiError(result.failure);
     c.header("Cache-Control", "no-store");
     return c.json({ backup_codes: result.value.backupCodes, other_sessions_revoked: result.value.otherSessionsRevoked }, 200);
   });
