@@ -95,7 +95,9 @@ describe("type checking", () => {
       for (const [, line] of text.matchAll(/^(import \{ \w+ \} from "@harmont\/cloud";)$/gm)) lines.push(line!);
       for (const [, functionName, returned] of text.matchAll(/^(\w+)\(options\): RequestResult<(\w+)>$/gm)) {
         lines.push(`import { ${functionName} as check${index} } from "@harmont/cloud";`);
-        lines.push(`import type { ${returned} as Returned${index}, RequestResult as Result${index} } from "@harmont/cloud";`);
+        // An answer without a body (RFC 7009's empty 200) is `unknown`, TypeScript's own type.
+        if (returned === "unknown") lines.push(`import type { RequestResult as Result${index} } from "@harmont/cloud";`, `type Returned${index} = unknown;`);
+        else lines.push(`import type { ${returned} as Returned${index}, RequestResult as Result${index} } from "@harmont/cloud";`);
         lines.push(`export type Call${index} = typeof check${index};`);
         lines.push(`export const returns${index}: Result${index}<Returned${index}> | undefined = undefined;`);
         index++;

@@ -10,7 +10,16 @@ import { createSqliteTestDatabase } from "../../server/src/test-support/database
 import { createTestServerWithMail, signUp } from "../../server/src/test-support/harness.js";
 import {
   acceptOrgInvitation,
+  approveDeviceLogin,
   approveLogin,
+  cliComplete,
+  denyDeviceLogin,
+  getOAuthMetadata,
+  lookUpDeviceLogin,
+  oauthDeviceAuthorization,
+  oauthIntrospect,
+  oauthRevoke,
+  oauthToken,
   confirmTotpEnrollment,
   disableSecondFactor,
   getLoginApprovalStatus,
@@ -173,6 +182,15 @@ const exercised = new Set([
   "rejectLogin",
   "regenerateBackupCodes",
   "disableSecondFactor",
+  "getOAuthMetadata",
+  "oauthDeviceAuthorization",
+  "oauthToken",
+  "oauthRevoke",
+  "oauthIntrospect",
+  "lookUpDeviceLogin",
+  "approveDeviceLogin",
+  "denyDeviceLogin",
+  "cliComplete",
 ]);
 
 describe("coverage", () => {
@@ -357,6 +375,40 @@ describe("the account", () => {
     expect(done.data?.state).toBe("scheduled");
     expect(typeof done.data?.due_at).toBe("string");
     expect((await getUser({ client })).response.status).toBe(401);
+  });
+});
+
+describe("the device grant", () => {
+  it("oauthDeviceAuthorization and oauthToken with form bodies; lookUpDeviceLogin, approveDeviceLogin, denyDeviceLogin and cliComplete answer; oauthRevoke and oauthIntrospect", async () => {
+    const metadata = await getOAuthMetadata({ client: harmont(), throwOnError: true });
+    expect(metadata.data.device_authorization_endpoint).toBe(`${BASE_URL}/api/v0/oauth/device_authorization`);
+    const account = await signUp(server);
+    const client = harmont({ token: account.token });
+    const grant = "urn:ietf:params:oauth:grant-type:device_code" as const;
+
+    const first = await oauthDeviceAuthorization({ client: harmont(), body: { client_id: "harmont-cli", name: "sdk test" }, throwOnError: true });
+    const pending = await oauthToken({ client: harmont(), body: { grant_type: grant, client_id: "harmont-cli", device_code: first.data.device_code } });
+    expect([pending.response.status, pending.error?.error]).toEqual([400, "authorization_pending"]);
+    const looked = await lookUpDeviceLogin({ client, body: { user_code: first.data.user_code }, throwOnError: true });
+    expect(looked.data).toMatchObject({ client_name: "Harmont CLI", session_name: "sdk test", status: "pending" });
+    expect((await approveDeviceLogin({ client, body: { user_code: first.data.user_code } })).response.status).toBe(204);
+    const token = await oauthToken({ client: harmont(), body: { grant_type: grant, client_id: "harmont-cli", device_code: first.data.device_code }, throwOnError: true });
+    expect(token.data.access_token).toMatch(/^hmt_/);
+
+    const second = await oauthDeviceAuthorization({ client: harmont(), body: { client_id: "harmont-cli" }, throwOnError: true });
+    expect((await denyDeviceLogin({ client, body: { user_code: second.data.user_code } })).response.status).toBe(204);
+    const denied = await oauthToken({ client: harmont(), body: { grant_type: grant, client_id: "harmont-cli", device_code: second.data.device_code } });
+    expect(denied.error?.error).toBe("access_denied");
+    const wrong = await lookUpDeviceLogin({ client, body: { user_code: second.data.user_code } });
+    expectEnvelope(wrong.error, "user_code_invalid", 400, wrong.response);
+
+    const third = await oauthDeviceAuthorization({ client: harmont(), body: { client_id: "harmont-cli" }, throwOnError: true });
+    expect((await cliComplete({ client, body: { login_code: third.data.user_code }, throwOnError: true })).data).toEqual({ success: true });
+
+    const introspected = await oauthIntrospect({ client: harmont(), body: { token: token.data.access_token, client_id: "nobody", client_secret: "x" } });
+    expect([introspected.response.status, introspected.error?.error]).toEqual([401, "invalid_client"]);
+    expect((await oauthRevoke({ client: harmont(), body: { token: token.data.access_token, client_id: "harmont-cli" } })).response.status).toBe(200);
+    expect((await getSession({ client: harmont({ token: token.data.access_token }) })).response.status).toBe(401);
   });
 });
 

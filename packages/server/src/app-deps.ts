@@ -1,6 +1,7 @@
 /** What `createApp` is given. `main.ts` builds it; tests build as many as they like. */
 import type { Logger } from "pino";
 import type { AuthDeps } from "./auth/context.js";
+import type { OAuthClientRegistry } from "./auth/oauth-clients.js";
 import type { Config } from "./config.js";
 import type { DevInbox } from "./email/dev-inbox.js";
 import type { AuthGuardDeps } from "./http/authenticate.js";
@@ -11,6 +12,13 @@ import type { SessionCookieSettings } from "./http/session-cookie.js";
 export interface RateLimiters {
   /** Flood ceiling per IP for the CLI handoff endpoints. */
   cliPerIp: RateLimiter;
+  /** Flood ceiling per IP for the OAuth endpoints. */
+  oauthPerIp: RateLimiter;
+  deviceCodesPerIp: RateLimiter;
+  /** Wrong user codes typed on the device page, per user, per IP and for everyone. */
+  userCodeFailuresPerUser: RateLimiter;
+  userCodeFailuresPerIp: RateLimiter;
+  userCodeFailuresGlobal: RateLimiter;
   signupPerIp: RateLimiter;
   loginPerIp: RateLimiter;
   /** Consecutive failed password sign-ins per account (reset by a success). */
@@ -41,6 +49,8 @@ export interface AppDeps {
   cookie: SessionCookieSettings;
   logger: Logger;
   rateLimits: RateLimiters;
+  /** The OAuth clients of the device grant and of introspection. */
+  oauthClients: OAuthClientRegistry;
   /** Resolves when the database answers a trivial query (`GET /api/v0/ready`). */
   pingDatabase: () => Promise<void>;
   /** Whether an error means the database is unreachable (answered 503, not 500). */

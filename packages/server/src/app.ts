@@ -13,6 +13,7 @@ import { allowedMethodsOf } from "./http/allowed-methods.js";
 import { allowWebOrigins } from "./http/cors.js";
 import { registerApiTokenRoutes } from "./routes/api-tokens.js";
 import { registerAuthCliRoutes } from "./routes/auth-cli.js";
+import { registerAuthDeviceRoutes } from "./routes/auth-device.js";
 import { registerAuthEmailRoutes } from "./routes/auth-email.js";
 import { registerAuthPasswordRoutes } from "./routes/auth-password.js";
 import { registerAuthSessionRoutes } from "./routes/auth-session.js";
@@ -26,6 +27,7 @@ import { createOAuthApp, oauthBasePath } from "./routes/oauth.js";
 import { createOpenApiDocument } from "./routes/openapi.js";
 import { registerUserRoutes } from "./routes/user.js";
 import { registerWebAppRoutes } from "./routes/web-app.js";
+import { registerWellKnownRoutes } from "./routes/well-known.js";
 
 export type { AppDeps } from "./app-deps.js";
 
@@ -52,11 +54,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthPasswordRoutes(app, deps);
   registerPasswordResetRoutes(app, deps);
   registerSecondFactorRoutes(app, deps);
+  registerAuthDeviceRoutes(app, deps);
   registerAuthEmailRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerOrgRoutes(app, deps);
   registerDevMailRoutes(app, deps);
   app.route(oauthBasePath, createOAuthApp(deps));
+  registerWellKnownRoutes(app, deps);
   registerDocsRoutes(app, deps);
   registerWebAppRoutes(app, deps);
 

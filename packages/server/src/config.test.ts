@@ -32,7 +32,13 @@ describe("loadConfig", () => {
       cliSessionAbsoluteMs: 90 * 86_400_000,
     });
     expect(config.apiTokens).toEqual({ maxLifetimeMs: 365 * 86_400_000, allowNoExpiry: false });
-    expect(config.limits).toEqual({ cliPerIpPerMinute: 6000, signupPerIpPerHour: 30, loginPerIpPerMinute: 60 });
+    expect(config.limits).toEqual({ cliPerIpPerMinute: 6000, oauthPerIpPerMinute: 6000, deviceCodesPerIpPerHour: 60, signupPerIpPerHour: 30, loginPerIpPerMinute: 60 });
+    expect(config.oauth).toEqual({
+      clients: [{ id: "harmont-cli", name: "Harmont CLI", firstParty: true }],
+      introspectionClients: [],
+      deviceCodeTtlMs: 300_000,
+      devicePollIntervalMs: 5_000,
+    });
     expect(config.purgeIntervalMs).toBe(600_000);
     expect([config.totpIssuer, config.previousSecretKey]).toEqual(["Harmont (localhost)", null]);
     expect(config.email).toEqual({ smtpUrl: null, from: "Harmont <no-reply@localhost>", codeTtlMs: 600_000 });
@@ -45,6 +51,9 @@ describe("loadConfig", () => {
       passwordResetsPerAddressPerHour: 3,
       passwordResetsPerIpPerHour: 30,
       secondFactorFailuresPerAccountPerHour: 10,
+      userCodeFailuresPerUser: 10,
+      userCodeFailuresPerIp: 20,
+      userCodeFailuresGlobal: 1000,
       approvalRequestsPerAccountPerHour: 10,
       orgCreatesPerUserPerDay: 10,
       invitationsPerOrgPerDay: 50,
@@ -61,6 +70,22 @@ describe("loadConfig", () => {
     expect(loadConfig({ HARMONT_TOTP_ISSUER: "Acme Cloud" }).totpIssuer).toBe("Acme Cloud");
     expect(() => loadConfig({ HARMONT_TOTP_ISSUER: "Acme:Dev" })).toThrow(/HARMONT_TOTP_ISSUER/);
     expect(() => loadConfig({ HARMONT_SECRET_KEY_PREVIOUS: "c2hvcnQ" })).toThrow(/HARMONT_SECRET_KEY_PREVIOUS/);
+  });
+
+  it("reads the OAuth client registry, and refuses a malformed one or a device-code life out of range", () => {
+    const hash = "A".repeat(43);
+    const config = loadConfig({ HARMONT_OAUTH_CLIENTS: "acme-cli=Acme CLI, deploy-bot=Deploy bot", HARMONT_INTROSPECTION_CLIENTS: `api=sha256:${hash}` });
+    expect(config.oauth.clients.map((client) => [client.id, client.name, client.firstParty])).toEqual([
+      ["harmont-cli", "Harmont CLI", true],
+      ["acme-cli", "Acme CLI", false],
+      ["deploy-bot", "Deploy bot", false],
+    ]);
+    expect(config.oauth.introspectionClients).toEqual([{ id: "api", secretHash: hash }]);
+    expect(() => loadConfig({ HARMONT_OAUTH_CLIENTS: "Bad Id=x" })).toThrow(/HARMONT_OAUTH_CLIENTS/);
+    expect(() => loadConfig({ HARMONT_OAUTH_CLIENTS: "harmont-cli=Impostor" })).toThrow(/listed twice/);
+    expect(() => loadConfig({ HARMONT_INTROSPECTION_CLIENTS: "api=plaintext-secret" })).toThrow(/HARMONT_INTROSPECTION_CLIENTS/);
+    expect(() => loadConfig({ HARMONT_DEVICE_CODE_TTL: "1h" })).toThrow(/HARMONT_DEVICE_CODE_TTL/);
+    expect(() => loadConfig({ HARMONT_DEVICE_POLL_INTERVAL: "500ms" })).toThrow(/HARMONT_DEVICE_POLL_INTERVAL/);
   });
 
   it("treats a blank variable as unset and trims values", () => {

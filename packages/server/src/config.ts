@@ -10,6 +10,7 @@
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { ApiTokenPolicy } from "./auth/api-tokens.js";
 import type { Lifetimes } from "./auth/context.js";
+import { OAuthClientListError, parseIntrospectionClients, parseOAuthClients, type IntrospectionClient, type OAuthClient } from "./auth/oauth-clients.js";
 import { decodeSecretKey } from "./secret-key.js";
 
 export type Environment = "development" | "production";
@@ -38,6 +39,8 @@ export interface Config {
   limits: {
     /** Requests a minute one IP may make to claim/redeem/transfer/deny (a flood ceiling only). */
     cliPerIpPerMinute: number;
+    oauthPerIpPerMinute: number;
+    deviceCodesPerIpPerHour: number;
     /** Sign-ups a hour from one IP. */
     signupPerIpPerHour: number;
     /** Password sign-in attempts a minute from one IP. */
@@ -51,6 +54,13 @@ export interface Config {
   previousSecretKey: Buffer | null;
   /** The issuer authenticator apps show. */
   totpIssuer: string;
+  oauth: {
+    /** Public clients of the device grant, `harmont-cli` first. */
+    clients: OAuthClient[];
+    introspectionClients: IntrospectionClient[];
+    deviceCodeTtlMs: number;
+    devicePollIntervalMs: number;
+  };
   /** What a slow or greedy client may hold: the HTTP server's timeouts and connection cap. */
   http: {
     headersTimeoutMs: number;
@@ -79,6 +89,9 @@ export interface Config {
     passwordResetsPerAddressPerHour: number;
     passwordResetsPerIpPerHour: number;
     secondFactorFailuresPerAccountPerHour: number;
+    userCodeFailuresPerUser: number;
+    userCodeFailuresPerIp: number;
+    userCodeFailuresGlobal: number;
     approvalRequestsPerAccountPerHour: number;
     orgCreatesPerUserPerDay: number;
     invitationsPerOrgPerDay: number;
@@ -310,6 +323,32 @@ export const settings = {
     },
     help: "The key before HARMONT_SECRET_KEY, while rotating it: two-step secrets sealed under it still open, and are sealed again under the new one when used.",
   }),
+  HARMONT_OAUTH_CLIENTS: setting({
+    group: "Server",
+    default: derived("none besides harmont-cli", () => undefined),
+    parse: (value: string | undefined, { name }) => {
+      try {
+        return parseOAuthClients(value ?? "");
+      } catch (error) {
+        if (error instanceof OAuthClientListError) throw new ConfigError(`${name}: ${error.message}`);
+        throw error;
+      }
+    },
+    help: "Public OAuth clients besides harmont-cli that may use the device grant, as id=Name,id=Name (acme-cli=Acme CLI).",
+  }),
+  HARMONT_INTROSPECTION_CLIENTS: setting({
+    group: "Server",
+    default: derived("none (introspection answers 401)", () => undefined),
+    parse: (value: string | undefined, { name }) => {
+      try {
+        return parseIntrospectionClients(value ?? "");
+      } catch (error) {
+        if (error instanceof OAuthClientListError) throw new ConfigError(`${name}: ${error.message}`);
+        throw error;
+      }
+    },
+    help: "Resource servers that may introspect tokens, as id=sha256:<hash of the secret>; harmont-server introspection-client new <id> makes one.",
+  }),
   HARMONT_TOTP_ISSUER: setting({
     group: "Server",
     default: derived("Harmont (<public host name>)", ({ get }) => `Harmont (${get("HARMONT_PUBLIC_URL").hostname})`),
@@ -329,6 +368,26 @@ export const settings = {
   HARMONT_CLI_SESSION_IDLE: setting({ group: "Lifetimes", default: "30d", parse: duration, help: "CLI session idle timeout." }),
   HARMONT_CLI_SESSION_MAX: setting({ group: "Lifetimes", default: "90d", parse: duration, help: "CLI session absolute lifetime." }),
   HARMONT_PASSWORD_RESET_TTL: setting({ group: "Lifetimes", default: "30m", parse: duration, help: "Life of a password reset link." }),
+  HARMONT_DEVICE_CODE_TTL: setting({
+    group: "Lifetimes",
+    default: "5m",
+    parse: (value, { name }) => {
+      const parsed = parseDuration(name, value);
+      if (parsed < 10 * SECOND || parsed > 15 * MINUTE) throw new ConfigError(`${name} must be between 10s and 15m (got "${value}")`);
+      return parsed;
+    },
+    help: "Life of a device-grant code pair (RFC 8628), 10s to 15m.",
+  }),
+  HARMONT_DEVICE_POLL_INTERVAL: setting({
+    group: "Lifetimes",
+    default: "5s",
+    parse: (value, { name }) => {
+      const parsed = parseDuration(name, value);
+      if (parsed < SECOND || parsed > MINUTE || parsed % SECOND !== 0) throw new ConfigError(`${name} must be whole seconds between 1s and 60s (got "${value}")`);
+      return parsed;
+    },
+    help: "How often a device-grant client is told to poll; a faster poll gets slow_down, and its interval grows by 5s.",
+  }),
   HARMONT_LOGIN_CHALLENGE_TTL: setting({
     group: "Lifetimes",
     default: "5m",
@@ -416,6 +475,16 @@ export const settings = {
     help: "Password reset mails to one address an hour, whether or not it has an account (0 disables).",
   }),
   HARMONT_LIMIT_PASSWORD_RESETS_PER_IP: setting({ group: "Rate limits", default: "30", parse: count, help: "Password reset requests from one IP an hour (0 disables)." }),
+  HARMONT_LIMIT_OAUTH_PER_IP: setting({ group: "Rate limits", default: "6000", parse: count, help: "Flood ceiling: OAuth endpoint requests a minute per IP (0 disables)." }),
+  HARMONT_LIMIT_DEVICE_CODES_PER_IP: setting({ group: "Rate limits", default: "60", parse: count, help: "Device-grant code pairs one IP may ask for an hour (0 disables)." }),
+  HARMONT_LIMIT_USER_CODE_FAILURES: setting({ group: "Rate limits", default: "10", parse: count, help: "Wrong device-grant user codes one signed-in user may type per 15 minutes (0 disables)." }),
+  HARMONT_LIMIT_USER_CODE_FAILURES_PER_IP: setting({ group: "Rate limits", default: "20", parse: count, help: "Wrong device-grant user codes from one IP per 15 minutes (0 disables)." }),
+  HARMONT_LIMIT_USER_CODE_FAILURES_GLOBAL: setting({
+    group: "Rate limits",
+    default: "1000",
+    parse: count,
+    help: "Wrong device-grant user codes from everyone together per 15 minutes: a ceiling on all guessing (0 disables).",
+  }),
   HARMONT_LIMIT_SECOND_FACTOR_FAILURES: setting({
     group: "Rate limits",
     default: "10",
@@ -626,6 +695,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     limits: {
       cliPerIpPerMinute: values.HARMONT_LIMIT_CLI_PER_IP,
+      oauthPerIpPerMinute: values.HARMONT_LIMIT_OAUTH_PER_IP,
+      deviceCodesPerIpPerHour: values.HARMONT_LIMIT_DEVICE_CODES_PER_IP,
       signupPerIpPerHour: values.HARMONT_LIMIT_SIGNUP_PER_IP,
       loginPerIpPerMinute: values.HARMONT_LIMIT_LOGIN_PER_IP,
     },
@@ -633,6 +704,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     secretKey: values.HARMONT_SECRET_KEY ?? null,
     previousSecretKey: values.HARMONT_SECRET_KEY_PREVIOUS ?? null,
     totpIssuer: values.HARMONT_TOTP_ISSUER,
+    oauth: {
+      clients: values.HARMONT_OAUTH_CLIENTS,
+      introspectionClients: values.HARMONT_INTROSPECTION_CLIENTS,
+      deviceCodeTtlMs: values.HARMONT_DEVICE_CODE_TTL,
+      devicePollIntervalMs: values.HARMONT_DEVICE_POLL_INTERVAL,
+    },
     http: {
       headersTimeoutMs: values.HARMONT_HEADERS_TIMEOUT,
       requestTimeoutMs: values.HARMONT_REQUEST_TIMEOUT,
@@ -653,6 +730,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       passwordResetsPerAddressPerHour: values.HARMONT_LIMIT_PASSWORD_RESETS_PER_ADDRESS,
       passwordResetsPerIpPerHour: values.HARMONT_LIMIT_PASSWORD_RESETS_PER_IP,
       secondFactorFailuresPerAccountPerHour: values.HARMONT_LIMIT_SECOND_FACTOR_FAILURES,
+      userCodeFailuresPerUser: values.HARMONT_LIMIT_USER_CODE_FAILURES,
+      userCodeFailuresPerIp: values.HARMONT_LIMIT_USER_CODE_FAILURES_PER_IP,
+      userCodeFailuresGlobal: values.HARMONT_LIMIT_USER_CODE_FAILURES_GLOBAL,
       approvalRequestsPerAccountPerHour: values.HARMONT_LIMIT_APPROVAL_REQUESTS,
       orgCreatesPerUserPerDay: values.HARMONT_LIMIT_ORG_CREATES,
       invitationsPerOrgPerDay: values.HARMONT_LIMIT_INVITATIONS_PER_ORG,

@@ -131,6 +131,13 @@ export const errorCodes = {
     meaning: "No live reset token matches: it expired (30 minutes by default), was used, was replaced by a newer request, or ran out of attempts.",
     remedy: "Ask for a new link (`requestPasswordReset`); only the newest one works.",
   },
+  user_code_invalid: {
+    status: 400,
+    type: "invalid_request",
+    message: "The code is not valid (mistyped, expired or already answered).",
+    meaning: "No device login waiting for an answer has this user code: it was mistyped, expired (5 minutes by default), or answered already (by someone else, or picked up).",
+    remedy: "Check the code your terminal shows; if it expired, run the login again there.",
+  },
   login_challenge_invalid: {
     status: 400,
     type: "invalid_request",

@@ -10,9 +10,11 @@
 import { createInterface } from "node:readline";
 import pino from "pino";
 import { Writable } from "node:stream";
+import { randomBytes } from "node:crypto";
 import { createUserAsOperator, disableUser, enableUser, listUsers } from "./auth/accounts.js";
 import { normalizeEmail } from "./auth/email-address.js";
 import { resetSecondFactorAsOperator } from "./auth/second-factor.js";
+import { hashSecret } from "./auth/tokens.js";
 import { passwordProblemMessages } from "./auth/passwords.js";
 import type { User } from "./auth/users.js";
 import { describeDatabase, type Config } from "./config.js";
@@ -21,7 +23,7 @@ import { checkDatabaseReady, DatabaseNotReadyError } from "./store/database.js";
 import { isDatabaseUnavailableError } from "./store/errors.js";
 
 /** The command groups `harmont-server` takes before any setting is read. */
-export const operatorGroups: ReadonlySet<string> = new Set(["users"]);
+export const operatorGroups: ReadonlySet<string> = new Set(["users", "introspection-client"]);
 
 export const operatorUsage = [
   "  harmont-server users create --email <email> [--name <name>]",
@@ -35,6 +37,9 @@ export const operatorUsage = [
   "  harmont-server users reset-2fa --email <email>",
   "                                 remove two-step verification (a lost device and lost backup codes;",
   "                                 prove who asks first) and revoke every session and API token",
+  "  harmont-server introspection-client new <id>",
+  "                                 a secret for a resource server that introspects tokens (RFC 7662),",
+  "                                 printed once, with the HARMONT_INTROSPECTION_CLIENTS entry to add",
 ].join("\n");
 
 const usersHelp = [
@@ -194,6 +199,7 @@ async function runUsersAction(action: UsersAction, rest: string[], built: BuiltS
  */
 export async function runOperatorCommand(args: string[], readConfig: () => Config): Promise<number> {
   const [group, action, ...rest] = args;
+  if (group === "introspection-client") return newIntrospectionClient(action, rest);
   if (group !== "users") return fail(`unknown command "${args.join(" ")}"\n\nCommands:\n${operatorUsage}`, 2);
   if (action === undefined || action === "help" || action === "--help" || action === "-h") {
     process.stdout.write(usersHelp);
@@ -223,4 +229,20 @@ export async function runOperatorCommand(args: string[], readConfig: () => Confi
   } finally {
     await built.close();
   }
+}
+
+/**
+ * `introspection-client new <id>`: draws a 256-bit secret and prints it once, with the settings
+ * entry that holds only its hash. Nothing is stored: the entry goes in the server's settings.
+ */
+function newIntrospectionClient(action: string | undefined, rest: string[]): number {
+  const id = rest[0];
+  if (action !== "new" || id === undefined || rest.length !== 1) return fail(`usage: harmont-server introspection-client new <id>\n\nCommands:\n${operatorUsage}`, 2);
+  if (!/^[a-z0-9][a-z0-9-]{2,63}$/.test(id)) return fail(`"${id}" is not a client id: 3 to 64 of a-z, 0-9 and -, starting with a letter or digit`, 2);
+  const secret = randomBytes(32).toString("base64url");
+  process.stdout.write(`client_id:     ${id}\nclient_secret: ${secret}\n`);
+  process.stderr.write(
+    `Give the resource server the id and secret (shown only now). Add to the server's settings, after any entries already there:\n  HARMONT_INTROSPECTION_CLIENTS=${id}=sha256:${hashSecret(secret)}\n`,
+  );
+  return 0;
 }

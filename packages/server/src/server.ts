@@ -19,6 +19,7 @@ import { createLogMailer, createSmtpMailer, type Mailer } from "./email/mailer.j
 import { createMailNotifier } from "./email/notifier.js";
 import { redactionOptions } from "./log-redaction.js";
 import { developmentKeyPath, loadDevelopmentSecretKey } from "./secret-key.js";
+import { createOAuthClientRegistry } from "./auth/oauth-clients.js";
 import { createSecretBoxKeys } from "./auth/secret-box.js";
 import { createShortCodeHasher } from "./auth/tokens.js";
 import { createRateLimiters } from "./http/rate-limit-rules.js";
@@ -94,6 +95,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     emailCodeTtlMs: config.email.codeTtlMs,
     shortCodes: createShortCodeHasher(secretKey),
     totp: { keys: createSecretBoxKeys(secretKey, config.previousSecretKey), issuer: config.totpIssuer },
+    deviceGrant: { lifetimeMs: config.oauth.deviceCodeTtlMs, intervalMs: config.oauth.devicePollIntervalMs },
   };
   const cookie = sessionCookieSettings(config.publicUrl);
   const deps: AppDeps = {
@@ -103,6 +105,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     cookie,
     logger: options.logger,
     rateLimits: createRateLimiters(config, database.pool),
+    oauthClients: createOAuthClientRegistry(config.oauth.clients, config.oauth.introspectionClients),
     pingDatabase: () => database.ping(),
     isServiceUnavailable: isDatabaseUnavailableError,
     version: serverVersion,

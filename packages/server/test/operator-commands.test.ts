@@ -10,9 +10,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createHash } from "node:crypto";
 import * as OTPAuth from "otpauth";
 import pg from "pg";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { loadConfig } from "../src/config.js";
 import { createPostgresTestDatabase, postgresUrl, reportSkippedPostgres } from "../src/test-support/databases.js";
 import { findFreePort } from "../src/test-support/ports.js";
 
@@ -172,6 +174,22 @@ describe("harmont-server users", () => {
     // Nothing was made anywhere but the one data directory.
     expect(filesUnder(root).filter((path) => !path.startsWith(".harmont/"))).toEqual([]);
   }, 60_000);
+
+  it("introspection-client new prints a secret once and the settings entry that holds only its hash", () => {
+    const dir = temporaryDirectory("harmont-introspection-");
+    const made = run(["introspection-client", "new", "billing-api"], { cwd: dir });
+    expect(made.status).toBe(0);
+    const secret = /^client_secret: ([A-Za-z0-9_-]{43})$/m.exec(made.stdout)![1]!;
+    expect(made.stdout).toContain("client_id:     billing-api");
+    const entry = /HARMONT_INTROSPECTION_CLIENTS=(\S+)/.exec(made.stderr)![1]!;
+    expect(entry).toBe(`billing-api=sha256:${createHash("sha256").update(secret).digest("base64url")}`);
+    expect(made.stderr).not.toContain(secret);
+    // The entry is one the server accepts.
+    expect(loadConfig({ HARMONT_INTROSPECTION_CLIENTS: entry }).oauth.introspectionClients[0]?.id).toBe("billing-api");
+    expect(run(["introspection-client", "new", "Bad Id"], { cwd: dir }).status).toBe(2);
+    expect(run(["introspection-client"], { cwd: dir }).status).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 
   it("refuses a missing database with a clear message and creates nothing", () => {
     const dir = temporaryDirectory("harmont-nodb-");

@@ -176,6 +176,10 @@ export type Session = {
      */
     parent_session_id: string | null;
     /**
+     * The OAuth client a device login issued it to; `null` for other sessions.
+     */
+    client_id: string | null;
+    /**
      * The active organization; `null` for none.
      */
     org_id: string | null;
@@ -496,6 +500,56 @@ export type SecondFactorProofRequest = {
     password?: string;
 };
 
+export type DeviceLogin = {
+    user_code: string;
+    client_id: string;
+    /**
+     * The name the server's registry gives the client: trust this one.
+     */
+    client_name: string;
+    /**
+     * Harmont's own CLI; other clients were registered by the server's operator.
+     */
+    first_party: boolean;
+    /**
+     * The name the client gave itself: its own words, not checked.
+     */
+    session_name: string;
+    device_description: string | null;
+    requested_at: string;
+    expires_at: string;
+    /**
+     * `approved` when you approved it already (a reload).
+     */
+    status: 'pending' | 'approved';
+};
+
+export type DeviceUserCodeRequest = {
+    /**
+     * The code the device shows, in any case, with or without the dash.
+     */
+    user_code: string;
+};
+
+export type CliCompleteResponse = {
+    success: true;
+};
+
+export type CliCompleteRequest = {
+    /**
+     * The code the device shows, in any case, with or without the dash.
+     */
+    login_code: string;
+    /**
+     * Absent or "complete".
+     */
+    mode?: string;
+    /**
+     * Not accepted: Harmont completes the login for the signed-in caller.
+     */
+    refresh_token?: string;
+};
+
 export type CodeSent = {
     status: 'sent';
     /**
@@ -717,6 +771,97 @@ export type AcceptOrgInvitationRequest = {
     token: string;
 };
 
+export type DeviceAuthorizationResponse = {
+    device_code: string;
+    user_code: string;
+    verification_uri: string;
+    verification_uri_complete: string;
+    expires_in: number;
+    interval: number;
+};
+
+/**
+ * An RFC 6749 §5.2 error: every non-2xx answer under /api/v0/oauth/ has this shape (not the error envelope).
+ */
+export type OAuthError = {
+    error: string;
+    error_description?: string;
+};
+
+export type DeviceAuthorizationRequest = {
+    client_id: string;
+    /**
+     * Not supported: must be absent or empty (`invalid_scope`).
+     */
+    scope?: string;
+    /**
+     * Harmont extension: the name of the CLI session this login makes.
+     */
+    name?: string;
+    /**
+     * Harmont extension: seconds the codes should live, at most the server's setting.
+     */
+    expires_in?: string;
+};
+
+export type DeviceTokenResponse = {
+    /**
+     * A CLI session token (`hmt_…`).
+     */
+    access_token: string;
+    token_type: 'Bearer';
+    /**
+     * Seconds until the session's idle timeout; it slides with use.
+     */
+    expires_in: number;
+};
+
+export type DeviceTokenRequest = {
+    grant_type: 'urn:ietf:params:oauth:grant-type:device_code';
+    device_code: string;
+    client_id: string;
+};
+
+export type RevokeTokenRequest = {
+    token: string;
+    token_type_hint?: string;
+    client_id: string;
+};
+
+export type TokenIntrospection = {
+    active: boolean;
+    token_type?: 'Bearer';
+    client_id?: string;
+    sub?: string;
+    username?: string;
+    iss?: string;
+    iat?: number;
+    exp?: number;
+    sid?: string;
+    session_kind?: string;
+};
+
+export type IntrospectTokenRequest = {
+    token: string;
+    token_type_hint?: string;
+    client_id?: string;
+    client_secret?: string;
+};
+
+export type AuthorizationServerMetadata = {
+    issuer: string;
+    token_endpoint: string;
+    device_authorization_endpoint: string;
+    revocation_endpoint: string;
+    introspection_endpoint: string;
+    grant_types_supported: Array<string>;
+    response_types_supported: Array<string>;
+    token_endpoint_auth_methods_supported: Array<string>;
+    revocation_endpoint_auth_methods_supported: Array<string>;
+    introspection_endpoint_auth_methods_supported: Array<string>;
+    service_documentation: string;
+};
+
 export type GetMetaData = {
     body?: never;
     path?: never;
@@ -786,7 +931,7 @@ export type CliClaimData = {
 
 export type CliClaimErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -859,7 +1004,7 @@ export type CliCodeStatusData = {
 
 export type CliCodeStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -899,7 +1044,7 @@ export type CliRedeemData = {
 
 export type CliRedeemErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -939,7 +1084,7 @@ export type CliTransferData = {
 
 export type CliTransferErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -987,7 +1132,7 @@ export type CliDenyData = {
 
 export type CliDenyErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1134,7 +1279,7 @@ export type RevokeSessionData = {
 
 export type RevokeSessionErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1196,7 +1341,7 @@ export type CreateApiTokenData = {
 
 export type CreateApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1243,7 +1388,7 @@ export type RevokeApiTokenData = {
 
 export type RevokeApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1280,7 +1425,7 @@ export type SignupData = {
 
 export type SignupErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1321,7 +1466,7 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1366,7 +1511,7 @@ export type ChangePasswordData = {
 
 export type ChangePasswordErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1411,7 +1556,7 @@ export type RequestPasswordResetData = {
 
 export type RequestPasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1448,7 +1593,7 @@ export type CheckPasswordResetData = {
 
 export type CheckPasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1485,7 +1630,7 @@ export type CompletePasswordResetData = {
 
 export type CompletePasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1522,7 +1667,7 @@ export type VerifySecondFactorData = {
 
 export type VerifySecondFactorErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1563,7 +1708,7 @@ export type RequestLoginApprovalData = {
 
 export type RequestLoginApprovalErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1604,7 +1749,7 @@ export type GetLoginApprovalStatusData = {
 
 export type GetLoginApprovalStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1676,7 +1821,7 @@ export type ApproveLoginData = {
 
 export type ApproveLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1727,7 +1872,7 @@ export type RejectLoginData = {
 
 export type RejectLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1805,7 +1950,7 @@ export type StartTotpEnrollmentData = {
 
 export type StartTotpEnrollmentErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1854,7 +1999,7 @@ export type ConfirmTotpEnrollmentData = {
 
 export type ConfirmTotpEnrollmentErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1899,7 +2044,7 @@ export type DisableSecondFactorData = {
 
 export type DisableSecondFactorErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1952,7 +2097,7 @@ export type RegenerateBackupCodesData = {
 
 export type RegenerateBackupCodesErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1996,6 +2141,186 @@ export type RegenerateBackupCodesResponses = {
 
 export type RegenerateBackupCodesResponse = RegenerateBackupCodesResponses[keyof RegenerateBackupCodesResponses];
 
+export type LookUpDeviceLoginData = {
+    body: DeviceUserCodeRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/device/lookup';
+};
+
+export type LookUpDeviceLoginErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type LookUpDeviceLoginError = LookUpDeviceLoginErrors[keyof LookUpDeviceLoginErrors];
+
+export type LookUpDeviceLoginResponses = {
+    /**
+     * The login waiting for an answer.
+     */
+    200: DeviceLogin;
+};
+
+export type LookUpDeviceLoginResponse = LookUpDeviceLoginResponses[keyof LookUpDeviceLoginResponses];
+
+export type ApproveDeviceLoginData = {
+    body: DeviceUserCodeRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/device/approve';
+};
+
+export type ApproveDeviceLoginErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type ApproveDeviceLoginError = ApproveDeviceLoginErrors[keyof ApproveDeviceLoginErrors];
+
+export type ApproveDeviceLoginResponses = {
+    /**
+     * Approved.
+     */
+    204: void;
+};
+
+export type ApproveDeviceLoginResponse = ApproveDeviceLoginResponses[keyof ApproveDeviceLoginResponses];
+
+export type DenyDeviceLoginData = {
+    body: DeviceUserCodeRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/device/deny';
+};
+
+export type DenyDeviceLoginErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type DenyDeviceLoginError = DenyDeviceLoginErrors[keyof DenyDeviceLoginErrors];
+
+export type DenyDeviceLoginResponses = {
+    /**
+     * Denied.
+     */
+    204: void;
+};
+
+export type DenyDeviceLoginResponse = DenyDeviceLoginResponses[keyof DenyDeviceLoginResponses];
+
+export type CliCompleteData = {
+    body: CliCompleteRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/cli/complete';
+};
+
+export type CliCompleteErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type CliCompleteError = CliCompleteErrors[keyof CliCompleteErrors];
+
+export type CliCompleteResponses = {
+    /**
+     * Approved.
+     */
+    200: CliCompleteResponse;
+};
+
+export type CliCompleteResponse2 = CliCompleteResponses[keyof CliCompleteResponses];
+
 export type RequestEmailCodeData = {
     body: EmailCodeRequest;
     path?: never;
@@ -2005,7 +2330,7 @@ export type RequestEmailCodeData = {
 
 export type RequestEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2042,7 +2367,7 @@ export type VerifyEmailCodeData = {
 
 export type VerifyEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2083,7 +2408,7 @@ export type VerifyEmailData = {
 
 export type VerifyEmailErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2178,7 +2503,7 @@ export type UpdateUserData = {
 
 export type UpdateUserErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2248,7 +2573,7 @@ export type DeleteAccountData = {
 
 export type DeleteAccountErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2322,7 +2647,7 @@ export type SwitchOrgData = {
 
 export type SwitchOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2392,7 +2717,7 @@ export type CreateOrgData = {
 
 export type CreateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2443,7 +2768,7 @@ export type DeleteOrgData = {
 
 export type DeleteOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2482,7 +2807,7 @@ export type GetOrgData = {
 
 export type GetOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2517,7 +2842,7 @@ export type UpdateOrgData = {
 
 export type UpdateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2568,7 +2893,7 @@ export type ListOrgMembersData = {
 
 export type ListOrgMembersErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2604,7 +2929,7 @@ export type RemoveOrgMemberData = {
 
 export type RemoveOrgMemberErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2648,7 +2973,7 @@ export type ChangeOrgMemberRoleData = {
 
 export type ChangeOrgMemberRoleErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2699,7 +3024,7 @@ export type ListOrgInvitationsData = {
 
 export type ListOrgInvitationsErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2738,7 +3063,7 @@ export type CreateOrgInvitationData = {
 
 export type CreateOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2794,7 +3119,7 @@ export type RevokeOrgInvitationData = {
 
 export type RevokeOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2831,7 +3156,7 @@ export type AcceptOrgInvitationData = {
 
 export type AcceptOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2866,3 +3191,149 @@ export type AcceptOrgInvitationResponses = {
 };
 
 export type AcceptOrgInvitationResponse = AcceptOrgInvitationResponses[keyof AcceptOrgInvitationResponses];
+
+export type OauthDeviceAuthorizationData = {
+    body: DeviceAuthorizationRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/oauth/device_authorization';
+};
+
+export type OauthDeviceAuthorizationErrors = {
+    /**
+     * RFC 6749 / RFC 8628 error (`invalid_request`, `invalid_grant`, `authorization_pending`, `slow_down`, `access_denied`, `expired_token`, …).
+     */
+    400: OAuthError;
+    /**
+     * `invalid_client`.
+     */
+    401: OAuthError;
+    /**
+     * `rate_limited`, with `Retry-After`.
+     */
+    429: OAuthError;
+};
+
+export type OauthDeviceAuthorizationError = OauthDeviceAuthorizationErrors[keyof OauthDeviceAuthorizationErrors];
+
+export type OauthDeviceAuthorizationResponses = {
+    /**
+     * The codes.
+     */
+    200: DeviceAuthorizationResponse;
+};
+
+export type OauthDeviceAuthorizationResponse = OauthDeviceAuthorizationResponses[keyof OauthDeviceAuthorizationResponses];
+
+export type OauthTokenData = {
+    body: DeviceTokenRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/oauth/token';
+};
+
+export type OauthTokenErrors = {
+    /**
+     * RFC 6749 / RFC 8628 error (`invalid_request`, `invalid_grant`, `authorization_pending`, `slow_down`, `access_denied`, `expired_token`, …).
+     */
+    400: OAuthError;
+    /**
+     * `invalid_client`.
+     */
+    401: OAuthError;
+    /**
+     * `rate_limited`, with `Retry-After`.
+     */
+    429: OAuthError;
+};
+
+export type OauthTokenError = OauthTokenErrors[keyof OauthTokenErrors];
+
+export type OauthTokenResponses = {
+    /**
+     * The access token.
+     */
+    200: DeviceTokenResponse;
+};
+
+export type OauthTokenResponse = OauthTokenResponses[keyof OauthTokenResponses];
+
+export type OauthRevokeData = {
+    body: RevokeTokenRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/oauth/revoke';
+};
+
+export type OauthRevokeErrors = {
+    /**
+     * RFC 6749 / RFC 8628 error (`invalid_request`, `invalid_grant`, `authorization_pending`, `slow_down`, `access_denied`, `expired_token`, …).
+     */
+    400: OAuthError;
+    /**
+     * `invalid_client`.
+     */
+    401: OAuthError;
+    /**
+     * `rate_limited`, with `Retry-After`.
+     */
+    429: OAuthError;
+};
+
+export type OauthRevokeError = OauthRevokeErrors[keyof OauthRevokeErrors];
+
+export type OauthRevokeResponses = {
+    /**
+     * Revoked, or nothing to revoke.
+     */
+    200: unknown;
+};
+
+export type OauthIntrospectData = {
+    body: IntrospectTokenRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/oauth/introspect';
+};
+
+export type OauthIntrospectErrors = {
+    /**
+     * RFC 6749 / RFC 8628 error (`invalid_request`, `invalid_grant`, `authorization_pending`, `slow_down`, `access_denied`, `expired_token`, …).
+     */
+    400: OAuthError;
+    /**
+     * `invalid_client`.
+     */
+    401: OAuthError;
+    /**
+     * `rate_limited`, with `Retry-After`.
+     */
+    429: OAuthError;
+};
+
+export type OauthIntrospectError = OauthIntrospectErrors[keyof OauthIntrospectErrors];
+
+export type OauthIntrospectResponses = {
+    /**
+     * The token's state.
+     */
+    200: TokenIntrospection;
+};
+
+export type OauthIntrospectResponse = OauthIntrospectResponses[keyof OauthIntrospectResponses];
+
+export type GetOAuthMetadataData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/.well-known/oauth-authorization-server';
+};
+
+export type GetOAuthMetadataResponses = {
+    /**
+     * The metadata.
+     */
+    200: AuthorizationServerMetadata;
+};
+
+export type GetOAuthMetadataResponse = GetOAuthMetadataResponses[keyof GetOAuthMetadataResponses];

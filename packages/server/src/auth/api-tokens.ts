@@ -75,6 +75,7 @@ export async function createApiToken(
     kind: "api",
     name: cleanSessionName(input.name, "API token"),
     parentSessionId: null,
+    clientId: null,
     orgId: null,
     impersonatorUserId: null,
     secondFactorPending: false,

@@ -301,6 +301,41 @@ export const auditActions = {
   },
 
   // Operator commands (`harmont-server users …`).
+  "oauth.device.requested": {
+    happened: "A client asked for a device authorization (RFC 8628): a device code and a user code to show.",
+    actor: "none (nobody is signed in on the device)",
+    target: "the OAuth client id",
+  },
+  "oauth.device.approved": {
+    happened: "A signed-in person approved a device authorization by its user code; the detail names the client.",
+    actor: "the user",
+    target: "the approving session",
+  },
+  "oauth.device.denied": {
+    happened: "A signed-in person denied a device authorization; the waiting client hears access_denied.",
+    actor: "the user",
+    target: "the denying session",
+  },
+  "oauth.device.token_issued": {
+    happened: "An approved device authorization was picked up: a new CLI session, a child of the approving session; the detail names the client.",
+    actor: "the user",
+    target: "the new CLI session",
+  },
+  "oauth.device.replayed": {
+    happened: "A device code that was already used was polled again, and refused with invalid_grant.",
+    actor: "the user who approved it",
+    target: "the session it was used for",
+  },
+  "oauth.device.user_code_failed": {
+    happened: "A signed-in person typed a user code that is malformed, unknown, expired or already answered.",
+    actor: "the user",
+    target: "none",
+  },
+  "oauth.token.revoked": {
+    happened: "A client revoked one of its own tokens through the OAuth revocation endpoint (RFC 7009).",
+    actor: "the token's user",
+    target: "the revoked session",
+  },
   "operator.second_factor_reset": {
     happened: "An operator removed an account's two-step verification (`harmont-server users reset-2fa`) and signed out everything of it.",
     actor: "none (the operator works at the server's command line)",

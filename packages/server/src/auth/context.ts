@@ -3,6 +3,7 @@ import type { ApiTokenPolicy } from "./api-tokens.js";
 import type { OrgRole } from "./orgs.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { Session } from "./sessions.js";
+import type { DeviceGrantSettings } from "./device-codes.js";
 import type { TotpSettings } from "./second-factor.js";
 import type { ShortCodeHasher } from "./tokens.js";
 import type { AuthStore, Clock } from "./types.js";
@@ -68,6 +69,8 @@ export interface AuthDeps {
   shortCodes: ShortCodeHasher;
   /** The keys two-step secrets are sealed under, and the issuer authenticator apps show. */
   totp: TotpSettings;
+  /** Life and poll interval of device-grant codes. */
+  deviceGrant: DeviceGrantSettings;
 }
 
 /** The signed-in session a request came with: the audit log's actor. */

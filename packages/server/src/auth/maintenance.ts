@@ -2,11 +2,12 @@
  * Periodic clean-up: accounts whose deletion fell due, and expired sessions, grants, email codes,
  * invitations, reset links, login challenges and unconfirmed two-step enrolments, are deleted.
  */
+import { DEVICE_AUTHORIZATION_RETENTION_MS } from "./device-codes.js";
 import type { AuthStore, Clock } from "./types.js";
 
 export async function purgeExpiredRecords(
   deps: { store: AuthStore; clock: Clock },
-): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number; passwordResets: number; loginChallenges: number; totpEnrollments: number }> {
+): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number; passwordResets: number; loginChallenges: number; totpEnrollments: number; deviceAuthorizations: number }> {
   const now = deps.clock.now();
   return {
     // Accounts whose deletion fell due (their sessions and grants go with them).
@@ -18,5 +19,7 @@ export async function purgeExpiredRecords(
     passwordResets: await deps.store.passwordResets.deleteExpired(now),
     loginChallenges: await deps.store.loginChallenges.deleteExpired(now),
     totpEnrollments: await deps.store.secondFactors.deleteExpiredEnrollments(now),
+    // Kept an hour past their end, so a late poll still hears expired_token or access_denied.
+    deviceAuthorizations: await deps.store.deviceAuthorizations.deleteExpired(now - DEVICE_AUTHORIZATION_RETENTION_MS),
   };
 }

@@ -23,6 +23,8 @@ export interface Session {
   kind: SessionKind;
   name: string;
   parentSessionId: string | null;
+  /** The OAuth client a device grant issued it to (`harmont-cli`, …); `null` for every other session. */
+  clientId: string | null;
   orgId: string | null;
   impersonatorUserId: string | null;
   /** Reserved and never set: a row with it set does not authenticate (fail closed). */
@@ -97,6 +99,8 @@ export interface CreateSessionInput {
   kind: SessionKind;
   name: string;
   parentSessionId: string | null;
+  /** See `Session.clientId`. */
+  clientId?: string | null;
   /** See `Session.authenticatedAt`. */
   authenticatedAt: number | null;
   /** See `Session.mfaVerifiedAt`. */
@@ -121,6 +125,7 @@ export async function createSession(
     kind: input.kind,
     name: input.name,
     parentSessionId: input.parentSessionId,
+    clientId: input.clientId ?? null,
     orgId: input.orgId,
     impersonatorUserId: null,
     secondFactorPending: false,
@@ -222,7 +227,7 @@ export async function validateSessionToken(deps: Pick<AuthDeps, "store" | "clock
 export async function issueCliSession(
   deps: Pick<AuthDeps, "clock" | "lifetimes">,
   store: AuthStore,
-  grant: { userId: string | null; parentSessionId: string | null; name: string; auditAction: AuditAction },
+  grant: { userId: string | null; parentSessionId: string | null; name: string; auditAction: AuditAction; clientId?: string },
   meta: RequestMeta,
 ): Promise<{ token: string; session: Session } | null> {
   if (grant.userId === null || grant.parentSessionId === null) return null;
@@ -239,6 +244,7 @@ export async function issueCliSession(
       kind: "cli",
       name: grant.name,
       parentSessionId: parent.id,
+      clientId: grant.clientId ?? null,
       authenticatedAt: parent.authenticatedAt,
       mfaVerifiedAt: parent.mfaVerifiedAt,
       orgId: parent.orgId,

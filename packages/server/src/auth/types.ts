@@ -5,6 +5,7 @@
  * PostgreSQL, one file per table group. The domain never sees SQL or HTTP.
  */
 import type { AuditStore } from "./audit.js";
+import type { DeviceAuthorizationStore } from "./device-codes.js";
 import type { EmailCodeStore } from "./email-codes.js";
 import type { GrantStore } from "./grants.js";
 import type { InvitationStore } from "./invitations.js";
@@ -34,6 +35,7 @@ export interface AuthStore {
   passwordResets: PasswordResetStore;
   secondFactors: SecondFactorStore;
   loginChallenges: LoginChallengeStore;
+  deviceAuthorizations: DeviceAuthorizationStore;
   /** Runs `work` in one transaction; the store handed in must be used for every step. */
   transaction<T>(work: (store: AuthStore) => Promise<T>): Promise<T>;
 }

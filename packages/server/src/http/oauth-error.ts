@@ -9,6 +9,9 @@
  * | status | `error` | when |
  * | --- | --- | --- |
  * | 400 | `invalid_request` | a missing, repeated or malformed parameter (RFC 6749 §5.2) |
+ * | 400 | `invalid_grant`, `unsupported_grant_type`, `invalid_scope` | RFC 6749 §5.2 |
+ * | 400 | `authorization_pending`, `slow_down`, `access_denied`, `expired_token` | RFC 8628 §3.5 |
+ * | 401 | `invalid_client`, with `WWW-Authenticate` when credentials were sent, and on introspection | RFC 6749 §5.2 |
  * | 404 | `not_found` | no endpoint at this path |
  * | 405 | `invalid_request`, with `Allow` | the endpoint does not take this method |
  * | 413 | `invalid_request` | the body is over the 64 KiB limit and was not read |
@@ -45,11 +48,19 @@ export interface OAuthErrorDefinition {
   description: string;
 }
 
-export type OAuthErrorStatus = 400 | 404 | 405 | 413 | 415 | 429 | 500 | 503;
+export type OAuthErrorStatus = 400 | 401 | 404 | 405 | 413 | 415 | 429 | 500 | 503;
 
 /** The codes this dialect answers with. Endpoints add theirs here (`invalid_grant`, `slow_down`, …). */
 export const oauthErrorCodes = {
   invalid_request: { status: 400, description: "The request is missing a parameter, repeats one, or is otherwise malformed." },
+  invalid_client: { status: 401, description: "The client is unknown, or its authentication failed." },
+  invalid_grant: { status: 400, description: "The device code is unknown, was already used, or was issued to another client." },
+  unsupported_grant_type: { status: 400, description: "Only the device code grant (urn:ietf:params:oauth:grant-type:device_code) is supported." },
+  invalid_scope: { status: 400, description: "Scopes are not supported: a Harmont session acts for the whole account. Send no scope." },
+  authorization_pending: { status: 400, description: "The person has not answered yet; poll again after the interval." },
+  slow_down: { status: 400, description: "Polling too fast: add 5 seconds to the interval, for this and every later poll." },
+  access_denied: { status: 400, description: "The person denied the request, or the session that approved it was signed out." },
+  expired_token: { status: 400, description: "The device code expired before it was approved; start again." },
   not_found: { status: 404, description: "There is no OAuth endpoint at this path." },
   rate_limited: { status: 429, description: "Too many requests; wait for the Retry-After seconds, then try again." },
   server_error: { status: 500, description: "The server met an unexpected condition and could not answer the request." },

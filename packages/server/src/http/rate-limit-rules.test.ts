@@ -46,6 +46,11 @@ describe("the rate limit rules", () => {
     const resolved = Object.fromEntries(rules.map(([field, rule]) => [field, { keyedBy: rule.keyedBy, ...resolveRateLimitRule(rule, config) }]));
     expect(resolved).toEqual({
       cliPerIp: { keyedBy: "ip", name: "cli_ip", points: 6000, durationSeconds: 60, failOpen: true },
+      oauthPerIp: { keyedBy: "ip", name: "oauth_ip", points: 6000, durationSeconds: 60, failOpen: true },
+      deviceCodesPerIp: { keyedBy: "ip", name: "device_code_ip", points: 60, durationSeconds: 3600, failOpen: false },
+      userCodeFailuresPerUser: { keyedBy: "user", name: "user_code_user", points: 10, durationSeconds: 900, failOpen: false },
+      userCodeFailuresPerIp: { keyedBy: "ip", name: "user_code_ip", points: 20, durationSeconds: 900, failOpen: false },
+      userCodeFailuresGlobal: { keyedBy: "global", name: "user_code_global", points: 1000, durationSeconds: 900, failOpen: false },
       signupPerIp: { keyedBy: "ip", name: "signup_ip", points: 30, durationSeconds: 3600, failOpen: false },
       loginPerIp: { keyedBy: "ip", name: "login_ip", points: 60, durationSeconds: 60, failOpen: false },
       loginFailuresPerAccount: { keyedBy: "account", name: "login_account", points: 100, durationSeconds: 900, failOpen: false },

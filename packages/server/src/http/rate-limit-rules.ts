@@ -13,9 +13,9 @@ import { createRateLimiter, type RateLimitRule } from "./rate-limit.js";
  * What a limiter is keyed by: the client IP (`X-Forwarded-For` only as far as
  * `HARMONT_TRUST_PROXY` allows), an account (its normalised email, whether or not the
  * password is right), an email address, whether or not it has an account, a signed-in user (their
- * id), or an org (its id).
+ * id), an org (its id), or one key for everyone (a global ceiling).
  */
-export type RateLimitKey = "ip" | "account" | "address" | "user" | "org";
+export type RateLimitKey = "ip" | "account" | "address" | "user" | "org" | "global";
 
 export interface RateLimitDefinition {
   /**
@@ -52,6 +52,46 @@ export const rateLimitRules = {
     budget: { setting: "HARMONT_LIMIT_CLI_PER_IP", points: (config) => config.limits.cliPerIpPerMinute },
     window: { seconds: MINUTE },
     failOpen: true,
+  },
+  oauthPerIp: {
+    name: "oauth_ip",
+    keyedBy: "ip",
+    counts: "a request to an OAuth endpoint (device authorization, token, revocation, introspection)",
+    budget: { setting: "HARMONT_LIMIT_OAUTH_PER_IP", points: (config) => config.limits.oauthPerIpPerMinute },
+    window: { seconds: MINUTE },
+    failOpen: true,
+  },
+  deviceCodesPerIp: {
+    name: "device_code_ip",
+    keyedBy: "ip",
+    counts: "a device-grant code pair asked for",
+    budget: { setting: "HARMONT_LIMIT_DEVICE_CODES_PER_IP", points: (config) => config.limits.deviceCodesPerIpPerHour },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
+  userCodeFailuresPerUser: {
+    name: "user_code_user",
+    keyedBy: "user",
+    counts: "a device-grant user code typed by the signed-in user (look-up, approve, deny), spent before the comparison and given back by a match",
+    budget: { setting: "HARMONT_LIMIT_USER_CODE_FAILURES", points: (config) => config.accountLimits.userCodeFailuresPerUser },
+    window: { seconds: 15 * MINUTE },
+    failOpen: false,
+  },
+  userCodeFailuresPerIp: {
+    name: "user_code_ip",
+    keyedBy: "ip",
+    counts: "a device-grant user code typed from the IP, as above",
+    budget: { setting: "HARMONT_LIMIT_USER_CODE_FAILURES_PER_IP", points: (config) => config.accountLimits.userCodeFailuresPerIp },
+    window: { seconds: 15 * MINUTE },
+    failOpen: false,
+  },
+  userCodeFailuresGlobal: {
+    name: "user_code_global",
+    keyedBy: "global",
+    counts: "a device-grant user code typed by anyone, as above: a ceiling on all guessing",
+    budget: { setting: "HARMONT_LIMIT_USER_CODE_FAILURES_GLOBAL", points: (config) => config.accountLimits.userCodeFailuresGlobal },
+    window: { seconds: 15 * MINUTE },
+    failOpen: false,
   },
   signupPerIp: {
     name: "signup_ip",

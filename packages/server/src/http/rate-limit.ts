@@ -22,6 +22,8 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
   /** Whether `key` has spent every point of its window; spends nothing. */
   isBlocked(key: string): Promise<boolean>;
+  /** Gives `points` back to `key` (a guess that matched, counted before it was compared). */
+  reward(key: string, points?: number): Promise<void>;
 }
 
 /** One limiter's resolved rule (see `resolveRateLimitRule`). */
@@ -37,6 +39,7 @@ const unlimited: RateLimiter = {
   consume: async () => ({ allowed: true, retryAfterSeconds: 0 }),
   reset: async () => {},
   isBlocked: async () => false,
+  reward: async () => {},
 };
 
 export function createRateLimiter(rule: RateLimitRule, pool: pg.Pool | null): RateLimiter {
@@ -63,6 +66,14 @@ export function createRateLimiter(rule: RateLimitRule, pool: pg.Pool | null): Ra
     },
     async reset(key) {
       await limiter.delete(storedKey(key));
+    },
+    async reward(key, points = 1) {
+      try {
+        await limiter.reward(storedKey(key), points);
+      } catch (error) {
+        // A lost refund only makes the budget stricter.
+        if (!rule.failOpen && !(error instanceof RateLimiterRes)) throw error;
+      }
     },
     async isBlocked(key) {
       try {

@@ -73,6 +73,7 @@ describe.each(databaseTargets)("route policy on $kind", (target) => {
         kind: "web",
         name: "half signed in",
         parentSessionId: null,
+        clientId: null,
         orgId: null,
         impersonatorUserId: null,
         secondFactorPending: true,

@@ -24,7 +24,12 @@ let server: TestServer;
 /** The main app's middleware and envelope handlers around a sub-app with test routes. */
 let app: OpenAPIHono<AppEnv>;
 
-const refusingLimiter: RateLimiter = { consume: async () => ({ allowed: false, retryAfterSeconds: 7 }), reset: async () => {} };
+const refusingLimiter: RateLimiter = {
+  consume: async () => ({ allowed: false, retryAfterSeconds: 7 }),
+  reset: async () => {},
+  isBlocked: async () => true,
+  reward: async () => {},
+};
 
 /** A test endpoint declared the way the real ones will be: an OpenAPI route with the form guards. */
 function formRoute(path: string, options: { ipLimiter?: RateLimiter } = {}) {
@@ -92,7 +97,7 @@ describe("the OAuth sub-app in the whole app", () => {
     for (const [path, method] of [
       ["/api/v0/oauth/nope", "GET"],
       ["/api/v0/oauth/nope", "POST"],
-      ["/api/v0/oauth/token", "POST"],
+      ["/api/v0/oauth/tokens", "POST"],
       ["/api/v0/oauth/a/b/c", "DELETE"],
       ["/api/v0/oauth", "GET"],
       ["/api/v0/oauth/", "GET"],

@@ -1,9 +1,9 @@
 /**
- * The OAuth sub-app, mounted at `/api/v0/oauth`: where the RFC 8628 device grant, RFC 7009
- * revocation and RFC 7662 introspection endpoints go. It has no endpoint yet; what it owns now
- * is the dialect every one of them answers in (http/oauth-error.ts): its own error handler, and
- * its own answer to a path or method it does not serve, so nothing under the prefix ever falls
- * through to the main app's envelope.
+ * The OAuth sub-app, mounted at `/api/v0/oauth`: the RFC 8628 device grant, RFC 7009
+ * revocation and RFC 7662 introspection endpoints (routes/oauth-endpoints.ts), and the dialect
+ * every one of them answers in (http/oauth-error.ts): its own error handler, and its own answer
+ * to a path or method it does not serve, so nothing under the prefix ever falls through to the
+ * main app's envelope.
  *
  * Endpoints are registered in createOAuthApp, between the default headers and the catch-all,
  * with `formRouteGuards` (http/form-body.ts) in front of each POST.
@@ -17,6 +17,7 @@ import type { AppDeps } from "../app-deps.js";
 import type { AppEnv } from "../http/context.js";
 import { setDefaultHeader } from "../http/default-headers.js";
 import { createOAuthErrorHandler, OAuthError, renderOAuthError } from "../http/oauth-error.js";
+import { registerOAuthEndpoints } from "./oauth-endpoints.js";
 
 /** Where the main app mounts the sub-app. */
 export const oauthBasePath = "/api/v0/oauth";
@@ -56,7 +57,7 @@ export function createOAuthApp(deps: AppDeps, options: OAuthAppOptions = {}): Op
     await next();
   });
 
-  // The device-grant, revocation and introspection endpoints are registered here.
+  registerOAuthEndpoints(oauth, deps);
   options.routes?.(oauth);
 
   oauth.all("*", answerUnmatched(oauth));

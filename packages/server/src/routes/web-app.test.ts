@@ -89,7 +89,7 @@ describe("the web app's static files", () => {
 });
 
 describe("paths the server keeps for itself", () => {
-  const reserved = ["/.well-known/nope", "/.well-known/oauth-authorization-server", "/.well-known/", "/.well-known", "/api/nope", "/api/v0/nope/deeper"];
+  const reserved = ["/.well-known/nope", "/.well-known/openid-configuration", "/.well-known/", "/.well-known", "/api/nope", "/api/v0/nope/deeper"];
 
   async function expectNotFoundEnvelope(response: Response, path: string): Promise<void> {
     expect(response.status, path).toBe(404);

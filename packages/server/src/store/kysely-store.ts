@@ -5,6 +5,7 @@
 import type { Kysely } from "kysely";
 import type { AuthStore } from "../auth/types.js";
 import { createAuditStore } from "./audit.js";
+import { createDeviceAuthorizationStore } from "./device-authorizations.js";
 import { createEmailCodeStore } from "./email-codes.js";
 import type { FastReads } from "./fast-reads.js";
 import { createGrantStore } from "./grants.js";
@@ -38,6 +39,7 @@ export function createKyselyStore(db: Connection, options: KyselyStoreOptions): 
     passwordResets: createPasswordResetStore(db),
     secondFactors: createSecondFactorStore(db),
     loginChallenges: createLoginChallengeStore(db),
+    deviceAuthorizations: createDeviceAuthorizationStore(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
       return (db as Kysely<Database>).transaction().execute((trx) => work(createKyselyStore(trx, { rowLocks })));

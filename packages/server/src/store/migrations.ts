@@ -266,6 +266,35 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("login_challenges_expires_at").on("login_challenges").column("expires_at").execute();
     },
   },
+  "0008_device_authorizations": {
+    async up(db: Kysely<unknown>) {
+      // The OAuth client a device-grant session was issued to.
+      await db.schema.alterTable("sessions").addColumn("client_id", "text").execute();
+      await db.schema
+        .createTable("device_authorizations")
+        .addColumn("device_code_hash", "text", (column) => column.primaryKey())
+        // HMAC of the user code under the server's key; null once the authorization is used.
+        .addColumn("user_code_hash", "text")
+        .addColumn("client_id", "text", (column) => column.notNull())
+        .addColumn("session_name", "text", (column) => column.notNull())
+        .addColumn("device_description", "text")
+        .addColumn("requester_ip", "text")
+        .addColumn("state", "text", (column) => column.notNull())
+        .addColumn("user_id", "text", (column) => column.references("users.id").onDelete("cascade"))
+        .addColumn("approving_session_id", "text")
+        .addColumn("issued_session_id", "text")
+        .addColumn("interval_ms", time, (column) => column.notNull())
+        .addColumn("last_polled_at", time)
+        .addColumn("created_at", time, (column) => column.notNull())
+        .addColumn("expires_at", time, (column) => column.notNull())
+        .addColumn("answered_at", time)
+        .addColumn("consumed_at", time)
+        .execute();
+      await db.schema.createIndex("device_authorizations_user_code_hash").on("device_authorizations").column("user_code_hash").unique().execute();
+      await db.schema.createIndex("device_authorizations_expires_at").on("device_authorizations").column("expires_at").execute();
+      await db.schema.createIndex("device_authorizations_user_id").on("device_authorizations").column("user_id").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

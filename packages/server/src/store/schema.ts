@@ -86,6 +86,25 @@ export interface LoginChallengesTable {
   expires_at: number;
 }
 
+export interface DeviceAuthorizationsTable {
+  device_code_hash: string;
+  user_code_hash: string | null;
+  client_id: string;
+  session_name: string;
+  device_description: string | null;
+  requester_ip: string | null;
+  state: string;
+  user_id: string | null;
+  approving_session_id: string | null;
+  issued_session_id: string | null;
+  interval_ms: number;
+  last_polled_at: number | null;
+  created_at: number;
+  expires_at: number;
+  answered_at: number | null;
+  consumed_at: number | null;
+}
+
 export interface SessionsTable {
   id: string;
   token_hash: string;
@@ -93,6 +112,8 @@ export interface SessionsTable {
   kind: string;
   name: string;
   parent_session_id: string | null;
+  /** The OAuth client of a device-grant session; `null` for others. */
+  client_id: string | null;
   org_id: string | null;
   impersonator_user_id: string | null;
   /** 0 or 1: integers behave the same on both databases. */
@@ -175,6 +196,7 @@ export interface Database {
   totp_factors: TotpFactorsTable;
   backup_codes: BackupCodesTable;
   login_challenges: LoginChallengesTable;
+  device_authorizations: DeviceAuthorizationsTable;
   cli_handoffs: CliHandoffsTable;
   cli_paste_codes: CliPasteCodesTable;
   grants: GrantsTable;

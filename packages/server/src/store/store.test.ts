@@ -43,6 +43,7 @@ function newSession(userId: string, overrides: Partial<NewSession> = {}): NewSes
     kind: "web",
     name: "Firefox on Linux",
     parentSessionId: null,
+    clientId: null,
     orgId: null,
     impersonatorUserId: null,
     secondFactorPending: false,
