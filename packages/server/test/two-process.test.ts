@@ -369,4 +369,26 @@ describe.skipIf(!postgresUrl)("two server processes on one PostgreSQL database",
     // The enrolling session and the one sign-in.
     expect(sessions.sessions).toHaveLength(2);
   }, 90_000);
+
+  it("30 token polls after one approval, half on A and half on B, get exactly one token", async () => {
+    const form = (fields: Record<string, string>) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+    const started = await fetch(`${a.baseUrl}/api/v0/oauth/device_authorization`, form({ client_id: "harmont-cli", name: "two-process" }));
+    expect(started.status).toBe(200);
+    const { device_code, user_code } = (await started.json()) as { device_code: string; user_code: string };
+    expect((await call(b, "POST", "/api/v0/auth/device/approve", { token, json: { user_code } })).status).toBe(204);
+    const polls = await Promise.all(
+      Array.from({ length: 30 }, async (_, index) => {
+        const response = await fetch(
+          `${(index % 2 === 0 ? a : b).baseUrl}/api/v0/oauth/token`,
+          form({ grant_type: "urn:ietf:params:oauth:grant-type:device_code", client_id: "harmont-cli", device_code }),
+        );
+        return { status: response.status, body: (await response.json()) as { access_token?: string; error?: string } };
+      }),
+    );
+    expect(polls.filter((poll) => poll.status >= 500)).toEqual([]);
+    expect(polls.filter((poll) => poll.body.access_token)).toHaveLength(1);
+    expect(polls.filter((poll) => poll.body.error === "invalid_grant")).toHaveLength(29);
+    const sessions = (await call(a, "GET", "/api/v0/auth/sessions", { token })).body as { sessions: Array<{ client_id: string | null }> };
+    expect(sessions.sessions.filter((session) => session.client_id === "harmont-cli")).toHaveLength(1);
+  }, 60_000);
 });

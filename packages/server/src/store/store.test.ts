@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it, onTestFinished } from "vitest";
+import type { DeviceAuthorization } from "../auth/device-codes.js";
 import type { LoginChallenge } from "../auth/login-challenges.js";
 import type { Org } from "../auth/orgs.js";
 import type { EmailCode, Grant, NewSession, Session, StoredAuditEvent, UserWithPassword } from "../auth/types.js";
@@ -666,6 +667,74 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
       });
     });
 
+    describe("device authorizations", () => {
+      function authorization(overrides: Partial<DeviceAuthorization> = {}): DeviceAuthorization {
+        return {
+          deviceCodeHash: unique("dch"),
+          userCodeHash: unique("uch"),
+          clientId: "harmont-cli",
+          sessionName: "harmont CLI on test",
+          deviceDescription: null,
+          requesterIp: "198.51.100.7",
+          state: "pending",
+          userId: null,
+          approvingSessionId: null,
+          issuedSessionId: null,
+          intervalMs: 5000,
+          lastPolledAt: null,
+          createdAt: T0,
+          expiresAt: T0 + 5 * MINUTE,
+          answeredAt: null,
+          consumedAt: null,
+          ...overrides,
+        };
+      }
+
+      it("keeps a live user code unique, frees an expired one, and records polls only while pending", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const first = authorization();
+        expect(await store.deviceAuthorizations.insert(first)).toBe(true);
+        expect(await store.deviceAuthorizations.insert(authorization({ userCodeHash: first.userCodeHash }))).toBe(false);
+        // Once it expired, the code may be drawn again; the old row stays for late polls.
+        expect(await store.deviceAuthorizations.insert(authorization({ userCodeHash: first.userCodeHash, createdAt: T0 + 5 * MINUTE, expiresAt: T0 + 10 * MINUTE }))).toBe(true);
+        expect((await store.deviceAuthorizations.findByDeviceCodeHash(first.deviceCodeHash))?.userCodeHash).toBeNull();
+        expect(await store.deviceAuthorizations.findLiveByUserCodeHash(first.userCodeHash!, T0 + 6 * MINUTE)).toMatchObject({ createdAt: T0 + 5 * MINUTE });
+
+        const polled = authorization();
+        await store.deviceAuthorizations.insert(polled);
+        await store.deviceAuthorizations.recordPoll(polled.deviceCodeHash, T0 + SECOND, 10_000);
+        expect(await store.deviceAuthorizations.findByDeviceCodeHash(polled.deviceCodeHash)).toMatchObject({ lastPolledAt: T0 + SECOND, intervalMs: 10_000 });
+      });
+
+      it("approves a pending one once, lets only its approver deny it before pick-up, and consumes it once for its own client", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user, session } = await userWithSession(database);
+        const other = await userWithSession(database);
+        const waiting = authorization();
+        await store.deviceAuthorizations.insert(waiting);
+        expect(await store.deviceAuthorizations.consume(waiting.deviceCodeHash, "harmont-cli", T0)).toBeNull();
+        expect(await store.deviceAuthorizations.approve(waiting.userCodeHash!, user.id, session.id, T0)).toBe(true);
+        expect(await store.deviceAuthorizations.approve(waiting.userCodeHash!, other.user.id, other.session.id, T0)).toBe(false);
+        expect(await store.deviceAuthorizations.deny(waiting.userCodeHash!, other.user.id, T0)).toBe(false);
+        expect(await store.deviceAuthorizations.consume(waiting.deviceCodeHash, "acme-cli", T0)).toBeNull();
+        const consumed = await store.deviceAuthorizations.consume(waiting.deviceCodeHash, "harmont-cli", T0 + 1);
+        expect(consumed).toMatchObject({ state: "consumed", userId: user.id, approvingSessionId: session.id, userCodeHash: null, consumedAt: T0 + 1 });
+        expect(await store.deviceAuthorizations.consume(waiting.deviceCodeHash, "harmont-cli", T0 + 1)).toBeNull();
+        await store.deviceAuthorizations.finish(waiting.deviceCodeHash, { issuedSessionId: "ses_issued" });
+        expect((await store.deviceAuthorizations.findByDeviceCodeHash(waiting.deviceCodeHash))?.issuedSessionId).toBe("ses_issued");
+
+        const refused = authorization();
+        await store.deviceAuthorizations.insert(refused);
+        await store.deviceAuthorizations.approve(refused.userCodeHash!, user.id, session.id, T0);
+        expect(await store.deviceAuthorizations.deny(refused.userCodeHash!, user.id, T0)).toBe(true);
+        expect(await store.deviceAuthorizations.consume(refused.deviceCodeHash, "harmont-cli", T0)).toBeNull();
+        expect(await store.deviceAuthorizations.approve(refused.userCodeHash!, user.id, session.id, T0 + 5 * MINUTE)).toBe(false);
+        expect(await store.deviceAuthorizations.deleteExpired(T0 + 5 * MINUTE)).toBe(2);
+      });
+    });
+
     describe("grants", () => {
       /** A user with a session that owns the grants of a test. */
       async function owner(database: OpenDatabase) {
@@ -1056,6 +1125,20 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
           expect(await database.store.grants.findLive(kind, grant.secretHash, T0 + 1)).toBeNull();
         });
       }
+
+      it(`of ${ATTEMPTS} concurrent pick-ups of one approved device authorization exactly one gets it`, async () => {
+        const database = await concurrentDatabase();
+        const { user, session } = await userWithSession(database);
+        const deviceCodeHash = unique("dch");
+        const userCodeHash = unique("uch");
+        await database.store.deviceAuthorizations.insert({
+          deviceCodeHash, userCodeHash, clientId: "harmont-cli", sessionName: "cli", deviceDescription: null, requesterIp: null, state: "pending", userId: null,
+          approvingSessionId: null, issuedSessionId: null, intervalMs: 5000, lastPolledAt: null, createdAt: T0, expiresAt: T0 + MINUTE, answeredAt: null, consumedAt: null,
+        });
+        await database.store.deviceAuthorizations.approve(userCodeHash, user.id, session.id, T0);
+        const results = await Promise.all(Array.from({ length: ATTEMPTS }, () => database.store.transaction((trx) => trx.deviceAuthorizations.consume(deviceCodeHash, "harmont-cli", T0))));
+        expect(results.filter((result) => result !== null)).toHaveLength(1);
+      });
 
       it(`of ${ATTEMPTS} concurrent uses of one TOTP time step (one code on many sign-ins) exactly one succeeds`, async () => {
         const database = await concurrentDatabase();
