@@ -516,6 +516,10 @@ export type DeviceLogin = {
      */
     session_name: string;
     device_description: string | null;
+    /**
+     * The address the device asked from: on another network than yours is normal (that is what the device login is for), but not if you did not start one.
+     */
+    requested_from: string | null;
     requested_at: string;
     expires_at: string;
     /**

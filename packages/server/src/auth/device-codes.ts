@@ -239,6 +239,8 @@ export interface DeviceAuthorizationView {
   client: OAuthClient;
   sessionName: string;
   deviceDescription: string | null;
+  /** The address the device asked from. */
+  requestedFrom: string | null;
   requestedAt: number;
   expiresAt: number;
   status: "pending" | "approved";
@@ -288,6 +290,7 @@ export async function lookUpDeviceAuthorization(
     client,
     sessionName: authorization.sessionName,
     deviceDescription: authorization.deviceDescription,
+    requestedFrom: authorization.requesterIp,
     requestedAt: authorization.createdAt,
     expiresAt: authorization.expiresAt,
     status: authorization.state === "approved" ? "approved" : "pending",

@@ -84,6 +84,7 @@ describe.each(databaseTargets)("the device grant on $kind", (target) => {
         client_name: "Harmont CLI",
         first_party: true,
         session_name: "harmont CLI on ada-laptop",
+        requested_from: "198.51.100.7",
         status: "pending",
       });
       expect((await answer(person.token, "approve", typed)).status).toBe(204);
