@@ -1,4 +1,4 @@
-/** The shell (header, footer, skip link) and the table of pages. */
+/** The shell (header, footer, skip link, sign-ins waiting for approval) and the table of pages. */
 import { AccountDeletedPage } from "./pages/AccountDeletedPage";
 import { AccountPage } from "./pages/AccountPage";
 import { CliLoginPage } from "./pages/CliLoginPage";
@@ -6,6 +6,7 @@ import { DevMailPage } from "./pages/DevMailPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { CreateOrgPage, InvitationPage, OrgPage } from "./pages/OrgPages";
 import { ForgotPasswordPage, ResetPasswordPage } from "./pages/PasswordResetPages";
+import { LoginApprovals } from "./components/LoginApprovals";
 import { OrgSwitcher } from "./components/OrgSwitcher";
 import { SignInPage } from "./pages/SignInPage";
 import { SignUpPage } from "./pages/SignUpPage";
@@ -110,6 +111,8 @@ export function App() {
       <div className="shell">
         <Header />
         <main id="main" className="main" tabIndex={-1}>
+          {/* Above every page: a sign-in waiting for this device's approval cannot wait for the account page. */}
+          <LoginApprovals />
           <Routes />
         </main>
         <footer className="footer">

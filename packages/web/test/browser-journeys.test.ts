@@ -1,23 +1,53 @@
 /**
  * The web app in a real browser (Debian's Chromium through playwright-core) against a real
  * Harmont server with a fresh database and real mail: sign-up, both ways of signing in, the
- * CLI authorize page (with the detour through sign-in), Deny, the paste code page and the
- * account page. The CLI's side is played by plain HTTP calls and a loopback listener here; the
+ * CLI authorize page (with the detour through sign-in), Deny, the paste code page, the
+ * account page, and two-step verification (turning it on and off, the sign-in's second step,
+ * and approving a sign-in from another signed-in browser). The CLI's side is played by plain HTTP calls and a loopback listener here; the
  * journeys with the real `harmont` binary are in cli-journeys.test.ts.
  */
 import { generateNonce, verificationPhrase } from "@harmont/cloud";
 import type { Page } from "playwright-core";
+import QRCode from "qrcode";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { webAppSecurityPolicy } from "../../server/src/routes/web-app.js";
 import { describeInChromium, launchBrowser, type TestBrowser } from "./support/chromium.js";
 import { startHarmont, type RunningHarmont } from "./support/harmont.js";
+import { currentCode, previousCode, readBackupCodes, readSecret, turnOnTwoStep, wrongCode } from "./support/authenticator.js";
 import { startLoopbackListener } from "./support/loopback.js";
-import { eventually, password, signInWithPassword, signUp } from "./support/pages.js";
+import { eventually, password, signInWithPassword, signUp, signUpVerified } from "./support/pages.js";
 import { saveScreenshot } from "./support/screenshots.js";
 
 /** What a page script could find: the token must not be among it. */
 async function pageReadableState(page: Page): Promise<string> {
   return page.evaluate(() => JSON.stringify({ cookie: document.cookie, local: { ...localStorage }, session: { ...sessionStorage } }));
+}
+
+/** What this browser's session says of itself. */
+async function currentSession(page: Page): Promise<{ status: number; verified: boolean | null }> {
+  return page.evaluate(async () => {
+    const response = await fetch("/api/v0/auth/session");
+    if (!response.ok) return { status: response.status, verified: null };
+    const body = (await response.json()) as { session: { second_factor_verified: boolean } };
+    return { status: response.status, verified: body.session.second_factor_verified };
+  });
+}
+
+async function signOut(page: Page): Promise<void> {
+  await page.goto(`${new URL(page.url()).origin}/account`);
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+}
+
+/** Neither the sign-in's challenge token nor `secrets` in the address bar, in anything a page script could read, or in any URL requested. */
+async function expectNothingLeaked(browser: TestBrowser, secrets: string[] = []): Promise<void> {
+  const readable = `${browser.page.url()} ${await pageReadableState(browser.page)}`;
+  expect(readable).not.toContain("hch_");
+  for (const secret of secrets) expect(readable).not.toContain(secret);
+  for (const url of browser.requests) {
+    expect(url).not.toContain("hch_");
+    for (const secret of secrets) expect(url).not.toContain(secret);
+  }
 }
 
 describeInChromium("web app in Chromium", () => {
@@ -604,6 +634,301 @@ describeInChromium("web app in Chromium", () => {
     await page.getByLabel("Password", { exact: true }).fill("a brand new passphrase");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("heading", { name: "Your account" }).waitFor();
+    expectCleanPages();
+  });
+
+  it("two-step verification: turn it on with a QR code drawn in the page, backup codes shown once, then sign in with a code, with a backup code, and reset the password with a code", async () => {
+    const { page } = browser;
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: harmont.url });
+    const email = "ada@example.com";
+    await signUpVerified(page, harmont, { name: "Ada Lovelace", email });
+    const panel = page.locator(".second-factor");
+    await eventually(() => panel.getByTestId("second-factor-state").textContent()).toBe("Off");
+
+    // The password first: a wrong one is refused before any secret is made.
+    await panel.getByRole("button", { name: "Turn on two-step verification" }).click();
+    const start = page.getByRole("form", { name: "Turn on two-step verification" });
+    await start.getByLabel("Your password").fill("not my password");
+    await start.getByRole("button", { name: "Continue" }).click();
+    await eventually(() => start.getByRole("alert").textContent()).toBe("The password is incorrect.");
+    await start.getByLabel("Your password").fill(password);
+    const started = page.waitForResponse((response) => response.url().endsWith("/api/v0/auth/2fa/totp"));
+    await start.getByRole("button", { name: "Continue" }).click();
+    const enrollment = (await (await started).json()) as { secret: string; otpauth_uri: string };
+
+    // The key to type, in groups of four, is the server's; the QR code is the otpauth URI,
+    // drawn in the page (a data: image, nothing fetched: expectCleanPages checks the origins).
+    await page.getByTestId("totp-secret").waitFor();
+    expect(await page.getByTestId("totp-secret").textContent()).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
+    const secret = await readSecret(page);
+    expect(secret).toBe(enrollment.secret);
+    const qr = page.getByRole("img", { name: "QR code of the new key, to scan with your authenticator app" });
+    await eventually(() => qr.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0)).toBe(true);
+    const drawn = await QRCode.toString(enrollment.otpauth_uri, { type: "svg", margin: 2, errorCorrectionLevel: "M" });
+    expect(await qr.getAttribute("src")).toBe(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(drawn)}`);
+    expect(enrollment.otpauth_uri).toContain(`secret=${secret}`);
+    await saveScreenshot(page, "account-two-step-scan");
+
+    // A wrong code is refused; the app's code turns it on and shows ten backup codes, once.
+    const confirm = page.getByRole("form", { name: "Confirm your authenticator app" });
+    const codeField = confirm.getByLabel("6-digit code from your authenticator app");
+    expect(await codeField.getAttribute("autocomplete")).toBe("one-time-code");
+    expect(await codeField.getAttribute("inputmode")).toBe("numeric");
+    await codeField.fill(wrongCode(secret));
+    await confirm.getByRole("button", { name: "Turn on", exact: true }).click();
+    await eventually(() => confirm.getByRole("alert").textContent()).toContain("The code is not valid.");
+    await codeField.fill(await previousCode(secret));
+    await confirm.getByRole("button", { name: "Turn on", exact: true }).click();
+    await page.getByTestId("backup-codes").waitFor();
+    await page.getByText("Two-step verification is on.").waitFor();
+    const backupCodes = await readBackupCodes(page);
+    expect(backupCodes).toHaveLength(10);
+    for (const code of backupCodes) expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    await page.getByRole("button", { name: "Copy codes" }).click();
+    await page.getByRole("button", { name: "Copied" }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(backupCodes.join("\n"));
+    await saveScreenshot(page, "account-two-step-backup-codes");
+    await expectNothingLeaked(browser, [secret, ...backupCodes]);
+    // This session passed two-step verification by turning it on.
+    expect(await currentSession(page)).toEqual({ status: 200, verified: true });
+
+    // "I have saved them" hides them for good: the state shows instead, and a reload never them.
+    await page.getByRole("button", { name: "I have saved them" }).click();
+    await page.getByTestId("backup-codes").waitFor({ state: "detached" });
+    await eventually(() => panel.getByTestId("second-factor-state").textContent()).toBe("On");
+    expect(await panel.getByTestId("backup-codes-left").textContent()).toBe("10 backup codes left");
+    expect(await panel.textContent()).toContain("On since");
+    await page.reload();
+    await eventually(() => panel.getByTestId("backup-codes-left").textContent()).toBe("10 backup codes left");
+    const content = await page.content();
+    for (const code of [secret, ...backupCodes]) expect(content).not.toContain(code);
+    await saveScreenshot(page, "account-two-step-on");
+
+    // Signing in with the password now stops at the second step: 202, and no cookie yet.
+    await signOut(page);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(password);
+    const firstStep = page.waitForResponse((response) => response.url().endsWith("/api/v0/auth/login"));
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    expect((await firstStep).status()).toBe(202);
+    await page.getByRole("heading", { name: "Two-step verification" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+    expect(await browser.context.cookies(harmont.url)).toEqual([]);
+    // No other signed-in device passed two-step verification: nobody to approve from.
+    expect(await page.getByRole("button", { name: "Approve from another device" }).count()).toBe(0);
+    const step = page.getByRole("form", { name: "Finish signing in with a two-step code" });
+    const stepField = step.getByLabel("6-digit code from your authenticator app");
+    expect(await stepField.getAttribute("autocomplete")).toBe("one-time-code");
+    expect(await stepField.evaluate((element) => element === document.activeElement)).toBe(true);
+    const used = currentCode(secret);
+    await stepField.fill(used);
+    await saveScreenshot(page, "sign-in-two-step");
+    await expectNothingLeaked(browser, [secret]);
+    await step.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    expect(await currentSession(page)).toEqual({ status: 200, verified: true });
+
+    // By email code this time: the code just used is refused (each works once), a backup code signs in.
+    await signOut(page);
+    await page.getByRole("button", { name: "Email code" }).click();
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    const since = harmont.smtp.messages.length;
+    await page.getByRole("button", { name: "Email me a code" }).click();
+    await page.getByLabel("Code from the email").fill(await harmont.nextCode(email, since));
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await stepField.fill(used);
+    await step.getByRole("button", { name: "Sign in", exact: true }).click();
+    await eventually(() => step.getByRole("alert").textContent()).toContain("The code is not valid.");
+    await page.getByRole("button", { name: "Use a backup code instead" }).click();
+    await step.getByLabel("Backup code").fill(backupCodes[0]!.toLowerCase());
+    await saveScreenshot(page, "sign-in-two-step-backup-code");
+    await step.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    await eventually(() => panel.getByTestId("backup-codes-left").textContent()).toBe("9 backup codes left");
+    await eventually(() => harmont.smtp.messages.filter((mail) => mail.to.includes(email)).map((mail) => mail.subject)).toContain(
+      "A backup code was used to sign in to your Harmont account",
+    );
+
+    // A password reset asks for a code too: the mailbox alone does not take the account over.
+    await signOut(page);
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    const resetMails = harmont.smtp.messages.length;
+    await page.getByRole("button", { name: "Mail me a link" }).click();
+    const mail = await harmont.smtp.waitForMail(email, resetMails);
+    const link = /(http:\/\/\S+\/reset-password#token=hrt_[A-Za-z0-9_-]{43})/.exec(mail.raw.replace(/=\r?\n/g, ""))?.[1];
+    await page.goto(link!);
+    const reset = page.getByRole("form", { name: "Choose a new password" });
+    await reset.getByLabel("6-digit code from your authenticator app").waitFor();
+    await page.getByRole("button", { name: "Use a backup code instead" }).click();
+    await reset.getByLabel("Backup code").fill(backupCodes[0]!);
+    await reset.getByLabel("New password", { exact: true }).fill("a brand new passphrase");
+    await reset.getByRole("button", { name: "Set the new password" }).click();
+    await eventually(() => reset.getByRole("alert").textContent()).toContain("The code is not valid.");
+    await reset.getByLabel("Backup code").fill(backupCodes[1]!);
+    await saveScreenshot(page, "reset-password-two-step");
+    await reset.getByRole("button", { name: "Set the new password" }).click();
+    await page.getByRole("heading", { name: "Password changed" }).waitFor();
+    expect((await harmont.api("/api/v0/auth/login", { json: { email, password: "a brand new passphrase" } })).status).toBe(202);
+    await expectNothingLeaked(browser, [secret, ...backupCodes]);
+    expectCleanPages();
+  });
+
+  it("two-step verification: another signed-in browser approves a sign-in with the number it shows, a wrong number refuses it, and \u201cThis wasn't me\u201d rejects it", async () => {
+    const { page } = browser;
+    const email = "ada@example.com";
+    await signUpVerified(page, harmont, { name: "Ada Lovelace", email });
+    await turnOnTwoStep(page);
+    const prompt = page.getByRole("region", { name: "A sign-in waiting for your approval" });
+    expect(await prompt.count()).toBe(0);
+
+    const other = await launchBrowser();
+    try {
+      const laptop = other.page;
+      /** The laptop signs in with the password, asks for an approval, and reads the number it shows. */
+      const askForApproval = async () => {
+        await laptop.getByLabel("Email", { exact: true }).fill(email);
+        await laptop.getByLabel("Password", { exact: true }).fill(password);
+        await laptop.getByRole("button", { name: "Sign in", exact: true }).click();
+        await laptop.getByRole("button", { name: "Approve from another device" }).click();
+        await laptop.getByText("Waiting for your approval…").waitFor();
+        const number = ((await laptop.getByTestId("approval-number").textContent()) ?? "").trim();
+        expect(number).toMatch(/^\d{2}$/);
+        return number;
+      };
+      await laptop.goto(`${harmont.url}/sign-in`);
+      const number = await askForApproval();
+      await saveScreenshot(laptop, "sign-in-approval-number");
+
+      // Coming back to the first browser's tab (its focus) asks at once: the prompt, with when, the device, the address, the first factor.
+      await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+      await prompt.waitFor();
+      expect(await prompt.locator("dt").allTextContents()).toEqual(["When", "Device", "From", "Signed in with"]);
+      expect(await prompt.locator("dd").allTextContents()).toEqual(["just now", "Chrome on Linux", "127.0.0.1", "Password"]);
+      expect(await prompt.textContent()).not.toContain(number);
+      // Approve and Reject have equal weight: the same size.
+      const [approveBox, rejectBox] = [await prompt.getByRole("button", { name: "Approve" }).boundingBox(), await prompt.getByRole("button", { name: "Reject" }).boundingBox()];
+      expect(approveBox && [approveBox.width, approveBox.height]).toEqual(rejectBox && [rejectBox.width, rejectBox.height]);
+      await prompt.getByLabel("Type the number shown on the device signing in").fill(number);
+      await saveScreenshot(page, "login-approval-prompt");
+      await prompt.getByRole("button", { name: "Approve" }).click();
+      await page.getByText("Approved: that device is signed in.").waitFor();
+      expect(await prompt.count()).toBe(0);
+
+      // The laptop's poll sees it: signed in, as having passed two-step verification.
+      await laptop.getByRole("heading", { name: "Your account" }).waitFor();
+      expect(await currentSession(laptop)).toEqual({ status: 200, verified: true });
+      await expectNothingLeaked(other);
+
+      // A wrong number refuses the sign-in at once. This prompt comes from the 10-second poll alone.
+      await signOut(laptop);
+      const second = await askForApproval();
+      await prompt.waitFor({ timeout: 15_000 });
+      await prompt.getByLabel("Type the number shown on the device signing in").fill(second === "10" ? "11" : "10");
+      await prompt.getByRole("button", { name: "Approve" }).click();
+      await page.getByText("The number did not match, so the sign-in was refused.").waitFor();
+      await eventually(() => laptop.getByRole("alert").textContent()).toContain("The sign-in was refused on your other device.");
+      await laptop.getByLabel("Password", { exact: true }).waitFor();
+      expect((await currentSession(laptop)).status).toBe(401);
+
+      // "This wasn't me" goes with Reject: it refuses, and no approval can be asked for an hour.
+      await askForApproval();
+      await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+      await prompt.waitFor();
+      await prompt.getByLabel("This wasn't me", { exact: false }).check();
+      expect(await prompt.getByRole("button", { name: "Approve" }).isDisabled()).toBe(true);
+      await prompt.getByRole("button", { name: "Reject" }).click();
+      await page.getByText("Rejected and reported").waitFor();
+      await eventually(() => laptop.getByRole("alert").textContent()).toContain("The sign-in was refused on your other device.");
+      expect((await currentSession(laptop)).status).toBe(401);
+      await eventually(() => harmont.smtp.messages.filter((mail) => mail.to.includes(email)).map((mail) => mail.subject)).toContain(
+        "You refused a sign-in to your Harmont account",
+      );
+      await laptop.getByLabel("Email", { exact: true }).fill(email);
+      await laptop.getByLabel("Password", { exact: true }).fill(password);
+      await laptop.getByRole("button", { name: "Sign in", exact: true }).click();
+      await laptop.getByRole("button", { name: "Approve from another device" }).click();
+      await eventually(() => laptop.getByRole("alert").textContent()).toBe("This sign-in cannot be approved from another device now.");
+      await laptop.getByLabel("6-digit code from your authenticator app").waitFor();
+      await expectNothingLeaked(other);
+      expect(other.cspViolations).toEqual([]);
+    } finally {
+      await other.close();
+    }
+    expectCleanPages();
+  });
+
+  it("two-step verification: new backup codes, a sign-in step ended by five wrong codes, and turning it off", async () => {
+    const { page } = browser;
+    const email = "grace@example.com";
+    await signUpVerified(page, harmont, { name: "Grace Hopper", email });
+    const { secret, backupCodes: first } = await turnOnTwoStep(page);
+    const panel = page.locator(".second-factor");
+
+    // New backup codes, with a code from the app and the password: the old ones stop working.
+    await panel.getByRole("button", { name: "New backup codes" }).click();
+    const regenerate = page.getByRole("form", { name: "Make new backup codes" });
+    await regenerate.getByLabel("6-digit code from your authenticator app").fill(currentCode(secret));
+    await regenerate.getByLabel("Your password").fill(password);
+    await regenerate.getByRole("button", { name: "Make new backup codes" }).click();
+    await page.getByText("New backup codes made: the old ones no longer work.").waitFor();
+    const fresh = await readBackupCodes(page);
+    expect(fresh).toHaveLength(10);
+    expect(fresh.filter((code) => first.includes(code))).toEqual([]);
+    await page.getByRole("button", { name: "I have saved them" }).click();
+    await eventually(() => panel.getByTestId("backup-codes-left").textContent()).toBe("10 backup codes left");
+    const challenge = (await harmont.api("/api/v0/auth/login", { json: { email, password } })).body.challenge_token as string;
+    const old = await harmont.api("/api/v0/auth/login/second-factor", { json: { challenge_token: challenge, method: "backup_code", code: first[0] } });
+    expect(old.body.error.code).toBe("second_factor_invalid");
+
+    // Five wrong codes end the sign-in step: the next try says so and goes back to the start.
+    await signOut(page);
+    await signInWithPassword(page, email);
+    const step = page.getByRole("form", { name: "Finish signing in with a two-step code" });
+    for (let tries = 0; tries < 5; tries++) {
+      await step.getByLabel("6-digit code from your authenticator app").fill(wrongCode(secret));
+      await step.getByRole("button", { name: "Sign in", exact: true }).click();
+      await eventually(() => step.getByRole("alert").textContent()).toContain("The code is not valid.");
+      await eventually(() => step.getByLabel("6-digit code from your authenticator app").inputValue()).toBe("");
+    }
+    await step.getByLabel("6-digit code from your authenticator app").fill(wrongCode(secret));
+    await step.getByRole("button", { name: "Sign in", exact: true }).click();
+    await eventually(() => page.getByRole("alert").textContent()).toBe("This sign-in step expired; sign in again.");
+    await page.getByLabel("Password", { exact: true }).waitFor();
+    expect(await page.getByLabel("Password", { exact: true }).inputValue()).toBe("");
+    await eventually(() => harmont.smtp.messages.filter((mail) => mail.to.includes(email)).map((mail) => mail.subject)).toContain(
+      "Someone is trying to sign in to your Harmont account",
+    );
+
+    // From the start again, with a backup code.
+    await signInWithPassword(page, email);
+    await page.getByRole("button", { name: "Use a backup code instead" }).click();
+    await step.getByLabel("Backup code").fill(fresh[0]!);
+    await step.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+
+    // Turning it off asks for a code (a backup code here) and the password; a wrong password changes nothing.
+    await panel.getByRole("button", { name: "Turn off" }).click();
+    const disable = page.getByRole("form", { name: "Turn off two-step verification" });
+    await disable.getByRole("button", { name: "Use a backup code instead" }).click();
+    await disable.getByLabel("Backup code").fill(fresh[1]!);
+    await disable.getByLabel("Your password").fill("not my password");
+    await disable.getByRole("button", { name: "Turn off two-step verification" }).click();
+    await eventually(() => disable.getByRole("alert").textContent()).toBe("The password is incorrect.");
+    await saveScreenshot(page, "account-two-step-off");
+    await disable.getByLabel("Your password").fill(password);
+    await disable.getByRole("button", { name: "Turn off two-step verification" }).click();
+    await page.getByText("Two-step verification is off.").waitFor();
+    await eventually(() => panel.getByTestId("second-factor-state").textContent()).toBe("Off");
+    await panel.getByRole("button", { name: "Turn on two-step verification" }).waitFor();
+
+    // Signing in is one step again.
+    await signOut(page);
+    await signInWithPassword(page, email);
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    expect(await currentSession(page)).toEqual({ status: 200, verified: false });
+    expect((await harmont.api("/api/v0/auth/login", { json: { email, password } })).status).toBe(200);
+    await expectNothingLeaked(browser, [secret, ...fresh]);
     expectCleanPages();
   });
 

@@ -1,6 +1,7 @@
 /**
  * The account page: who you are, every session (browsers and CLIs) with a way to revoke each,
- * sign out, sign out everywhere, API tokens, the profile and password, and deleting the account.
+ * sign out, sign out everywhere, API tokens, the profile and password, two-step verification, and
+ * deleting the account.
  */
 import { listSessions, logoutAll, resendVerificationEmail, revokeSession, verifyEmail, type Session, type User } from "@harmont/cloud";
 import { useCallback, useEffect, useState, type FormEvent } from "react";
@@ -11,6 +12,7 @@ import { formatAbsolute, formatRelative } from "../format";
 import { signInPath } from "../return-path";
 import { DeleteAccount, PasswordSettings, ProfileSettings } from "./AccountSettings";
 import { ApiTokensPanel } from "./ApiTokensPanel";
+import { SecondFactorPanel } from "./SecondFactorPanel";
 import { Navigate } from "../router";
 import { useSession } from "../session";
 
@@ -59,6 +61,7 @@ function Account({ user }: { user: User }) {
       <ApiTokensPanel />
       <ProfileSettings user={user} />
       <PasswordSettings />
+      <SecondFactorPanel />
       <DeleteAccount />
     </Page>
   );

@@ -11,6 +11,31 @@ import { useSession } from "../session";
 
 type Message = { tone: "error" | "success"; text: string } | null;
 
+/**
+ * The password asked again before deleting the account or changing how it signs in. The page
+ * cannot tell whether the account has a password (nothing it reads says so), so, as with the
+ * current password in "Change password", the field is always there and may be left empty: the
+ * server then accepts a sign-in made in the last 15 minutes instead, and says so when it is older.
+ */
+export function ConfirmPasswordField({ value, onChange }: { value: string; onChange(value: string): void }) {
+  return (
+    <Field
+      label="Your password"
+      name="password"
+      type="password"
+      autoComplete="current-password"
+      hint="No password (you sign in with email codes)? Leave it empty; you must have signed in within the last 15 minutes."
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+    />
+  );
+}
+
+/** The request's `password`: left out when the field was left empty. */
+export function passwordBody(password: string): { password?: string } {
+  return password === "" ? {} : { password };
+}
+
 export function ProfileSettings({ user }: { user: User }) {
   const { refresh } = useSession();
   const noticeId = useId();
@@ -145,7 +170,7 @@ export function DeleteAccount() {
     event.preventDefault();
     setBusy(true);
     setMessage(null);
-    const outcome = await run(deleteAccount({ client: harmont, body: password === "" ? {} : { password } }));
+    const outcome = await run(deleteAccount({ client: harmont, body: passwordBody(password) }));
     setBusy(false);
     if (!outcome.ok) {
       setMessage({ tone: "error", text: outcome.problem.message });
@@ -166,15 +191,7 @@ export function DeleteAccount() {
             it.
           </p>
           {message ? <Notice tone={message.tone}>{message.text}</Notice> : null}
-          <Field
-            label="Your password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            hint="No password (you sign in with email codes)? Leave it empty; you must have signed in within the last 15 minutes."
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
+          <ConfirmPasswordField value={password} onChange={setPassword} />
           <div className="actions">
             <Button type="submit" variant="danger" busy={busy}>
               Delete my account

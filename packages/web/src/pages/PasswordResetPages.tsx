@@ -1,11 +1,14 @@
 /**
  * `/forgot-password` (ask for a link: every answer looks the same) and `/reset-password` (the
  * link from the mail: its token leaves the address bar before the first render and is kept in
- * memory only; checking it uses nothing up; the new password signs nobody in).
+ * memory only; checking it uses nothing up; the new password signs nobody in). An account with
+ * two-step verification also gives a code (from the app, or a backup code): the mailbox alone
+ * must not be enough to take it over.
  */
 import { checkPasswordReset, completePasswordReset, requestPasswordReset, type PasswordResetState } from "@harmont/cloud";
 import { useEffect, useState, type FormEvent } from "react";
 import { harmont, run } from "../api";
+import { CodeMethodSwitch, SecondFactorCodeField, codeBody, invalidCodeMessage, type CodeMethod } from "../components/second-factor";
 import { tokenFromFragment } from "../fragment-token";
 import { Button, Card, Field, Loading, Notice, Page } from "../components/ui";
 import { Link } from "../router";
@@ -70,6 +73,11 @@ export function ResetPasswordPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
+  const [method, setMethod] = useState<CodeMethod>("totp");
+  const [code, setCode] = useState("");
+  // Also when the check said no but two-step verification was turned on since.
+  const [codeAsked, setCodeAsked] = useState(false);
+  const needsCode = codeAsked || (typeof state === "object" && state.second_factor_required);
 
   useEffect(() => {
     if (!token) return;
@@ -80,11 +88,19 @@ export function ResetPasswordPage() {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const outcome = await run(completePasswordReset({ client: harmont, body: { token: token!, new_password: password } }));
+    const secondFactor = needsCode ? { second_factor: { method, code: codeBody(method, code) } } : {};
+    const outcome = await run(completePasswordReset({ client: harmont, body: { token: token!, new_password: password, ...secondFactor } }));
     setBusy(false);
     if (!outcome.ok) {
-      if (outcome.problem.code === "password_reset_invalid") setState("invalid");
-      else setError(outcome.problem.message);
+      const { code: failure, message } = outcome.problem;
+      if (failure === "password_reset_invalid") setState("invalid");
+      else if (failure === "second_factor_invalid") {
+        setCode("");
+        setError(invalidCodeMessage(method, message));
+      } else {
+        if (failure === "second_factor_required") setCodeAsked(true);
+        setError(message);
+      }
       return;
     }
     resetTokenFromLink = null;
@@ -124,6 +140,23 @@ export function ResetPasswordPage() {
       <Card>
         <form className="form" onSubmit={(event) => void submit(event)} aria-label="Choose a new password">
           {error ? <Notice tone="error">{error}</Notice> : null}
+          {needsCode ? (
+            <>
+              <p className="muted">The account has two-step verification: give a code as well.</p>
+              <SecondFactorCodeField method={method} value={code} onChange={setCode} />
+              <div className="second-step__links">
+                <CodeMethodSwitch
+                  method={method}
+                  disabled={busy}
+                  onChange={(next) => {
+                    setMethod(next);
+                    setCode("");
+                    setError(null);
+                  }}
+                />
+              </div>
+            </>
+          ) : null}
           <Field
             label="New password"
             type="password"

@@ -3,8 +3,12 @@
  * (`session: "cookie"`), so no token ever reaches this page. Afterwards the person goes back to
  * where they came from (`?return=`, same-origin paths only), for example a CLI login waiting for
  * approval.
+ *
+ * An account with two-step verification gets no session from the first step: the server answers
+ * 202 with a challenge, and the page asks for the second step (SecondFactorStep.tsx) before going
+ * anywhere.
  */
-import { login, requestEmailCode, verifyEmailCode } from "@harmont/cloud";
+import { login, requestEmailCode, verifyEmailCode, type LoginResponse, type SecondFactorRequired } from "@harmont/cloud";
 import { useState, type FormEvent } from "react";
 import { harmont, run } from "../api";
 import { MailIcon } from "../components/icons";
@@ -12,6 +16,7 @@ import { Button, Card, Field, Loading, Notice, Page } from "../components/ui";
 import { safeReturnPath, signInPath } from "../return-path";
 import { Link, Navigate, navigate, useLocation } from "../router";
 import { useSession } from "../session";
+import { SecondFactorStep } from "./SecondFactorStep";
 
 export function useReturnPath(): string | null {
   const { search } = useLocation();
@@ -30,12 +35,21 @@ export function ReturnContext({ returnTo }: { returnTo: string | null }) {
 
 type Method = "password" | "code";
 
+/** The 202 answer of a first step, told apart from a 200 `SignedIn`. */
+function secondFactorOf(answer: LoginResponse): SecondFactorRequired | null {
+  return "second_factor_required" in answer && answer.second_factor_required ? answer : null;
+}
+
 export function SignInPage() {
   const { state, refresh } = useSession();
   const returnTo = useReturnPath();
   const [method, setMethod] = useState<Method>("password");
   const [email, setEmail] = useState("");
   const [completing, setCompleting] = useState(false);
+  // The challenge of a sign-in waiting for its second step: in memory only, gone with this page.
+  const [challenge, setChallenge] = useState<SecondFactorRequired | null>(null);
+  // Why the person is back at the first step after a second step that did not finish.
+  const [restartNotice, setRestartNotice] = useState<string | null>(null);
 
   if (state.status === "signed-in" && !completing) return <Navigate to={returnTo ?? "/account"} />;
 
@@ -48,22 +62,50 @@ export function SignInPage() {
 
   if (completing) return <Loading label="Signing in…" />;
 
+  const onSecondFactor = (next: SecondFactorRequired) => {
+    setRestartNotice(null);
+    setChallenge(next);
+  };
+
+  const chooseMethod = (next: Method) => {
+    setRestartNotice(null);
+    setMethod(next);
+  };
+
+  if (challenge) {
+    return (
+      <Page title="Two-step verification" heading="Sign in to Harmont" lead={`One more step to sign in as ${email.trim()}.`}>
+        <ReturnContext returnTo={returnTo} />
+        <Card>
+          <SecondFactorStep
+            challenge={challenge}
+            onSignedIn={finish}
+            onRestart={(message) => {
+              setChallenge(null);
+              setRestartNotice(message);
+            }}
+          />
+        </Card>
+      </Page>
+    );
+  }
+
   return (
     <Page title="Sign in" heading="Sign in to Harmont" lead="Welcome back. Use your password or get a one-time code by email.">
       <ReturnContext returnTo={returnTo} />
       <Card>
         <div className="segmented" role="group" aria-label="Sign-in method">
-          <button type="button" className="segmented__option" aria-pressed={method === "password"} onClick={() => setMethod("password")}>
+          <button type="button" className="segmented__option" aria-pressed={method === "password"} onClick={() => chooseMethod("password")}>
             Password
           </button>
-          <button type="button" className="segmented__option" aria-pressed={method === "code"} onClick={() => setMethod("code")}>
+          <button type="button" className="segmented__option" aria-pressed={method === "code"} onClick={() => chooseMethod("code")}>
             Email code
           </button>
         </div>
         {method === "password" ? (
-          <PasswordForm email={email} onEmailChange={setEmail} onSignedIn={finish} />
+          <PasswordForm email={email} onEmailChange={setEmail} onSignedIn={finish} onSecondFactor={onSecondFactor} initialError={restartNotice} />
         ) : (
-          <EmailCodeForm email={email} onEmailChange={setEmail} onSignedIn={finish} />
+          <EmailCodeForm email={email} onEmailChange={setEmail} onSignedIn={finish} onSecondFactor={onSecondFactor} initialError={restartNotice} />
         )}
       </Card>
       <p className="page__footnote">
@@ -77,12 +119,16 @@ interface FormProps {
   email: string;
   onEmailChange(email: string): void;
   onSignedIn(): Promise<void>;
+  /** The account has two-step verification: the first step was right, the second is next. */
+  onSecondFactor(challenge: SecondFactorRequired): void;
+  /** Shown until the next try: why a second step sent the person back here. */
+  initialError: string | null;
 }
 
-function PasswordForm({ email, onEmailChange, onSignedIn }: FormProps) {
+function PasswordForm({ email, onEmailChange, onSignedIn, onSecondFactor, initialError }: FormProps) {
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -92,6 +138,11 @@ function PasswordForm({ email, onEmailChange, onSignedIn }: FormProps) {
     setBusy(false);
     if (!outcome.ok) {
       setError(outcome.problem.message);
+      return;
+    }
+    const challenge = secondFactorOf(outcome.data);
+    if (challenge) {
+      onSecondFactor(challenge);
       return;
     }
     await onSignedIn();
@@ -112,11 +163,11 @@ function PasswordForm({ email, onEmailChange, onSignedIn }: FormProps) {
   );
 }
 
-function EmailCodeForm({ email, onEmailChange, onSignedIn }: FormProps) {
+function EmailCodeForm({ email, onEmailChange, onSignedIn, onSecondFactor, initialError }: FormProps) {
   const [sentTo, setSentTo] = useState<string | null>(null);
   const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError);
   const [info, setInfo] = useState<string | null>(null);
 
   const sendCode = async (address: string) => {
@@ -144,6 +195,11 @@ function EmailCodeForm({ email, onEmailChange, onSignedIn }: FormProps) {
     setBusy(false);
     if (!outcome.ok) {
       setError(outcome.problem.message);
+      return;
+    }
+    const challenge = secondFactorOf(outcome.data);
+    if (challenge) {
+      onSecondFactor(challenge);
       return;
     }
     await onSignedIn();

@@ -14,6 +14,15 @@ export async function signUp(page: Page, harmont: RunningHarmont, account: { nam
   await page.getByRole("heading", { name: "Your account" }).waitFor();
 }
 
+/** Signs up and confirms the address with the code from the real mail (two-step verification needs a verified address). */
+export async function signUpVerified(page: Page, harmont: RunningHarmont, account: { name?: string; email: string }): Promise<void> {
+  const since = harmont.smtp.messages.length;
+  await signUp(page, harmont, account);
+  await page.getByLabel("Confirmation code").fill(await harmont.nextCode(account.email, since));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await page.getByText("Email verified").waitFor();
+}
+
 export async function signInWithPassword(page: Page, email: string): Promise<void> {
   await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
