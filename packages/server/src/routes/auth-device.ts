@@ -8,7 +8,7 @@ import type { AppDeps } from "../app-deps.js";
 import { answerDeviceAuthorization, lookUpDeviceAuthorization, type UserCodeBudget } from "../auth/device-codes.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
-import { rateLimitedError } from "../http/rate-limit.js";
+import { rateLimitedError, type RateLimiter } from "../http/rate-limit.js";
 import { requestMeta } from "../http/request-meta.js";
 import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { bearerSecurity, errorResponses, toIsoTime } from "./schemas.js";
@@ -41,21 +41,30 @@ const CompleteResponse = z.object({ success: z.literal(true) }).openapi("CliComp
 export function registerAuthDeviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const limits = deps.rateLimits;
   // Every typed code spends from three budgets before it is compared; a match gives the points back.
+  const budgets = (userId: string, ip: string | null) =>
+    [
+      [limits.userCodeFailuresPerUser, userId],
+      [limits.userCodeFailuresPerIp, ip ?? "unknown"],
+      [limits.userCodeFailuresGlobal, "all"],
+    ] as const;
+  // Every typed code spends from three budgets, in order, before it is compared; a refused one
+  // gives back what this try spent (no comparison was made), and a match gives all three back.
   const budget: UserCodeBudget = {
     async spend(userId, ip) {
-      const decisions = [
-        await limits.userCodeFailuresPerUser.consume(userId),
-        await limits.userCodeFailuresPerIp.consume(ip ?? "unknown"),
-        await limits.userCodeFailuresGlobal.consume("all"),
-      ];
-      const refused = decisions.filter((decision) => !decision.allowed);
-      if (decisions[2]!.allowed === false) deps.logger.warn("the global budget of wrong device-login codes is spent: every code is refused until it refills");
-      return refused.length === 0 ? { allowed: true, retryAfterSeconds: 0 } : { allowed: false, retryAfterSeconds: Math.max(...refused.map((decision) => decision.retryAfterSeconds)) };
+      const spent: Array<readonly [RateLimiter, string]> = [];
+      for (const [limiter, key] of budgets(userId, ip)) {
+        const decision = await limiter.consume(key);
+        if (!decision.allowed) {
+          for (const [given, givenKey] of spent) await given.reward(givenKey);
+          if (limiter === limits.userCodeFailuresGlobal) deps.logger.warn("the global budget of wrong device-login codes is spent: every code is refused until it refills");
+          return decision;
+        }
+        spent.push([limiter, key]);
+      }
+      return { allowed: true, retryAfterSeconds: 0 };
     },
     async refund(userId, ip) {
-      await limits.userCodeFailuresPerUser.reward(userId);
-      await limits.userCodeFailuresPerIp.reward(ip ?? "unknown");
-      await limits.userCodeFailuresGlobal.reward("all");
+      for (const [limiter, key] of budgets(userId, ip)) await limiter.reward(key);
     },
   };
   const failure = (result: { failure: "user_code_invalid" | "rate_limited"; retryAfterSeconds?: number }) =>

@@ -274,6 +274,28 @@ describe.each(databaseTargets)("the device grant on $kind", (target) => {
     });
   });
 
+  describe.runIf(target.available)("guessing across accounts", () => {
+    it("limits wrong codes per IP across accounts, and for everyone together", async () => {
+      await server.close();
+      server = await createTestServer(await target.create(), {
+        HARMONT_LIMIT_SIGNUP_PER_IP: "0",
+        HARMONT_LIMIT_USER_CODE_FAILURES: "0",
+        HARMONT_LIMIT_USER_CODE_FAILURES_PER_IP: "3",
+        HARMONT_LIMIT_USER_CODE_FAILURES_GLOBAL: "5",
+      });
+      const people = await Promise.all(Array.from({ length: 4 }, () => signUp(server)));
+      // One IP, three accounts: the IP's budget is spent, whoever is signed in.
+      for (const person of people.slice(0, 3)) expect((await answer(person.token, "lookup", "BBBB-BBBB", "203.0.113.50")).status).toBe(400);
+      expect((await answer(people[3]!.token, "lookup", "BBBB-BBBB", "203.0.113.50")).status).toBe(429);
+      // Other IPs: two more wrong codes spend the global budget of five, then everyone is refused.
+      expect((await answer(people[3]!.token, "lookup", "BBBB-BBBB", "203.0.113.51")).status).toBe(400);
+      expect((await answer(people[3]!.token, "lookup", "BBBB-BBBB", "203.0.113.52")).status).toBe(400);
+      const everyone = await answer(people[2]!.token, "lookup", "BBBB-BBBB", "203.0.113.53");
+      expect([everyone.status, await errorCode(everyone)]).toEqual([429, "rate_limited"]);
+      expect(server.logs.lines.join("\n")).toContain("global budget of wrong device-login codes");
+    });
+  });
+
   describe.runIf(target.available)("metadata", () => {
     it("describes exactly the endpoints and methods the server has", async () => {
       const response = await server.request("/.well-known/oauth-authorization-server");
