@@ -194,6 +194,26 @@ function derived<Raw extends string | undefined>(text: string, from: (context: S
 
 const logLevels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
+/** A 32-byte key in base64url or base64, or none. */
+function secretKeySetting(value: string | undefined, { name }: SettingContext): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const key = decodeSecretKey(value);
+  if (!key) throw new ConfigError(`${name} must be 32 random bytes in base64url or base64 (for example: openssl rand -base64 32)`);
+  return key;
+}
+
+/** An OAuth client list setting, read by its parser; unset is the empty list. */
+function clientList<Client>(parse: (text: string) => Client[]) {
+  return (value: string | undefined, { name }: SettingContext): Client[] => {
+    try {
+      return parse(value ?? "");
+    } catch (error) {
+      if (error instanceof OAuthClientListError) throw new ConfigError(`${name}: ${error.message}`);
+      throw error;
+    }
+  };
+}
+
 /**
  * The one table of settings: every environment variable the server reads, with its default,
  * its parser and its `--help` line. `loadConfig` reads them in this order (a derived default
@@ -304,49 +324,25 @@ export const settings = {
   HARMONT_SECRET_KEY: setting({
     group: "Server",
     default: derived("development: made once into secret.key in the data directory", () => undefined),
-    parse: (value: string | undefined, { name }) => {
-      if (value === undefined) return undefined;
-      const key = decodeSecretKey(value);
-      if (!key) throw new ConfigError(`${name} must be 32 random bytes in base64url or base64 (for example: openssl rand -base64 32)`);
-      return key;
-    },
+    parse: secretKeySetting,
     help: "32 random bytes (base64url or base64) under which short codes are stored and two-step secrets sealed; required in production.",
   }),
   HARMONT_SECRET_KEY_PREVIOUS: setting({
     group: "Server",
     default: derived("none", () => undefined),
-    parse: (value: string | undefined, { name }) => {
-      if (value === undefined) return undefined;
-      const key = decodeSecretKey(value);
-      if (!key) throw new ConfigError(`${name} must be 32 random bytes in base64url or base64, like HARMONT_SECRET_KEY`);
-      return key;
-    },
+    parse: secretKeySetting,
     help: "The key before HARMONT_SECRET_KEY, while rotating it: two-step secrets sealed under it still open, and are sealed again under the new one when used.",
   }),
   HARMONT_OAUTH_CLIENTS: setting({
     group: "Server",
     default: derived("none besides harmont-cli", () => undefined),
-    parse: (value: string | undefined, { name }) => {
-      try {
-        return parseOAuthClients(value ?? "");
-      } catch (error) {
-        if (error instanceof OAuthClientListError) throw new ConfigError(`${name}: ${error.message}`);
-        throw error;
-      }
-    },
+    parse: clientList(parseOAuthClients),
     help: "Public OAuth clients besides harmont-cli that may use the device grant, as id=Name,id=Name (acme-cli=Acme CLI).",
   }),
   HARMONT_INTROSPECTION_CLIENTS: setting({
     group: "Server",
     default: derived("none (introspection answers 401)", () => undefined),
-    parse: (value: string | undefined, { name }) => {
-      try {
-        return parseIntrospectionClients(value ?? "");
-      } catch (error) {
-        if (error instanceof OAuthClientListError) throw new ConfigError(`${name}: ${error.message}`);
-        throw error;
-      }
-    },
+    parse: clientList(parseIntrospectionClients),
     help: "Resource servers that may introspect tokens, as id=sha256:<hash of the secret>; harmont-server introspection-client new <id> makes one.",
   }),
   HARMONT_TOTP_ISSUER: setting({

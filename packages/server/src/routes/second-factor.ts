@@ -23,8 +23,12 @@ import {
   getSecondFactorStatus,
   regenerateBackupCodes,
   startTotpEnrollment,
+  type AttemptBudget,
   type ManageFailure,
+  type SecondFactorChangeOutcome,
+  type SecondFactorMethod,
 } from "../auth/second-factor.js";
+import type { AuthDeps, Authenticated, RequestMeta } from "../auth/context.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { rateLimitedError } from "../http/rate-limit.js";
@@ -298,6 +302,26 @@ export function registerSecondFactorRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     if (!decision.allowed) throw rateLimitedError(decision.retryAfterSeconds);
   };
 
+  /**
+   * Disabling and regenerating: the password try counted as a sign-in's, the change made with the
+   * account's code-failure budget, its refusal answered, and the password try forgiven on success.
+   */
+  async function changeWithProof<Value>(
+    caller: Authenticated,
+    body: { method: SecondFactorMethod; code: string; password?: string | undefined },
+    meta: RequestMeta,
+    change: (deps: AuthDeps, caller: Authenticated, input: typeof body, budget: AttemptBudget, meta: RequestMeta) => Promise<SecondFactorChangeOutcome<Value>>,
+  ): Promise<Value> {
+    await spendPasswordTry(caller.user.email, body.password);
+    const result = await change(deps.auth, caller, body, limits.secondFactorFailuresPerAccount, meta);
+    if (!result.ok) {
+      if (result.failure === "rate_limited") throw rateLimitedError(result.retryAfterSeconds ?? 60);
+      throw manageFailureErrors[result.failure]();
+    }
+    if (body.password !== undefined) await limits.loginFailuresPerAccount.reset(caller.user.email);
+    return result.value;
+  }
+
   const start = createRoute({
     method: "post",
     path: "/api/v0/auth/2fa/totp",
@@ -359,15 +383,7 @@ export function registerSecondFactorRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     middleware: routeGuards(deps.guard, { path: "/api/v0/auth/2fa/disable", policy: routePolicies.ownSession, jsonBody: true }),
   });
   app.openapi(disable, async (c) => {
-    const caller = c.get("auth");
-    const body = c.req.valid("json");
-    await spendPasswordTry(caller.user.email, body.password);
-    const result = await disableSecondFactor(deps.auth, caller, body, limits.secondFactorFailuresPerAccount, requestMeta(c));
-    if (!result.ok) {
-      if (result.failure === "rate_limited") throw rateLimitedError(result.retryAfterSeconds ?? 60);
-      throw manageFailureErrors[result.failure]();
-    }
-    if (body.password !== undefined) await limits.loginFailuresPerAccount.reset(caller.user.email);
+    await changeWithProof(c.get("auth"), c.req.valid("json"), requestMeta(c), disableSecondFactor);
     return c.body(null, 204);
   });
 
@@ -384,17 +400,9 @@ export function registerSecondFactorRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     middleware: routeGuards(deps.guard, { path: "/api/v0/auth/2fa/backup-codes", policy: routePolicies.ownSession, jsonBody: true }),
   });
   app.openapi(regenerate, async (c) => {
-    const caller = c.get("auth");
-    const body = c.req.valid("json");
-    await spendPasswordTry(caller.user.email, body.password);
-    const result = await regenerateBackupCodes(deps.auth, caller, body, limits.secondFactorFailuresPerAccount, requestMeta(c));
-    if (!result.ok) {
-      if (result.failure === "rate_limited") throw rateLimitedError(result.retryAfterSeconds ?? 60);
-      throw manageFailureErrors[result.failure]();
-    }
-    if (body.password !== undefined) await limits.loginFailuresPerAccount.reset(caller.user.email);
+    const { backupCodes } = await changeWithProof(c.get("auth"), c.req.valid("json"), requestMeta(c), regenerateBackupCodes);
     c.header("Cache-Control", "no-store");
-    return c.json({ backup_codes: result.value.backupCodes }, 200);
+    return c.json({ backup_codes: backupCodes }, 200);
   });
 }
 
