@@ -6,7 +6,7 @@
  */
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, RequestMeta } from "./context.js";
-import { sessionExpiresAt, validateSessionToken } from "./sessions.js";
+import { revokeWebChildren, sessionExpiresAt, validateSessionToken } from "./sessions.js";
 import { hashSecret, isWellFormedBearerToken } from "./tokens.js";
 
 /**
@@ -20,6 +20,7 @@ export async function revokeClientToken(deps: Pick<AuthDeps, "store" | "clock">,
     const found = await store.sessions.findWithUserByTokenHash(hashSecret(token));
     if (!found || found.session.clientId !== clientId) return;
     await store.sessions.deleteById(found.session.id);
+    await revokeWebChildren(store, [found.session.id]);
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "oauth.token.revoked",
       actorUserId: found.user.id,

@@ -77,6 +77,8 @@ export interface SessionStore {
   deleteExpired(now: number): Promise<number>;
   /** Records that the session passed a second factor now (it confirmed two-step verification). */
   markSecondFactorVerified(sessionId: string, now: number): Promise<void>;
+  /** Deletes the `web` sessions whose parent is one of `parentIds` (one generation) and returns them. */
+  deleteWebChildren(parentIds: string[]): Promise<Session[]>;
 }
 
 /** How recent a session's first factor must be for what needs a fresh sign-in. */
@@ -260,11 +262,29 @@ export async function issueCliSession(
   return { token, session };
 }
 
+/**
+ * Browser sessions opened from another session (a support session from an operator's, a browser
+ * session from a CLI's) die with it: after revoking `ids`, their `web` children go too, then the
+ * children's, at most four generations down. CLI children are never cascaded: a CLI login and the
+ * browser session that approved it are revoked apart. Runs on the caller's transaction store.
+ */
+export async function revokeWebChildren(store: AuthStore, ids: string[]): Promise<Session[]> {
+  const revoked: Session[] = [];
+  let parents = ids;
+  for (let generation = 0; generation < 4 && parents.length > 0; generation++) {
+    const children = await store.sessions.deleteWebChildren(parents);
+    revoked.push(...children);
+    parents = children.map((child) => child.id);
+  }
+  return revoked;
+}
+
 /** Logout: revokes the session a token belongs to. Idempotent: an unknown token is not an error. */
 export async function revokeSessionByToken(deps: AuthDeps, token: string, meta: RequestMeta): Promise<void> {
   await deps.store.transaction(async (store) => {
     const session = await store.sessions.deleteByTokenHash(hashSecret(token));
     if (!session) return;
+    await revokeWebChildren(store, [session.id]);
     // The session's grants (parked handoffs, paste codes) went with it: a cascading foreign key.
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.logout",
@@ -281,6 +301,7 @@ export async function revokeOwnSession(deps: AuthDeps, caller: Authenticated, se
     // An API token is revoked as a token (`revokeApiToken`), never as a session.
     if (!session || session.userId !== caller.user.id || session.kind === "api") return false;
     await store.sessions.deleteById(sessionId);
+    await revokeWebChildren(store, [sessionId]);
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.revoked",
       target: sessionId,
@@ -315,6 +336,7 @@ export async function revokeAllUserSessions(
       exceptSessionId: options.exceptSessionId,
       keepApiTokens: options.scope === "sign_ins",
     });
+    await revokeWebChildren(store, revoked);
     // Also the approved grants of the session that was kept, reset links and login challenges: nothing made before stays usable.
     await store.grants.deleteByUser(userId, "approved");
     await store.passwordResets.deleteForUser(userId);

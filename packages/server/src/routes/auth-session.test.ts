@@ -1,6 +1,8 @@
 /** Sessions through HTTP: the check, expiry, listing, revocation, logout and sign-up/sign-in. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
+import { createSession } from "../auth/sessions.js";
+import { hashSecret } from "../auth/tokens.js";
 import { createTestServer, signUp, type TestServer } from "../test-support/harness.js";
 
 reportSkippedPostgres();
@@ -138,6 +140,48 @@ describe.each(databaseTargets)("sessions on $kind", (target) => {
       const response = await server.request("/api/v0/auth/signup", { json: { email: "short@example.com", password: "1234567" } });
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe("password_rejected");
+    });
+  });
+
+  describe.skipIf(!target.available)("browser sessions opened from another session", () => {
+    /** A session of `kind` made from the session of `parentToken`, as a support session or `harmont open` makes one. */
+    async function childOf(parentToken: string, kind: "web" | "cli") {
+      const found = await server.database.store.sessions.findWithUserByTokenHash(hashSecret(parentToken));
+      const { token, session } = await createSession(
+        { store: server.database.store, clock: server.clock, lifetimes: server.config.lifetimes },
+        { user: found!.user, kind, name: `${kind} child`, parentSessionId: found!.session.id, authenticatedAt: null, mfaVerifiedAt: null, orgId: null, meta: { ip: null, userAgent: null, requestId: null, actor: null } },
+      );
+      return { token, id: session.id };
+    }
+    const live = async (token: string) => (await server.request("/api/v0/auth/session", { token })).status === 200;
+
+    it("die with their parent on every revocation path, two generations down; CLI children stay", async () => {
+      // Each path, and whether the parent's CLI child outlives it (signing out everywhere takes every session).
+      const paths: Array<[(token: string, id: string) => Promise<unknown>, boolean]> = [
+        [(token) => server.request("/api/v0/auth/logout", { token, method: "POST" }), true],
+        [async (_token, id) => {
+          const other = await server.request("/api/v0/auth/login", { json: { email: account.email, password: account.password } });
+          const { token: otherToken } = (await other.json()) as { token: string };
+          return server.request(`/api/v0/auth/sessions/${id}`, { token: otherToken, method: "DELETE" });
+        }, true],
+        [async () => {
+          const other = await server.request("/api/v0/auth/login", { json: { email: account.email, password: account.password } });
+          const { token: otherToken } = (await other.json()) as { token: string };
+          return server.request("/api/v0/auth/logout-all", { token: otherToken, method: "POST" });
+        }, false],
+      ];
+      const account = await signUp(server);
+      for (const [revoke, cliSurvives] of paths) {
+        const parent = await server.request("/api/v0/auth/login", { json: { email: account.email, password: account.password } });
+        const { token } = (await parent.json()) as { token: string };
+        const parentId = (await server.database.store.sessions.findWithUserByTokenHash(hashSecret(token)))!.session.id;
+        const browser = await childOf(token, "web");
+        const grandchild = await childOf(browser.token, "web");
+        const cli = await childOf(token, "cli");
+        expect([await live(browser.token), await live(grandchild.token), await live(cli.token)]).toEqual([true, true, true]);
+        await revoke(token, parentId);
+        expect([await live(token), await live(browser.token), await live(grandchild.token), await live(cli.token)]).toEqual([false, false, false, cliSurvives]);
+      }
     });
   });
 

@@ -295,6 +295,12 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("device_authorizations_user_id").on("device_authorizations").column("user_id").execute();
     },
   },
+  "0009_session_children": {
+    async up(db: Kysely<unknown>) {
+      // Revoking a session finds its browser children by this.
+      await db.schema.createIndex("sessions_parent_session_id").on("sessions").column("parent_session_id").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

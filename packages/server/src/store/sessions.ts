@@ -174,6 +174,11 @@ export function createSessionStore(db: Connection, fastLookup?: SessionLookup): 
       const rows = await query.returning("id").execute();
       return rows.map((row) => row.id);
     },
+    async deleteWebChildren(parentIds) {
+      if (parentIds.length === 0) return [];
+      const rows = await db.deleteFrom("sessions").where("parent_session_id", "in", parentIds).where("kind", "=", "web").returning(sessionColumns).execute();
+      return rows.map(toSession);
+    },
     async markSecondFactorVerified(sessionId, now) {
       await db.updateTable("sessions").set({ mfa_verified_at: now }).where("id", "=", sessionId).execute();
     },
