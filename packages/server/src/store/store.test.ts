@@ -389,6 +389,19 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         expect(await store.sessions.deleteAllForUser(user.id)).toEqual([apiToken.id]);
       });
 
+      it("deleteWebChildren deletes one generation of web children of the given parents, never CLI children or others", async () => {
+        const database = await freshDatabase();
+        const { user, session } = await userWithSession(database);
+        const web = newSession(user.id, { parentSessionId: session.id });
+        const cli = newSession(user.id, { parentSessionId: session.id, kind: "cli" });
+        const grandchild = newSession(user.id, { parentSessionId: web.id });
+        const unrelated = newSession(user.id);
+        for (const row of [web, cli, grandchild, unrelated]) await database.store.sessions.insert(row);
+        expect(await database.store.sessions.deleteWebChildren([])).toEqual([]);
+        expect((await database.store.sessions.deleteWebChildren([session.id])).map((child) => child.id)).toEqual([web.id]);
+        expect((await database.store.sessions.listByUser(user.id)).map((left) => left.id).sort()).toEqual([session.id, cli.id, grandchild.id, unrelated.id].sort());
+      });
+
       it("deleteExpired removes sessions past their absolute end or idle too long, and no others", async () => {
         const database = await freshDatabase();
         const { store } = database;
