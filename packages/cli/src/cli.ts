@@ -21,7 +21,7 @@ import { normalizeApiUrl } from "./login/urls.js";
 import { createCredentialStore, CredentialStoreError } from "./storage/credential-store.js";
 import { closestMatches, didYouMean } from "./suggestion.js";
 
-/** The longest a browser login may wait for its approval. */
+/** The longest a browser or device login may wait for its approval. */
 const MAX_LOGIN_TIMEOUT_MS = 30 * 60_000;
 
 export const DEFAULT_API_URL = "http://localhost:8080";
@@ -39,12 +39,13 @@ const options = {
   "web-url": { type: "string" },
   browser: { type: "boolean" },
   paste: { type: "boolean" },
+  device: { type: "boolean" },
   "with-token": { type: "boolean" },
   timeout: { type: "string" },
   expires: { type: "string" },
 } as const satisfies Record<string, FlagSpec>;
 
-const loginOnly = ["web-url", "browser", "paste", "with-token", "timeout"] as const;
+const loginOnly = ["web-url", "browser", "paste", "device", "with-token", "timeout"] as const;
 const tokensOnly = ["expires"] as const;
 
 const exitCodeLines = exitCodeMeanings.map(({ code, meaning }) => `  ${String(code).padEnd(4)}${meaning}`);
@@ -64,9 +65,11 @@ const loginFlags = [
   "Login flags:",
   "  --browser             use the browser even where none seems to be (SSH, CI, no display)",
   "  --paste               use a paste code; with stdin not a terminal, read the code from stdin",
+  "  --device              use a device code: open the page it names on any device and enter the",
+  "                        code there; opens no browser and reads nothing, so no terminal is needed",
   "  --with-token          read a token from stdin, check it with the server, and store it",
   "  --web-url <url>       the web app (HARMONT_WEB_URL; default: what the server advertises)",
-  "  --timeout <duration>  how long to wait for the browser: 90s, 10m… (default 5m, at most 30m)",
+  "  --timeout <duration>  how long to wait for the approval: 90s, 10m… (default 5m, at most 30m)",
 ];
 
 const environment = [
@@ -87,7 +90,7 @@ const helps: Record<string, string[]> = {
     "  harmont <command> [flags]",
     "",
     "Commands:",
-    "  login                 log in: browser, paste code, or --with-token (picked for you)",
+    "  login                 log in: browser or paste code (picked for you), --device, or --with-token",
     "  logout                revoke this CLI's session on the server and delete its token",
     "  status                account, session, expiry and where the token comes from (alias: whoami)",
     "  token                 print the token alone, for piping",
@@ -107,6 +110,7 @@ const helps: Record<string, string[]> = {
     "Examples:",
     "  harmont login                                   # on a laptop: approve in the browser",
     "  harmont login --paste                           # over SSH: type the code the web page shows",
+    "  harmont login --device                          # no terminal input: approve the code on any device",
     "  echo \"$CODE\" | harmont login --paste            # a script with a code in hand",
     "  harmont login --with-token < token.txt          # CI (or set HARMONT_TOKEN)",
     "  harmont status --json | jq -r .user.email",
@@ -123,12 +127,17 @@ const helps: Record<string, string[]> = {
     "harmont login: log in to a Harmont server",
     "",
     "Usage:",
-    "  harmont login [--browser | --paste | --with-token] [--web-url <url>] [--timeout <duration>]",
+    "  harmont login [--browser | --paste | --device | --with-token] [--web-url <url>] [--timeout <duration>]",
     "",
     "The way is picked in this order: --paste; --browser or HARMONT_BROWSER; else the browser on",
     "a desktop, and a paste code over SSH, in CI, or on Linux without a display. When the browser",
     "cannot be opened, a paste code is offered instead. The URL and a verification phrase are",
     "printed first: continue in the browser only if it shows the same phrase.",
+    "",
+    "--device is never picked for you. It prints a code and the server's device page: open the",
+    "page on any device, sign in, and approve only if it shows the same code. Nothing is read from",
+    "the terminal, so it also works for scripts and agents; with --json the first line on stdout",
+    "is the code and the page as JSON, to relay.",
     "",
     ...loginFlags,
     "",
@@ -138,6 +147,7 @@ const helps: Record<string, string[]> = {
     "  harmont login",
     "  harmont login --timeout 10m",
     "  ssh devbox -t harmont login --paste",
+    "  harmont login --device",
     "  echo \"$CODE\" | harmont login --paste",
     "  printf '%s' \"$HARMONT_CI_TOKEN\" | harmont login --with-token",
     "",
@@ -407,8 +417,8 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     if (parsedExpiry === undefined) return usage(`--expires must be a number of days like 30 or 90d, or never (got "${values.expires}")`);
     tokenExpiryDays = parsedExpiry;
   }
-  const ways = [values.browser, values.paste, values["with-token"]].filter(Boolean).length;
-  if (ways > 1) return usage("choose one of --browser, --paste and --with-token");
+  const ways = [values.browser, values.paste, values.device, values["with-token"]].filter(Boolean).length;
+  if (ways > 1) return usage("choose one of --browser, --paste, --device and --with-token");
 
   // A hint repeats --api-url only when leaving it out would reach another server: not when
   // HARMONT_API_URL (still set in the same shell) or the profile's memory picks the same one.
@@ -447,6 +457,7 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
       return runLogin(context, {
         paste: values.paste === true,
         browser: values.browser === true,
+        device: values.device === true,
         withToken: values["with-token"] === true,
         webUrl: values["web-url"],
         timeoutMs,

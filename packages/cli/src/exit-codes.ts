@@ -10,13 +10,13 @@ export const ExitCode = {
   failure: 1,
   /** Bad usage: an unknown command or flag, or a bad value. */
   usage: 2,
-  /** The login was denied in the browser. */
+  /** The login was denied in the browser (the browser handoff, or the device page). */
   denied: 3,
-  /** The login timed out: nobody answered in the browser before `--timeout`. */
+  /** The login timed out: nobody answered in the browser before `--timeout`, or the device code expired. */
   timedOut: 4,
   /** The server could not be reached (for `logout`: the local token was deleted anyway). */
   unreachable: 5,
-  /** No terminal and no other way to finish the login (see `--with-token`, `HARMONT_TOKEN`, `--paste`). */
+  /** No terminal and no other way to finish the login (see `--with-token`, `HARMONT_TOKEN`, `--paste`, `--device`). */
   needsTerminal: 6,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
@@ -30,8 +30,8 @@ export const exitCodeMeanings: ReadonlyArray<{ code: ExitCodeValue; meaning: str
   { code: ExitCode.failure, meaning: "failure: not logged in, session expired or revoked, wrong code three times, server error" },
   { code: ExitCode.usage, meaning: "usage error: unknown command or flag, bad value" },
   { code: ExitCode.denied, meaning: "login denied in the browser" },
-  { code: ExitCode.timedOut, meaning: "login timed out (nobody answered before --timeout)" },
+  { code: ExitCode.timedOut, meaning: "login timed out (nobody answered before --timeout, or the device code expired)" },
   { code: ExitCode.unreachable, meaning: "server unreachable (logout still deletes the local token)" },
-  { code: ExitCode.needsTerminal, meaning: "no terminal and no other way to finish: use --with-token, HARMONT_TOKEN or --paste" },
+  { code: ExitCode.needsTerminal, meaning: "no terminal and no other way to finish: use --with-token, HARMONT_TOKEN, --paste or --device" },
   { code: ExitCode.interrupted, meaning: "interrupted (Ctrl-C)" },
 ];

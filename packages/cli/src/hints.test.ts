@@ -23,6 +23,7 @@ describe("command hints", () => {
     const target = { profile: null, apiUrl: null, webUrl: "https://app.example.com" };
     expect(harmontCommand(target, "login --paste")).toBe("harmont login --paste --web-url https://app.example.com");
     expect(harmontCommand(target, "login --with-token")).toBe("harmont login --with-token");
+    expect(harmontCommand(target, "login --device")).toBe("harmont login --device");
     expect(harmontCommand(target, "sessions revoke <id>")).toBe("harmont sessions revoke <id>");
   });
 

@@ -30,8 +30,9 @@ export function harmontCommand(target: HintTarget, args: string): string {
   const flags: string[] = [];
   if (target.profile !== null) flags.push("--profile", shellWord(target.profile));
   if (target.apiUrl !== null) flags.push("--api-url", shellWord(target.apiUrl));
-  // The web app only matters to a login that sends someone to it, not to --with-token.
-  if (target.webUrl !== null && /^login\b/.test(args) && !args.includes("--with-token")) flags.push("--web-url", shellWord(target.webUrl));
+  // The web app only matters to a login that sends someone to it: not to --with-token, nor to
+  // --device (the server names its own device page).
+  if (target.webUrl !== null && /^login\b/.test(args) && !args.includes("--with-token") && !args.includes("--device")) flags.push("--web-url", shellWord(target.webUrl));
   return ["harmont", args, ...flags].join(" ");
 }
 

@@ -4,6 +4,8 @@
  *
  * - {@link loginWithBrowser}: the browser handoff (loopback + polling), for a person at a desktop.
  * - {@link loginWithPasteCode}: the paste code, for SSH, containers and browsers elsewhere.
+ * - {@link loginWithDeviceCode}: the device code (RFC 8628), approved on any device, with nothing
+ *   to type into the terminal: for agents, scripts and terminals without input.
  * - {@link detectBrowserSupport}: which of the two fits this environment.
  * - {@link createCredentialStore}: keychain, else a 0600 file, with an environment override.
  *
@@ -23,6 +25,13 @@ export {
   type PasteLoginOptions,
   type PasteLoginResult,
 } from "./login/paste-login.js";
+export {
+  HARMONT_CLI_CLIENT_ID,
+  loginWithDeviceCode,
+  type DeviceLoginEvent,
+  type DeviceLoginOptions,
+  type DeviceLoginResult,
+} from "./login/device-login.js";
 export { detectBrowserSupport, isContinuousIntegration, type BrowserSupport } from "./login/environment.js";
 export { startLoopbackListener, type LoopbackListener, type LoopbackListenerOptions } from "./login/loopback.js";
 export { commandOpener, splitCommandLine, systemOpener, type BrowserOpener, type OpenerOptions, type OpenResult } from "./login/opener.js";

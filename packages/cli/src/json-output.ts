@@ -39,6 +39,19 @@ export interface LoginJson extends Target, TokenOrigin {
   session: CurrentSession["session"] | null;
 }
 
+/**
+ * `harmont login --device --json`: the first line on stdout, printed as soon as the server gives
+ * the code (compact, on one line), so that a script or an agent can relay it; `LoginJson` follows.
+ * `expires_at` is when the code stops working for this login (the earlier of the server's expiry
+ * and `--timeout`).
+ */
+export interface DeviceCodeJson {
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete: string | null;
+  expires_at: string;
+}
+
 /** The active org of a session, with its name (`status`, `switch`). */
 export interface ActiveOrg {
   id: string;

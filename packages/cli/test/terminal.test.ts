@@ -1,7 +1,8 @@
 /**
  * `harmont login` in a real pseudo-terminal (tmux), seen as a person sees it: the printed URL and
  * phrase, the spinner while waiting, the paste prompt after a browser that would not open, a
- * mistyped code asked again, Ctrl-C giving the cursor back, and colour only without NO_COLOR.
+ * mistyped code asked again, the device code's instructions and countdown, Ctrl-C giving the
+ * cursor back, and colour only without NO_COLOR.
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -98,6 +99,30 @@ describe("harmont login in a terminal", () => {
     expect(done).toContain("[exit 130]");
     expect(tmux.cursorVisible()).toBe(true);
     expect(execFileSync("ls", [dir.home, "-a"], { encoding: "utf8" })).not.toContain(".config");
+  });
+
+  it("--device shows the code, the page and a spinner with a countdown, and opens no browser", async () => {
+    const person = await server.signup();
+    const dir = home();
+    const log = join(dir.home, "opener.log");
+    const tmux = harmontInTmux(["login", "--device"], cliEnv(dir.home, server.url, openerEnv(server, person.token, "approve", log)));
+
+    const waiting = await tmux.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the approval… [45]:\d\d left \(Ctrl-C to cancel\)/);
+    const userCode = /Open http:\/\/\S+\/device on any device and enter the code ([A-Z]{4}-[A-Z]{4})/.exec(waiting)?.[1];
+    expect(userCode, waiting).toBeDefined();
+    expect(waiting).toContain(`${server.url}/device?user_code=${userCode}`);
+    expect(waiting).toContain("Approve only if the page shows this code.");
+    // Colour on a terminal: the code is bold.
+    expect(tmux.capture(true)).toContain(`\x1b[1m${userCode}`);
+
+    const approved = await server.api("/api/v0/auth/device/approve", { token: person.token, json: { user_code: userCode } });
+    expect(approved.status).toBe(204);
+    const done = await tmux.waitFor(/\[exit \d+\]/, 15_000);
+    expect(done).toContain(`Logged in to ${server.url} as ${person.email}`);
+    expect(done).toContain("[exit 0]");
+    expect(done).not.toMatch(/Waiting for the approval/); // the spinner's line was cleared
+    expect(tmux.cursorVisible()).toBe(true);
+    expect(execFileSync("ls", [dir.home, "-a"], { encoding: "utf8" })).not.toContain("opener.log");
   });
 
   it("Ctrl-C at the paste prompt stops too", async () => {

@@ -1,16 +1,17 @@
 /**
  * `harmont login`: picks the way to log in (paste code, browser handoff, or a token from stdin),
- * falls back by itself when a browser cannot be opened, never waits for a terminal that is not
- * there, and stores the new token.
+ * or uses the device code when asked (`--device`), falls back by itself when a browser cannot be
+ * opened, never waits for a terminal that is not there, and stores the new token.
  */
 import { getMeta, getSession, logout, type CurrentSession } from "@harmont/cloud";
 import { reportUnreachable, type Context } from "../context.js";
 import { formatDuration } from "../duration.js";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { commandHint } from "../hints.js";
-import { describeNetworkError, outcomeOf } from "../http.js";
-import { targetOf, type LoginJson } from "../json-output.js";
+import { describeNetworkError, describeServerAnswer, outcomeOf } from "../http.js";
+import { targetOf, type DeviceCodeJson, type LoginJson } from "../json-output.js";
 import { loginWithBrowser, type BrowserLoginEvent } from "../login/browser-login.js";
+import { loginWithDeviceCode, type DeviceLoginEvent } from "../login/device-login.js";
 import { detectBrowserSupport } from "../login/environment.js";
 import { commandOpener, systemOpener } from "../login/opener.js";
 import { loginWithPasteCode, type PasteLoginEvent } from "../login/paste-login.js";
@@ -21,6 +22,7 @@ import { loginHint } from "./session-check.js";
 export interface LoginFlags {
   paste: boolean;
   browser: boolean;
+  device: boolean;
   withToken: boolean;
   webUrl: string | undefined;
   timeoutMs: number;
@@ -36,6 +38,11 @@ export async function runLogin(context: Context, flags: LoginFlags): Promise<Exi
   const environmentToken = context.store.environmentToken();
   if (environmentToken) {
     context.print.warn(`${environmentToken.location} is set: commands keep using it, not the login stored now, until you unset it`);
+  }
+  if (flags.device) {
+    // Nothing to type and no browser to open: works the same with or without a terminal.
+    const finished = await deviceStep(context, defaultSessionName(), flags.timeoutMs);
+    return "exit" in finished ? finished.exit : finishLogin(context, finished.token);
   }
 
   const interactive = stdin.isTTY === true;
@@ -89,7 +96,8 @@ function needsTerminal(context: Context, reason: string): ExitCodeValue {
   context.print.error(
     `cannot finish the login here: ${reason}, and there is no terminal to type a code into.\n` +
       `  In CI, pass a token: ${commandHint(context.target, "login --with-token", { after: " < token.txt" })}, or set HARMONT_TOKEN.\n` +
-      `  In a script, pipe a paste code in: ${commandHint(context.target, "login --paste", { before: "echo CODE | " })}.`,
+      `  In a script, pipe a paste code in: ${commandHint(context.target, "login --paste", { before: "echo CODE | " })}.\n` +
+      `  Or approve from a browser on any device: ${commandHint(context.target, "login --device")} shows a code to enter there.`,
   );
   return ExitCode.needsTerminal;
 }
@@ -98,15 +106,27 @@ function twoDigits(value: number): string {
   return String(value).padStart(2, "0");
 }
 
+/**
+ * Starts the spinner for a wait that ends at `deadline`: on a terminal with the time left, updated
+ * every second; elsewhere one line with the whole wait. Clear the returned timer when it ends.
+ */
+function startCountdown(context: Context, waitingFor: string, deadline: number): NodeJS.Timeout {
+  const { print } = context;
+  const waitingText = () => {
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    return `${waitingFor}… ${Math.floor(left / 60)}:${twoDigits(left % 60)} left (Ctrl-C to cancel)`;
+  };
+  print.spinner.start(context.io.stderr.isTTY ? waitingText() : `${waitingFor} (up to ${formatDuration(Math.max(0, deadline - Date.now()))})…`);
+  const countdown = setInterval(() => print.spinner.update(waitingText()), 1000);
+  countdown.unref();
+  return countdown;
+}
+
 async function browserStep(context: Context, webUrl: string, sessionName: string, timeoutMs: number): Promise<Finished | { openFailed: string }> {
   const { print } = context;
   const command = context.io.env.HARMONT_BROWSER?.trim();
   const open = command ? commandOpener(command) : systemOpener();
   let deadline = Date.now() + timeoutMs;
-  const waitingText = () => {
-    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-    return `Waiting for you to authorize in the browser… ${Math.floor(left / 60)}:${twoDigits(left % 60)} left (Ctrl-C to cancel)`;
-  };
   let countdown: NodeJS.Timeout | null = null;
 
   const onEvent = (event: BrowserLoginEvent) => {
@@ -121,9 +141,7 @@ async function browserStep(context: Context, webUrl: string, sessionName: string
         print.note("Continue in the browser only if it shows the same phrase.");
         print.note("");
         if (print.spinner.running) break;
-        print.spinner.start(context.io.stderr.isTTY ? waitingText() : `Waiting for you to authorize in the browser (up to ${formatDuration(timeoutMs)})…`);
-        countdown = setInterval(() => print.spinner.update(waitingText()), 1000);
-        countdown.unref();
+        countdown = startCountdown(context, "Waiting for you to authorize in the browser", deadline);
         break;
       case "callback_received":
         print.spinner.update("The browser is back: finishing the login…");
@@ -160,7 +178,7 @@ async function browserStep(context: Context, webUrl: string, sessionName: string
     case "timed_out":
       print.error(
         `the login timed out after ${formatDuration(result.timeoutMs)} with no answer from the browser: run ${loginHint(context)} again ` +
-          `(or ${commandHint(context.target, "login --paste")} if your browser is on another machine).`,
+          `(or ${commandHint(context.target, "login --paste")} or ${commandHint(context.target, "login --device")} if your browser is on another machine).`,
       );
       return { exit: ExitCode.timedOut };
     case "aborted":
@@ -174,7 +192,7 @@ async function pasteStep(context: Context, webUrl: string, sessionName: string, 
   const { print, io } = context;
   const interactive = io.stdin.isTTY === true;
   const pasteUrl = buildPasteUrl(webUrl);
-  if (reason) print.note(`Logging in with a paste code: ${reason}.`);
+  if (reason) print.note(`Logging in with a paste code: ${reason}. (Or ${commandHint(context.target, "login --device")}: approve in a browser on any device, nothing to type here.)`);
   print.note("Open this page in a browser on any device, sign in, and copy the code it shows:");
   print.note("");
   print.note(`  ${pasteUrl}`);
@@ -235,6 +253,86 @@ async function pasteStep(context: Context, webUrl: string, sessionName: string, 
     case "unreachable":
     case "failed":
       return endedWithoutAnswer(context, result, "code");
+  }
+}
+
+async function deviceStep(context: Context, sessionName: string, timeoutMs: number): Promise<Finished> {
+  const { print } = context;
+  let countdown: NodeJS.Timeout | null = null;
+  const onEvent = (event: DeviceLoginEvent) => {
+    switch (event.type) {
+      case "started":
+        if (context.json) {
+          // One line, before anything else, so that a script or an agent can relay the code at once.
+          print.result(
+            JSON.stringify({
+              user_code: event.userCode,
+              verification_uri: event.verificationUri,
+              verification_uri_complete: event.verificationUriComplete,
+              expires_at: new Date(event.expiresAt).toISOString(),
+            } satisfies DeviceCodeJson),
+          );
+        }
+        print.note(`Open ${print.err.bold(event.verificationUri)} on any device and enter the code ${print.err.bold(event.userCode)}`);
+        if (event.verificationUriComplete) {
+          print.note("or open this link, which fills the code in:");
+          print.note("");
+          print.note(`  ${event.verificationUriComplete}`);
+        }
+        print.note("");
+        print.note("Approve only if the page shows this code.");
+        print.note("");
+        countdown = startCountdown(context, "Waiting for the approval", event.expiresAt);
+        break;
+      case "slow_down":
+        break; // the server's pace, kept without a word
+      case "network_error":
+        print.warn(`cannot reach ${context.apiUrl} (${describeNetworkError(event.error)}); trying again in ${formatDuration(event.retryInMs)}`);
+        break;
+      case "rate_limited":
+        print.warn(`the server asked to slow down; trying again in ${formatDuration(event.retryInMs)}`);
+        break;
+      case "server_error":
+        print.warn(`the server answered ${event.status} ${event.code}; trying again in ${formatDuration(event.retryInMs)}`);
+        break;
+    }
+  };
+
+  let result;
+  try {
+    result = await loginWithDeviceCode({ client: context.client(), sessionName, timeoutMs, signal: context.signal, onEvent });
+  } finally {
+    if (countdown) clearInterval(countdown);
+    print.spinner.stop();
+  }
+  if (result.ok) return { token: result.token };
+  const again = commandHint(context.target, "login --device");
+  switch (result.reason) {
+    case "denied":
+      print.error(`the login was denied in the browser. Run ${again} to start again.`);
+      return { exit: ExitCode.denied };
+    case "expired":
+    case "timed_out":
+      print.error(`the code expired before it was approved: run ${again} again`);
+      return { exit: ExitCode.timedOut };
+    case "issuer_mismatch":
+      // The metadata's issuer is the server's public URL: another one than the URL given here
+      // means a proxy or a misconfiguration, and oauth4webapi rightly refuses to go on.
+      print.error(
+        `the server at ${context.apiUrl} names itself ${result.issuer ?? "with another URL"} in its OAuth metadata, so a device login through ` +
+          `${context.apiUrl} cannot be trusted. ${result.issuer ? `Use --api-url ${result.issuer}` : "Use the server's public URL (its HARMONT_PUBLIC_URL) as --api-url"}, ` +
+          `or log in another way: ${commandHint(context.target, "login --paste")}.`,
+      );
+      return { exit: ExitCode.failure };
+    case "unsupported":
+      print.error(`cannot log in with a device code here: ${result.detail}. Log in another way: ${commandHint(context.target, "login --paste")}.`);
+      return { exit: ExitCode.failure };
+    case "failed":
+      print.error(`the device login failed: ${describeServerAnswer(result)}`);
+      return { exit: ExitCode.failure };
+    case "aborted":
+    case "unreachable":
+      return endedWithoutAnswer(context, result, "login");
   }
 }
 

@@ -12,6 +12,7 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { loadConfig } from "../../../server/src/config.js";
 import { createLogger, startServer, type RunningServer } from "../../../server/src/server.js";
+import { findFreePort } from "../../../server/src/test-support/ports.js";
 
 export const cliMain = new URL("../../dist/main.js", import.meta.url).pathname;
 export const openerScript = new URL("./opener.mjs", import.meta.url).pathname;
@@ -32,18 +33,35 @@ export interface TestServer {
   pasteCode(webToken: string): Promise<string>;
 }
 
+/**
+ * Starts a server on 127.0.0.1. Its public URL is its own URL (so the OAuth metadata's issuer is
+ * the URL the CLI is given), unless `env` sets HARMONT_PUBLIC_URL (a test with a proxy in front).
+ */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const directory = mkdtempSync(join(tmpdir(), "harmont-cli-server-"));
-  const config = loadConfig({
-    HARMONT_DATABASE_URL: `sqlite:${join(directory, "h.db")}`,
-    PORT: "0",
-    HARMONT_HOST: "127.0.0.1",
-    HARMONT_LOG_LEVEL: "silent",
-    HARMONT_LIMIT_SIGNUP_PER_IP: "0",
-    ...env,
-  });
   const silent = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  const running: RunningServer = await startServer(config, { logger: createLogger(config, silent) });
+  let directory = "";
+  let running: RunningServer | undefined;
+  for (let attempt = 1; !running; attempt++) {
+    directory = mkdtempSync(join(tmpdir(), "harmont-cli-server-"));
+    // The port is chosen before the server starts, so that the public URL can name it.
+    const port = env.HARMONT_PUBLIC_URL === undefined ? await findFreePort() : 0;
+    const config = loadConfig({
+      HARMONT_DATABASE_URL: `sqlite:${join(directory, "h.db")}`,
+      PORT: String(port),
+      HARMONT_HOST: "127.0.0.1",
+      HARMONT_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      HARMONT_LOG_LEVEL: "silent",
+      HARMONT_LIMIT_SIGNUP_PER_IP: "0",
+      ...env,
+    });
+    try {
+      running = await startServer(config, { logger: createLogger(config, silent) });
+    } catch (error) {
+      rmSync(directory, { recursive: true, force: true });
+      // Another process took the port between the probe and the start: draw another.
+      if ((error as { code?: unknown }).code !== "EADDRINUSE" || attempt >= 5) throw error;
+    }
+  }
   const url = running.url;
   const api: TestServer["api"] = (path, init = {}) => {
     const headers: Record<string, string> = {};
@@ -89,15 +107,16 @@ export function makeHome(): { home: string; configDirectory: string; credentials
 export type TestHome = ReturnType<typeof makeHome>;
 
 /**
- * The hooks every end-to-end file needs: the CLI built, one real server for the file, and after
- * each test its children killed and its homes removed. `testbed.home()` makes a fresh HOME.
+ * The hooks every end-to-end file needs: the CLI built, one real server for the file (with the
+ * server settings in `env`), and after each test its children killed and its homes removed.
+ * `testbed.home()` makes a fresh HOME.
  */
-export function useTestbed(): { readonly server: TestServer; home(): TestHome } {
+export function useTestbed(env: Record<string, string> = {}): { readonly server: TestServer; home(): TestHome } {
   let server: TestServer | undefined;
   const homes: TestHome[] = [];
   beforeAll(async () => {
     assertBuilt();
-    server = await startTestServer();
+    server = await startTestServer(env);
   });
   afterAll(async () => {
     await server?.stop();
@@ -161,23 +180,36 @@ const children = new Set<ChildProcess>();
 
 /** Runs the built CLI; stdin is `input` (then closed), never a terminal. Killed after `timeoutMs`. */
 export function runHarmont(args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CliRun> {
+  return spawnHarmont(args, options).done;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** What it has written so far. */
+  readonly output: { stdout: string; stderr: string };
+  /** Resolves when it exits. */
+  done: Promise<CliRun>;
+}
+
+/** Starts the built CLI as `runHarmont` does, for a test that talks to it while it runs. */
+export function spawnHarmont(args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number }): RunningCli {
   const started = Date.now();
   const child = spawn(process.execPath, [cliMain, ...args], { env: options.env, stdio: ["pipe", "pipe", "pipe"] });
   children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const output = { stdout: "", stderr: "" };
+  child.stdout!.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
   child.stdin!.on("error", () => {}); // the CLI may exit before reading everything
   child.stdin!.end(options.input ?? "");
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 20_000);
-  return new Promise((resolve) => {
+  const done = new Promise<CliRun>((resolve) => {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       children.delete(child);
-      resolve({ code, signal, stdout, stderr, durationMs: Date.now() - started });
+      resolve({ code, signal, stdout: output.stdout, stderr: output.stderr, durationMs: Date.now() - started });
     });
   });
+  return { child, output, done };
 }
 
 /** Kills every CLI still running (for afterEach). */
