@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../packages/server/src/config.js";
 import { createLogger, startServer, type RunningServer } from "../packages/server/src/server.js";
 import { createSqliteTestDatabase, type TestDatabase } from "../packages/server/src/test-support/databases.js";
+import { findFreePort } from "../packages/server/src/test-support/ports.js";
 
 const docs = new URL("./", import.meta.url).pathname;
 const root = new URL("../", import.meta.url).pathname;
@@ -246,6 +247,44 @@ describe("running the examples against a real server", () => {
       })();
     });
     expect(await approved).toMatchObject({ signedIn: true, token: expect.stringMatching(/^hmt_/) });
+  });
+
+  it("device login: oauth4webapi discovers the server, shows the code, and gets a token once the person approves; sign-out revokes it", async () => {
+    const { deviceLogin, signOut } = await import("./examples/device-login.js");
+    // A server whose public URL is its address, as a real one's is (the issuer must match), polled every second.
+    const port = await findFreePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const deviceDatabase = createSqliteTestDatabase();
+    const config = loadConfig({
+      HARMONT_DATABASE_URL: deviceDatabase.url,
+      PORT: String(port),
+      HARMONT_HOST: "127.0.0.1",
+      HARMONT_PUBLIC_URL: issuer,
+      HARMONT_DEVICE_POLL_INTERVAL: "1s",
+      HARMONT_LOG_LEVEL: "silent",
+    });
+    const device = await startServer(config, { logger: createLogger(config, new Writable({ write: (_chunk, _encoding, callback) => callback() })) });
+    try {
+      const { token: browserToken } = await signUp(issuer, email(), "correct horse battery staple");
+      const shown: string[] = [];
+      const token = await deviceLogin(issuer, "harmont-cli", (userCode, url) => {
+        shown.push(url);
+        // The person opens the link on their laptop and approves, signed in there.
+        void fetch(`${issuer}/api/v0/auth/device/approve`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${browserToken}`, "content-type": "application/json" },
+          body: JSON.stringify({ user_code: userCode }),
+        });
+      });
+      expect(shown[0]).toMatch(new RegExp(`^${issuer}/device\\?user_code=[A-Z]{4}-[A-Z]{4}$`));
+      const session = await fetch(`${issuer}/api/v0/auth/session`, { headers: { authorization: `Bearer ${token}` } });
+      expect(((await session.json()) as { session: { client_id: string } }).session.client_id).toBe("harmont-cli");
+      await signOut(issuer, "harmont-cli", token);
+      expect((await fetch(`${issuer}/api/v0/auth/session`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    } finally {
+      await device.stop();
+      await deviceDatabase.drop();
+    }
   });
 
   it("errors: a revoked token reads as signed out; signing out twice is fine, a malformed token is not", async () => {

@@ -136,11 +136,12 @@ function prose(markdown: string): string {
 }
 
 describe("the guides", () => {
-  it("are the seven the docs promise", () => {
+  it("are the eight the docs promise", () => {
     expect(guides().map((guide) => guide.path).sort()).toEqual(
       [
         "docs/guides/cli-login.md",
         "docs/guides/embedding-cli-login.md",
+        "docs/guides/oauth-clients.md",
         "docs/guides/organizations.md",
         "docs/guides/quick-start.md",
         "docs/guides/security.md",

@@ -1,5 +1,6 @@
 /**
- * Operator commands: `harmont-server users create|list|disable|enable|reset-2fa`. They work on the
+ * Operator commands: `harmont-server users create|list|disable|enable|reset-2fa|grant-operator|revoke-operator`
+ * and `harmont-server introspection-client new`. They work on the
  * server's own database, found by the same rule as the server (`loadConfig`), print which one
  * on standard error, and refuse one that a server has not created: a mistyped path or a
  * command run from another directory must fail, not succeed on a new empty file.
@@ -11,7 +12,7 @@ import { createInterface } from "node:readline";
 import pino from "pino";
 import { Writable } from "node:stream";
 import { randomBytes } from "node:crypto";
-import { createUserAsOperator, disableUser, enableUser, listUsers } from "./auth/accounts.js";
+import { createUserAsOperator, disableUser, enableUser, listUsers, setOperatorRole } from "./auth/accounts.js";
 import { normalizeEmail } from "./auth/email-address.js";
 import { resetSecondFactorAsOperator } from "./auth/second-factor.js";
 import { hashSecret } from "./auth/tokens.js";
@@ -37,6 +38,11 @@ export const operatorUsage = [
   "  harmont-server users reset-2fa --email <email>",
   "                                 remove two-step verification (a lost device and lost backup codes;",
   "                                 prove who asks first) and revoke every session and API token",
+  "  harmont-server users grant-operator --email <email>",
+  "                                 make the account a platform operator (may start support sessions;",
+  "                                 needs two-step verification on to do so)",
+  "  harmont-server users revoke-operator --email <email>",
+  "                                 take the role away and sign the account out everywhere",
   "  harmont-server introspection-client new <id>",
   "                                 a secret for a resource server that introspects tokens (RFC 7662),",
   "                                 printed once, with the HARMONT_INTROSPECTION_CLIENTS entry to add",
@@ -54,8 +60,8 @@ const usersHelp = [
   "",
 ].join("\n");
 
-type UsersAction = "create" | "list" | "disable" | "enable" | "reset-2fa";
-const usersActions: ReadonlySet<string> = new Set<UsersAction>(["create", "list", "disable", "enable", "reset-2fa"]);
+type UsersAction = "create" | "list" | "disable" | "enable" | "reset-2fa" | "grant-operator" | "revoke-operator";
+const usersActions: ReadonlySet<string> = new Set<UsersAction>(["create", "list", "disable", "enable", "reset-2fa", "grant-operator", "revoke-operator"]);
 
 function readOption(args: string[], name: string): string | undefined {
   const index = args.indexOf(name);
@@ -173,6 +179,20 @@ async function runUsersAction(action: UsersAction, rest: string[], built: BuiltS
     const result = await disableUser(auth, email, operatorMeta);
     if (!result.ok) return unknown();
     process.stdout.write(`disabled ${email}; revoked ${result.value.sessionsRevoked} session(s)\n`);
+    return 0;
+  }
+  if (action === "grant-operator" || action === "revoke-operator") {
+    const user = await auth.store.users.findByEmail(normalizeEmail(email));
+    if (!user) return unknown();
+    const changed = await setOperatorRole(auth, user.id, action === "grant-operator", operatorMeta);
+    const granted = action === "grant-operator";
+    process.stdout.write(
+      !changed
+        ? `${user.email} ${granted ? "is an operator already" : "is not an operator"}; nothing changed\n`
+        : granted
+          ? `${user.email} is now a platform operator\n`
+          : `${user.email} is no longer an operator; every session of the account was signed out\n`,
+    );
     return 0;
   }
   if (action === "reset-2fa") {

@@ -163,7 +163,16 @@ describe("harmont-server users", () => {
     expect((await signIn(url)).status).toBe(200);
     expect(run(["users", "reset-2fa", "--email", "op@example.com"], { cwd: root }).stdout).toContain("has no two-step verification");
 
-    for (const action of ["disable", "enable", "reset-2fa"]) {
+    // The operator role: only from here; taking it away signs the account out everywhere.
+    expect(run(["users", "grant-operator", "--email", "op@example.com"], { cwd: root }).stdout).toContain("op@example.com is now a platform operator");
+    expect(run(["users", "grant-operator", "--email", "op@example.com"], { cwd: root }).stdout).toContain("is an operator already");
+    const operatorSession = (await (await signIn(url)).json()) as { token: string };
+    const revoked = run(["users", "revoke-operator", "--email", "op@example.com"], { cwd: root });
+    expect([revoked.status, revoked.stdout]).toEqual([0, expect.stringContaining("is no longer an operator")]);
+    expect((await fetch(`${url}/api/v0/auth/session`, { headers: { authorization: `Bearer ${operatorSession.token}` } })).status).toBe(401);
+    expect(run(["users", "revoke-operator", "--email", "op@example.com"], { cwd: root }).stdout).toContain("is not an operator");
+
+    for (const action of ["disable", "enable", "reset-2fa", "grant-operator", "revoke-operator"]) {
       const unknown = run(["users", action, "--email", "nobody@example.com"], { cwd: root });
       expect(unknown.status, action).toBe(1);
       expect(unknown.stderr, action).toContain(`no account with the email nobody@example.com in ${expectedFile}`);
@@ -242,7 +251,7 @@ describe("harmont-server users", () => {
     for (const args of [["users"], ["users", "--help"], ["users", "help"]]) {
       const help = run(args, { cwd: dir });
       expect(help.status, args.join(" ")).toBe(0);
-      for (const action of ["create", "list", "disable", "enable", "reset-2fa"]) expect(help.stdout, args.join(" ")).toContain(`harmont-server users ${action}`);
+      for (const action of ["create", "list", "disable", "enable", "reset-2fa", "grant-operator", "revoke-operator"]) expect(help.stdout, args.join(" ")).toContain(`harmont-server users ${action}`);
     }
     const unknown = run(["users", "frobnicate"], { cwd: dir });
     expect(unknown.status).toBe(2);

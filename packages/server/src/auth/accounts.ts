@@ -248,6 +248,22 @@ export async function enableUser(deps: AuthDeps, emailInput: string, meta: Reque
   return ok({ wasDisabled: true });
 }
 
+/**
+ * Operators: grants or takes away the platform operator role, which only the server's command
+ * line can change. Taking it away signs the account out everywhere, which ends the support
+ * sessions it started with them. `false` when the role was already so.
+ */
+export async function setOperatorRole(deps: AuthDeps, userId: string, operator: boolean, meta: RequestMeta): Promise<boolean> {
+  return deps.store.transaction(async (store) => {
+    const current = await store.users.readPlatformRole(userId);
+    if ((current === "operator") === operator) return false;
+    await store.users.setPlatformRole(userId, operator ? "operator" : null, deps.clock.now());
+    if (!operator) await revokeAllUserSessions({ store, clock: deps.clock }, userId, meta, "operator_role_revoked", { scope: "sign_ins" });
+    await recordAuditEvent({ store, clock: deps.clock }, meta, { action: operator ? "operator.role_granted" : "operator.role_revoked", actorUserId: null, target: userId });
+    return true;
+  });
+}
+
 /** Operators: every account, oldest first. */
 export async function listUsers(deps: Pick<AuthDeps, "store">): Promise<User[]> {
   return deps.store.users.list();

@@ -336,6 +336,16 @@ export const auditActions = {
     actor: "the token's user",
     target: "the revoked session",
   },
+  "operator.role_granted": {
+    happened: "An operator made the account a platform operator (`harmont-server users grant-operator`).",
+    actor: "none (the operator works at the server's command line)",
+    target: "the user",
+  },
+  "operator.role_revoked": {
+    happened: "An operator took the platform operator role away (`harmont-server users revoke-operator`); the account was signed out everywhere.",
+    actor: "none (the operator works at the server's command line)",
+    target: "the user",
+  },
   "operator.second_factor_reset": {
     happened: "An operator removed an account's two-step verification (`harmont-server users reset-2fa`) and signed out everything of it.",
     actor: "none (the operator works at the server's command line)",

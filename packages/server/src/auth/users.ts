@@ -21,6 +21,9 @@ export interface AccountSettings {
   deletionDueAt: number | null;
 }
 
+/** The one platform role: an operator may start support sessions (impersonation) of other accounts. */
+export type PlatformRole = "operator";
+
 export interface UserStore {
   /** Inserts a user; `false` when the (normalised) email is taken. */
   insert(user: UserWithPassword): Promise<boolean>;
@@ -34,6 +37,9 @@ export interface UserStore {
   setDisabled(userId: string, disabledAt: number | null, now: number): Promise<void>;
   setName(userId: string, name: string | null, now: number): Promise<void>;
   readSettings(userId: string): Promise<AccountSettings | null>;
+  /** `"operator"` for a platform operator (set only from the server's command line); `null` otherwise. */
+  readPlatformRole(userId: string): Promise<PlatformRole | null>;
+  setPlatformRole(userId: string, role: PlatformRole | null, now: number): Promise<void>;
   setNotifyNewCliSessions(userId: string, notify: boolean, now: number): Promise<void>;
   scheduleDeletion(userId: string, dueAt: number, now: number): Promise<void>;
   /** Clears a scheduled deletion; `true` when one was scheduled. */

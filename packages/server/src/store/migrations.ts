@@ -301,6 +301,12 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("sessions_parent_session_id").on("sessions").column("parent_session_id").execute();
     },
   },
+  "0010_platform_roles": {
+    async up(db: Kysely<unknown>) {
+      // `operator` for platform operators; set only from the server's command line.
+      await db.schema.alterTable("users").addColumn("platform_role", "text").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -12,6 +12,8 @@ export interface UsersTable {
   /** 0 or 1; 1 unless the person turned the notice off. */
   notify_new_cli_sessions?: number;
   deletion_due_at?: number | null;
+  /** `operator`, or `null`: set only by the operator commands. */
+  platform_role?: string | null;
 }
 
 export interface OrganizationsTable {

@@ -87,6 +87,13 @@ export function createUserStore(db: Connection, rowLocks: boolean): UserStore {
       const row = await db.selectFrom("users").select(["notify_new_cli_sessions", "deletion_due_at"]).where("id", "=", userId).executeTakeFirst();
       return row ? { notifyNewCliSessions: Number(row.notify_new_cli_sessions ?? 1) === 1, deletionDueAt: row.deletion_due_at ?? null } : null;
     },
+    async readPlatformRole(userId) {
+      const row = await db.selectFrom("users").select("platform_role").where("id", "=", userId).executeTakeFirst();
+      return row?.platform_role === "operator" ? "operator" : null;
+    },
+    async setPlatformRole(userId, role, now) {
+      await db.updateTable("users").set({ platform_role: role, updated_at: now }).where("id", "=", userId).execute();
+    },
     async setNotifyNewCliSessions(userId, notify, now) {
       await db.updateTable("users").set({ notify_new_cli_sessions: notify ? 1 : 0, updated_at: now }).where("id", "=", userId).execute();
     },
