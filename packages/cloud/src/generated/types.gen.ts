@@ -1291,6 +1291,10 @@ export type RevokeSessionErrors = {
      */
     401: ErrorEnvelope;
     /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
      * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
      */
     404: ErrorEnvelope;

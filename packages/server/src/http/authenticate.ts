@@ -70,8 +70,11 @@ export type RoutePolicy =
       sessionKind?: Exclude<SessionKind, "api">;
       fresh?: boolean;
       acceptsApiToken?: boolean;
-      /** Refuse a support session (an operator acting as the user): it may read, never change how the account signs in. */
-      impersonation?: "deny";
+      /**
+       * A support session (an operator acting as the user) may read (GET) and nothing else, unless
+       * the route says `"allow"` (switching org, revoking itself); `"deny"` refuses it reads too.
+       */
+      impersonation?: "deny" | "allow";
       /** Only a session that passed two-step verification itself (approving another device's sign-in). */
       secondFactorVerified?: boolean;
     };
@@ -82,6 +85,8 @@ export const routePolicies = {
   credential: { authentication: "credential" },
   session: { authentication: "session" },
   sessionOrApiToken: { authentication: "session", acceptsApiToken: true },
+  /** A write a support session may make too (navigation, ending itself). */
+  sessionOrSupport: { authentication: "session", impersonation: "allow" },
   /** Changes to how the account signs in (two-step verification): the user's own session, never a support session. */
   ownSession: { authentication: "session", impersonation: "deny" },
   /** Deciding another device's sign-in: a session that passed two-step verification, not a support session. */
@@ -118,7 +123,10 @@ export function enforceRoutePolicy(deps: AuthGuardDeps, policy: RoutePolicy): Mi
     if (policy.fresh && !isFresh(auth.session, deps.clock.now())) {
       throw new ApiError("forbidden", "This needs a recent sign-in: sign in again, then retry.");
     }
-    if (policy.impersonation === "deny" && auth.session.impersonatorUserId !== null) throw new ApiError("impersonation_forbidden");
+    // A support session reads; it changes nothing unless the route allows it (fail closed for new routes).
+    if (auth.session.impersonatorUserId !== null) {
+      if (policy.impersonation === "deny" || (policy.impersonation !== "allow" && !safeMethods.has(c.req.method))) throw new ApiError("impersonation_forbidden");
+    }
     if (policy.secondFactorVerified && auth.session.mfaVerifiedAt === null) {
       throw new ApiError("forbidden", "Only a session that passed two-step verification can do this.");
     }

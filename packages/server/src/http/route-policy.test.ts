@@ -97,6 +97,73 @@ describe.each(databaseTargets)("route policy on $kind", (target) => {
     });
   });
 
+  describe.skipIf(!target.available)("support sessions", () => {
+    /** A session of `userId` that an operator started: what impersonation makes. */
+    async function supportSessionOf(userId: string, operatorId: string) {
+      const token = `hmt_${randomBytes(32).toString("base64url")}`;
+      const now = server.clock.now();
+      const id = `ses_${randomBytes(9).toString("base64url")}`;
+      await server.database.store.sessions.insert({
+        id,
+        tokenHash: hashSecret(token),
+        userId,
+        kind: "web",
+        name: "Support session",
+        parentSessionId: null,
+        clientId: null,
+        orgId: null,
+        impersonatorUserId: operatorId,
+        secondFactorPending: false,
+        authenticatedAt: null,
+        mfaVerifiedAt: null,
+        ip: null,
+        userAgent: null,
+        createdAt: now,
+        lastUsedAt: now,
+        idleTimeoutMs: 15 * 60_000,
+        absoluteExpiresAt: now + 60 * 60_000,
+        lastIp: null,
+      });
+      return { token, id };
+    }
+
+    it("read, switch org and end themselves; every other write, on any route, answers 403 impersonation_forbidden", async () => {
+      const alice = await signUp(server);
+      const operator = await signUp(server);
+      const support = await supportSessionOf(alice.user.id, operator.user.id);
+      const own = await server.request("/api/v0/auth/session", { token: alice.token });
+      const aliceSessionId = ((await own.json()) as { session: { id: string } }).session.id;
+
+      for (const path of ["/api/v0/auth/session", "/api/v0/user", "/api/v0/auth/sessions", "/api/v0/orgs", "/api/v0/auth/2fa"]) {
+        expect((await server.request(path, { token: support.token })).status, path).toBe(200);
+      }
+      const writes: Array<[string, string, unknown]> = [
+        ["POST", "/api/v0/auth/password", { current_password: alice.password, new_password: "a new passphrase here" }],
+        ["POST", "/api/v0/auth/logout-all", undefined],
+        ["POST", "/api/v0/auth/tokens", { name: "x", expires_in_days: 30 }],
+        ["POST", "/api/v0/auth/cli/code", undefined],
+        ["POST", "/api/v0/orgs", { name: "Acme" }],
+        ["PATCH", "/api/v0/user", { name: "Mallory" }],
+        ["POST", "/api/v0/user/deletion", { password: alice.password }],
+        ["POST", "/api/v0/auth/2fa/totp", { password: alice.password }],
+        ["POST", "/api/v0/auth/device/approve", { user_code: "BCDF-GHJK" }],
+        ["POST", "/api/v0/auth/email/verification", undefined],
+        ["DELETE", `/api/v0/auth/sessions/${aliceSessionId}`, undefined],
+        ["GET", "/api/v0/auth/approvals", undefined],
+      ];
+      for (const [method, path, json] of writes) {
+        const response = await server.request(path, { method, token: support.token, ...(json === undefined ? {} : { json }) });
+        expect([response.status, await errorCode(response)], `${method} ${path}`).toEqual([403, "impersonation_forbidden"]);
+      }
+      // Nothing changed: Alice's own session still works, and her name is hers.
+      expect((await server.request("/api/v0/auth/session", { token: alice.token })).status).toBe(200);
+      const switched = await server.request("/api/v0/auth/session/org", { token: support.token, json: { org_id: null } });
+      expect(switched.status).toBe(200);
+      expect((await server.request(`/api/v0/auth/sessions/${support.id}`, { method: "DELETE", token: support.token })).status).toBe(204);
+      expect((await server.request("/api/v0/auth/session", { token: support.token })).status).toBe(401);
+    });
+  });
+
   describe.skipIf(!target.available)("declared needs", () => {
     it("a route that needs a CLI session refuses a web session with 403, and serves a CLI one", async () => {
       const alice = await signUp(server);

@@ -114,11 +114,15 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
     description: "Revokes a session of the current user by its id. Another user's session id answers 404, like an unknown one.",
     security: bearerSecurity,
     request: { params: z.object({ id: z.string().max(64).openapi({ param: { name: "id", in: "path" }, example: "ses_Zb7fK2mQ9cR4tW1xY8nA" }) }) },
-    responses: { 204: { description: "Revoked." }, ...errorResponses(400, 401, 404) },
-    middleware: sessionGuards("/api/v0/auth/sessions/{id}"),
+    responses: { 204: { description: "Revoked." }, ...errorResponses(400, 401, 403, 404) },
+    middleware: routeGuards(deps.guard, { path: "/api/v0/auth/sessions/{id}", policy: routePolicies.sessionOrSupport, jsonBody: false }),
   });
   app.openapi(revoke, async (c) => {
-    const revoked = await revokeOwnSession(deps.auth, c.get("auth"), c.req.valid("param").id, requestMeta(c));
+    const caller = c.get("auth");
+    const id = c.req.valid("param").id;
+    // A support session may end itself, and revoke nothing else of the account's.
+    if (caller.session.impersonatorUserId !== null && id !== caller.session.id) throw new ApiError("impersonation_forbidden");
+    const revoked = await revokeOwnSession(deps.auth, caller, id, requestMeta(c));
     if (!revoked) throw new ApiError("not_found", "No such session.");
     return c.body(null, 204);
   });

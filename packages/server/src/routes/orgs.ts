@@ -186,7 +186,8 @@ export function registerOrgRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void
     security: bearerSecurity,
     request: { body: { required: true, content: { "application/json": { schema: SwitchOrgRequest } } } },
     responses: { 200: { description: "Switched.", content: { "application/json": { schema: SwitchedOrg } } }, ...errorResponses(400, 401, 403, 404, 413, 415) },
-    middleware: guards("/api/v0/auth/session/org", routePolicies.session, true),
+    // Switching org is navigation: a support session may do it too.
+    middleware: guards("/api/v0/auth/session/org", routePolicies.sessionOrSupport, true),
   });
   app.openapi(switchRoute, async (c) => {
     const auth = c.get("auth");
