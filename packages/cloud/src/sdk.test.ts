@@ -16,6 +16,8 @@ import {
   denyDeviceLogin,
   getOAuthMetadata,
   lookUpDeviceLogin,
+  startImpersonation,
+  stopImpersonation,
   oauthDeviceAuthorization,
   oauthIntrospect,
   oauthRevoke,
@@ -191,6 +193,8 @@ const exercised = new Set([
   "approveDeviceLogin",
   "denyDeviceLogin",
   "cliComplete",
+  "startImpersonation",
+  "stopImpersonation",
 ]);
 
 describe("coverage", () => {
@@ -375,6 +379,36 @@ describe("the account", () => {
     expect(done.data?.state).toBe("scheduled");
     expect(typeof done.data?.due_at).toBe("string");
     expect((await getUser({ client })).response.status).toBe(401);
+  });
+});
+
+describe("support sessions", () => {
+  it("startImpersonation refuses a non-operator and is for operators; stopImpersonation ends one, and answers 404 for other sessions", async () => {
+    const ada = await signUp(server);
+    const operator = await signUp(server);
+    const client = harmont({ token: operator.token });
+    const code = await server.smtp.latestCode(operator.email);
+    expect((await verifyEmail({ client, body: { code } })).response.status).toBe(200);
+    const refused = await startImpersonation({ client, body: { email: ada.email, reason: "Ticket #1: checking the settings page", method: "totp", code: "123456" } });
+    expectEnvelope(refused.error, "forbidden", 403, refused.response);
+
+    const { secret } = (await startTotpEnrollment({ client, body: { password: operator.password }, throwOnError: true })).data;
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+    await confirmTotpEnrollment({ client, body: { code: totp.generate({ timestamp: server.clock.now() }) }, throwOnError: true });
+    await server.database.store.users.setPlatformRole(operator.user.id, "operator", server.clock.now());
+    server.clock.advance(30_000);
+    const started = await startImpersonation({
+      client,
+      body: { email: ada.email, reason: "Ticket #1: checking the settings page", method: "totp", code: totp.generate({ timestamp: server.clock.now() }) },
+      throwOnError: true,
+    });
+    expect(started.data.impersonation.impersonator.email).toBe(operator.email);
+    const support = harmont({ token: started.data.token });
+    expect((await getSession({ client: support, throwOnError: true })).data.impersonation?.reason).toBe("Ticket #1: checking the settings page");
+    const notSupport = await stopImpersonation({ client });
+    expectEnvelope(notSupport.error, "not_found", 404, notSupport.response);
+    expect((await stopImpersonation({ client: support })).response.status).toBe(204);
+    expect((await getSession({ client: support })).response.status).toBe(401);
   });
 });
 

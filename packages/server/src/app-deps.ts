@@ -36,6 +36,7 @@ export interface RateLimiters {
   approvalRequestsPerAccount: RateLimiter;
   /** Spent by "This wasn't me": no approval requests for the account while it is. */
   approvalReportCooldown: RateLimiter;
+  impersonationsPerOperator: RateLimiter;
   orgCreatesPerUser: RateLimiter;
   invitationsPerOrg: RateLimiter;
   invitationsPerInviter: RateLimiter;

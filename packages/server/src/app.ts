@@ -11,6 +11,7 @@ import { createErrorHandler, renderError } from "./http/error-envelope.js";
 import { requestContext } from "./http/app-middleware.js";
 import { allowedMethodsOf } from "./http/allowed-methods.js";
 import { allowWebOrigins } from "./http/cors.js";
+import { registerAdminRoutes } from "./routes/admin.js";
 import { registerApiTokenRoutes } from "./routes/api-tokens.js";
 import { registerAuthCliRoutes } from "./routes/auth-cli.js";
 import { registerAuthDeviceRoutes } from "./routes/auth-device.js";
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerPasswordResetRoutes(app, deps);
   registerSecondFactorRoutes(app, deps);
   registerAuthDeviceRoutes(app, deps);
+  registerAdminRoutes(app, deps);
   registerAuthEmailRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerOrgRoutes(app, deps);

@@ -41,6 +41,7 @@ describe("loadConfig", () => {
     });
     expect(config.purgeIntervalMs).toBe(600_000);
     expect([config.totpIssuer, config.previousSecretKey]).toEqual(["Harmont (localhost)", null]);
+    expect(config.impersonation).toEqual({ lifetimeMs: 60 * 60_000, notifyTarget: true });
     expect(config.email).toEqual({ smtpUrl: null, from: "Harmont <no-reply@localhost>", codeTtlMs: 600_000 });
     expect(config.accountLimits).toEqual({
       emailCodesPerAddress: 5,
@@ -51,6 +52,7 @@ describe("loadConfig", () => {
       passwordResetsPerAddressPerHour: 3,
       passwordResetsPerIpPerHour: 30,
       secondFactorFailuresPerAccountPerHour: 10,
+      impersonationsPerOperatorPerHour: 20,
       userCodeFailuresPerUser: 10,
       userCodeFailuresPerIp: 20,
       userCodeFailuresGlobal: 1000,

@@ -54,6 +54,7 @@ export interface Config {
   previousSecretKey: Buffer | null;
   /** The issuer authenticator apps show. */
   totpIssuer: string;
+  impersonation: { lifetimeMs: number; notifyTarget: boolean };
   oauth: {
     /** Public clients of the device grant, `harmont-cli` first. */
     clients: OAuthClient[];
@@ -89,6 +90,7 @@ export interface Config {
     passwordResetsPerAddressPerHour: number;
     passwordResetsPerIpPerHour: number;
     secondFactorFailuresPerAccountPerHour: number;
+    impersonationsPerOperatorPerHour: number;
     userCodeFailuresPerUser: number;
     userCodeFailuresPerIp: number;
     userCodeFailuresGlobal: number;
@@ -345,6 +347,15 @@ export const settings = {
     parse: clientList(parseIntrospectionClients),
     help: "Resource servers that may introspect tokens, as id=sha256:<hash of the secret>; harmont-server introspection-client new <id> makes one.",
   }),
+  HARMONT_IMPERSONATION_NOTICE: setting({
+    group: "Server",
+    default: "on",
+    parse: (value, { name }) => {
+      if (value !== "on" && value !== "off") throw new ConfigError(`${name} must be on or off`);
+      return value === "on";
+    },
+    help: "on or off: whether a person is mailed when a support session of their account starts.",
+  }),
   HARMONT_TOTP_ISSUER: setting({
     group: "Server",
     default: derived("Harmont (<public host name>)", ({ get }) => `Harmont (${get("HARMONT_PUBLIC_URL").hostname})`),
@@ -383,6 +394,16 @@ export const settings = {
       return parsed;
     },
     help: "How often a device-grant client is told to poll; a faster poll gets slow_down, and its interval grows by 5s.",
+  }),
+  HARMONT_IMPERSONATION_TTL: setting({
+    group: "Lifetimes",
+    default: "1h",
+    parse: (value, { name }) => {
+      const parsed = parseDuration(name, value);
+      if (parsed < 5 * MINUTE || parsed > 4 * HOUR) throw new ConfigError(`${name} must be between 5m and 4h (got "${value}")`);
+      return parsed;
+    },
+    help: "Longest life of a support session (impersonation), 5m to 4h; it also ends after 15 minutes unused.",
   }),
   HARMONT_LOGIN_CHALLENGE_TTL: setting({
     group: "Lifetimes",
@@ -481,6 +502,7 @@ export const settings = {
     parse: count,
     help: "Wrong device-grant user codes from everyone together per 15 minutes: a ceiling on all guessing (0 disables).",
   }),
+  HARMONT_LIMIT_IMPERSONATIONS: setting({ group: "Rate limits", default: "20", parse: count, help: "Support sessions one operator may start an hour (0 disables)." }),
   HARMONT_LIMIT_SECOND_FACTOR_FAILURES: setting({
     group: "Rate limits",
     default: "10",
@@ -700,6 +722,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     secretKey: values.HARMONT_SECRET_KEY ?? null,
     previousSecretKey: values.HARMONT_SECRET_KEY_PREVIOUS ?? null,
     totpIssuer: values.HARMONT_TOTP_ISSUER,
+    impersonation: { lifetimeMs: values.HARMONT_IMPERSONATION_TTL, notifyTarget: values.HARMONT_IMPERSONATION_NOTICE },
     oauth: {
       clients: values.HARMONT_OAUTH_CLIENTS,
       introspectionClients: values.HARMONT_INTROSPECTION_CLIENTS,
@@ -726,6 +749,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       passwordResetsPerAddressPerHour: values.HARMONT_LIMIT_PASSWORD_RESETS_PER_ADDRESS,
       passwordResetsPerIpPerHour: values.HARMONT_LIMIT_PASSWORD_RESETS_PER_IP,
       secondFactorFailuresPerAccountPerHour: values.HARMONT_LIMIT_SECOND_FACTOR_FAILURES,
+      impersonationsPerOperatorPerHour: values.HARMONT_LIMIT_IMPERSONATIONS,
       userCodeFailuresPerUser: values.HARMONT_LIMIT_USER_CODE_FAILURES,
       userCodeFailuresPerIp: values.HARMONT_LIMIT_USER_CODE_FAILURES_PER_IP,
       userCodeFailuresGlobal: values.HARMONT_LIMIT_USER_CODE_FAILURES_GLOBAL,

@@ -96,6 +96,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
     shortCodes: createShortCodeHasher(secretKey),
     totp: { keys: createSecretBoxKeys(secretKey, config.previousSecretKey), issuer: config.totpIssuer },
     deviceGrant: { lifetimeMs: config.oauth.deviceCodeTtlMs, intervalMs: config.oauth.devicePollIntervalMs },
+    impersonation: config.impersonation,
   };
   const cookie = sessionCookieSettings(config.publicUrl);
   const deps: AppDeps = {

@@ -143,6 +143,10 @@ export type CliDenyRequest = {
 export type CurrentSession = {
     user: User;
     session: Session;
+    /**
+     * For a support session: who is acting as the user, why, and until when (treat such a session as read-only); `null` otherwise.
+     */
+    impersonation: Impersonation | null;
 };
 
 export type User = {
@@ -196,9 +200,31 @@ export type Session = {
      */
     ip: string | null;
     /**
+     * A support session: an operator acting as the user (read-only).
+     */
+    impersonated: boolean;
+    /**
      * Whether this session (or the sign-in it came from) passed two-step verification: a code, a backup code, or an approval from another device.
      */
     second_factor_verified: boolean;
+};
+
+/**
+ * A support session: an operator sees the account as its owner does, and changes nothing.
+ */
+export type Impersonation = {
+    session_id: string;
+    /**
+     * The operator acting as the user.
+     */
+    impersonator: {
+        id: string;
+        email: string;
+        name: string | null;
+    };
+    reason: string;
+    started_at: string;
+    expires_at: string;
 };
 
 export type SessionList = {
@@ -552,6 +578,32 @@ export type CliCompleteRequest = {
      * Not accepted: Harmont completes the login for the signed-in caller.
      */
     refresh_token?: string;
+};
+
+export type ImpersonationStarted = {
+    user: User;
+    impersonation: Impersonation;
+    /**
+     * The support session's token (`hmt_…`), shown once.
+     */
+    token: string;
+};
+
+export type StartImpersonationRequest = {
+    /**
+     * The account, by id; or give `email`.
+     */
+    user_id?: string;
+    email?: string;
+    /**
+     * Why, in 10 to 500 characters: it is shown to the person and kept in the audit log.
+     */
+    reason: string;
+    method: 'totp' | 'backup_code';
+    /**
+     * Your own two-step code: every start needs a fresh one.
+     */
+    code: string;
 };
 
 export type CodeSent = {
@@ -2328,6 +2380,84 @@ export type CliCompleteResponses = {
 };
 
 export type CliCompleteResponse2 = CliCompleteResponses[keyof CliCompleteResponses];
+
+export type StartImpersonationData = {
+    body: StartImpersonationRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/admin/impersonations';
+};
+
+export type StartImpersonationErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type StartImpersonationError = StartImpersonationErrors[keyof StartImpersonationErrors];
+
+export type StartImpersonationResponses = {
+    /**
+     * Started.
+     */
+    201: ImpersonationStarted;
+};
+
+export type StartImpersonationResponse = StartImpersonationResponses[keyof StartImpersonationResponses];
+
+export type StopImpersonationData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/admin/impersonations/current';
+};
+
+export type StopImpersonationErrors = {
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not found (codes: `not_found`, `organization_not_found`, `member_not_found`, `invite_not_found`)
+     */
+    404: ErrorEnvelope;
+};
+
+export type StopImpersonationError = StopImpersonationErrors[keyof StopImpersonationErrors];
+
+export type StopImpersonationResponses = {
+    /**
+     * Ended.
+     */
+    204: void;
+};
+
+export type StopImpersonationResponse = StopImpersonationResponses[keyof StopImpersonationResponses];
 
 export type RequestEmailCodeData = {
     body: EmailCodeRequest;

@@ -336,6 +336,27 @@ export const auditActions = {
     actor: "the token's user",
     target: "the revoked session",
   },
+  "admin.access.denied": {
+    happened: "A session without the operator role called an operator-only endpoint; the target is the route.",
+    actor: "the caller",
+    target: "the route pattern",
+  },
+  "admin.impersonation.started": {
+    happened: "An operator started a support session of an account (with a fresh two-step code); the detail holds the session id and the written reason.",
+    actor: "the operator",
+    target: "the account",
+  },
+  "admin.impersonation.refused": {
+    happened: "An operator tried to start a support session of themself or of another operator, which is not allowed; the detail says which.",
+    actor: "the operator",
+    target: "the account",
+  },
+  "admin.impersonation.ended": {
+    happened:
+      "A support session ended: stopped, logged out, revoked by the account's owner, with the operator's own session, by a revocation of everything, or expired; the detail names the operator and the reason.",
+    actor: "whoever ended it (the operator or the account's owner), or none when it expired",
+    target: "the account",
+  },
   "operator.role_granted": {
     happened: "An operator made the account a platform operator (`harmont-server users grant-operator`).",
     actor: "none (the operator works at the server's command line)",

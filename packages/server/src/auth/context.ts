@@ -4,6 +4,7 @@ import type { OrgRole } from "./orgs.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { Session } from "./sessions.js";
 import type { DeviceGrantSettings } from "./device-codes.js";
+import type { ImpersonationSettings } from "./impersonation.js";
 import type { TotpSettings } from "./second-factor.js";
 import type { ShortCodeHasher } from "./tokens.js";
 import type { AuthStore, Clock } from "./types.js";
@@ -46,6 +47,8 @@ export interface Notifier {
   /** The link carries `token` in its fragment; `invitedBy` is the inviter's name or address. */
   sendOrgInvitation(to: string, invitation: { orgName: string; invitedBy: string; role: string; token: string; expiresAt: number }): Promise<void>;
   sendSecondFactorChanged(to: string, change: SecondFactorChange): Promise<void>;
+  /** A support session of the account started; `reason` is the operator's written reason. */
+  sendImpersonationStarted(to: string, support: { reason: string; expiresAt: number }): Promise<void>;
   sendBackupCodeUsed(to: string, remaining: number): Promise<void>;
   /** A sign-in challenge ran out of tries: someone who knows the first factor is guessing codes. */
   sendSecondFactorFailures(to: string, attempt: { ip: string | null; device: string | null }): Promise<void>;
@@ -71,6 +74,8 @@ export interface AuthDeps {
   totp: TotpSettings;
   /** Life and poll interval of device-grant codes. */
   deviceGrant: DeviceGrantSettings;
+  /** Life of a support session, and whether its target is mailed. */
+  impersonation: ImpersonationSettings;
 }
 
 /** The signed-in session a request came with: the audit log's actor. */

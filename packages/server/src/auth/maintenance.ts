@@ -2,14 +2,26 @@
  * Periodic clean-up: accounts whose deletion fell due, and expired sessions, grants, email codes,
  * invitations, reset links, login challenges and unconfirmed two-step enrolments, are deleted.
  */
+import { recordAuditEvent } from "./audit.js";
 import { DEVICE_AUTHORIZATION_RETENTION_MS } from "./device-codes.js";
 import type { AuthStore, Clock } from "./types.js";
 
 export async function purgeExpiredRecords(
   deps: { store: AuthStore; clock: Clock },
-): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number; passwordResets: number; loginChallenges: number; totpEnrollments: number; deviceAuthorizations: number }> {
+): Promise<{ accounts: number; sessions: number; grants: number; emailCodes: number; invitations: number; passwordResets: number; loginChallenges: number; totpEnrollments: number; deviceAuthorizations: number; supportSessionsEnded: number }> {
   const now = deps.clock.now();
+  // Support sessions whose time is up: the session check refuses them already; this records it.
+  const ended = await deps.store.impersonations.closeExpired(now);
+  for (const impersonation of ended) {
+    await recordAuditEvent(deps, { ip: null, userAgent: null, requestId: null, actor: null }, {
+      action: "admin.impersonation.ended",
+      actorUserId: null,
+      target: impersonation.targetUserId,
+      detail: { session_id: impersonation.sessionId, end_reason: "expired", operator_user_id: impersonation.impersonatorUserId },
+    });
+  }
   return {
+    supportSessionsEnded: ended.length,
     // Accounts whose deletion fell due (their sessions and grants go with them).
     accounts: (await deps.store.users.deleteDueForDeletion(now)).length,
     sessions: await deps.store.sessions.deleteExpired(now),

@@ -20,7 +20,7 @@ export async function revokeClientToken(deps: Pick<AuthDeps, "store" | "clock">,
     const found = await store.sessions.findWithUserByTokenHash(hashSecret(token));
     if (!found || found.session.clientId !== clientId) return;
     await store.sessions.deleteById(found.session.id);
-    await revokeWebChildren(store, [found.session.id]);
+    await revokeWebChildren({ store, clock: deps.clock }, [found.session.id], meta);
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "oauth.token.revoked",
       actorUserId: found.user.id,

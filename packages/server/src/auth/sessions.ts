@@ -8,7 +8,8 @@ import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { API_TOKEN_PREFIX, generateId, generateSessionToken, hashSecret, isWellFormedApiToken, isWellFormedSessionToken } from "./tokens.js";
 import { defaultOrgOf } from "./orgs.js";
-import type { AuthStore } from "./types.js";
+import { recordImpersonationsEnded } from "./impersonation.js";
+import type { AuthStore, Clock } from "./types.js";
 import type { User } from "./users.js";
 
 /**
@@ -110,6 +111,8 @@ export interface CreateSessionInput {
   /** The active org it starts in. */
   orgId: string | null;
   meta: RequestMeta;
+  /** A support session: the operator acting as the user, and its shorter lifetimes. */
+  support?: { impersonatorUserId: string; idleTimeoutMs: number; lifetimeMs: number };
 }
 
 /** Creates a session and returns its token: the only time the token exists in the clear. */
@@ -118,8 +121,8 @@ export async function createSession(
   input: CreateSessionInput,
 ): Promise<{ token: string; session: Session }> {
   const now = deps.clock.now();
-  const idle = input.kind === "cli" ? deps.lifetimes.cliSessionIdleMs : deps.lifetimes.webSessionIdleMs;
-  const absolute = input.kind === "cli" ? deps.lifetimes.cliSessionAbsoluteMs : deps.lifetimes.webSessionAbsoluteMs;
+  const idle = input.support?.idleTimeoutMs ?? (input.kind === "cli" ? deps.lifetimes.cliSessionIdleMs : deps.lifetimes.webSessionIdleMs);
+  const absolute = input.support?.lifetimeMs ?? (input.kind === "cli" ? deps.lifetimes.cliSessionAbsoluteMs : deps.lifetimes.webSessionAbsoluteMs);
   const token = generateSessionToken();
   const session: Session = {
     id: generateId("ses"),
@@ -129,7 +132,7 @@ export async function createSession(
     parentSessionId: input.parentSessionId,
     clientId: input.clientId ?? null,
     orgId: input.orgId,
-    impersonatorUserId: null,
+    impersonatorUserId: input.support?.impersonatorUserId ?? null,
     secondFactorPending: false,
     authenticatedAt: input.authenticatedAt,
     mfaVerifiedAt: input.mfaVerifiedAt,
@@ -268,14 +271,15 @@ export async function issueCliSession(
  * children's, at most four generations down. CLI children are never cascaded: a CLI login and the
  * browser session that approved it are revoked apart. Runs on the caller's transaction store.
  */
-export async function revokeWebChildren(store: AuthStore, ids: string[]): Promise<Session[]> {
+export async function revokeWebChildren(deps: { store: AuthStore; clock: Clock }, ids: string[], meta: RequestMeta): Promise<Session[]> {
   const revoked: Session[] = [];
   let parents = ids;
   for (let generation = 0; generation < 4 && parents.length > 0; generation++) {
-    const children = await store.sessions.deleteWebChildren(parents);
+    const children = await deps.store.sessions.deleteWebChildren(parents);
     revoked.push(...children);
     parents = children.map((child) => child.id);
   }
+  await recordImpersonationsEnded(deps, revoked.map((child) => child.id), "operator_session_ended", meta);
   return revoked;
 }
 
@@ -284,7 +288,8 @@ export async function revokeSessionByToken(deps: AuthDeps, token: string, meta: 
   await deps.store.transaction(async (store) => {
     const session = await store.sessions.deleteByTokenHash(hashSecret(token));
     if (!session) return;
-    await revokeWebChildren(store, [session.id]);
+    await revokeWebChildren({ store, clock: deps.clock }, [session.id], meta);
+    await recordImpersonationsEnded({ store, clock: deps.clock }, [session.id], "logout", meta);
     // The session's grants (parked handoffs, paste codes) went with it: a cascading foreign key.
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.logout",
@@ -301,7 +306,9 @@ export async function revokeOwnSession(deps: AuthDeps, caller: Authenticated, se
     // An API token is revoked as a token (`revokeApiToken`), never as a session.
     if (!session || session.userId !== caller.user.id || session.kind === "api") return false;
     await store.sessions.deleteById(sessionId);
-    await revokeWebChildren(store, [sessionId]);
+    await revokeWebChildren({ store, clock: deps.clock }, [sessionId], meta);
+    // A support session ending itself was stopped; the account's owner revoking it took control back.
+    await recordImpersonationsEnded({ store, clock: deps.clock }, [sessionId], sessionId === caller.session.id ? "stopped" : "revoked_by_user", meta);
     await recordAuditEvent({ store, clock: deps.clock }, meta, {
       action: "session.revoked",
       target: sessionId,
@@ -336,7 +343,8 @@ export async function revokeAllUserSessions(
       exceptSessionId: options.exceptSessionId,
       keepApiTokens: options.scope === "sign_ins",
     });
-    await revokeWebChildren(store, revoked);
+    await revokeWebChildren({ store, clock: deps.clock }, revoked, meta);
+    await recordImpersonationsEnded({ store, clock: deps.clock }, revoked, "revoked", meta);
     // Also the approved grants of the session that was kept, reset links and login challenges: nothing made before stays usable.
     await store.grants.deleteByUser(userId, "approved");
     await store.passwordResets.deleteForUser(userId);

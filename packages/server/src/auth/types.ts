@@ -7,6 +7,7 @@
 import type { AuditStore } from "./audit.js";
 import type { DeviceAuthorizationStore } from "./device-codes.js";
 import type { EmailCodeStore } from "./email-codes.js";
+import type { ImpersonationStore } from "./impersonation.js";
 import type { GrantStore } from "./grants.js";
 import type { InvitationStore } from "./invitations.js";
 import type { OrgStore } from "./orgs.js";
@@ -36,6 +37,7 @@ export interface AuthStore {
   secondFactors: SecondFactorStore;
   loginChallenges: LoginChallengeStore;
   deviceAuthorizations: DeviceAuthorizationStore;
+  impersonations: ImpersonationStore;
   /** Runs `work` in one transaction; the store handed in must be used for every step. */
   transaction<T>(work: (store: AuthStore) => Promise<T>): Promise<T>;
 }

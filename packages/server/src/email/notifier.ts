@@ -185,6 +185,18 @@ export function createMailNotifier(mailer: Mailer, publicUrl: string, logger?: P
         }),
       );
     },
+    async sendImpersonationStarted(to, support) {
+      await bestEffort("the support session notice", () =>
+        mailer.send({
+          to,
+          subject: "Support is looking at your Harmont account",
+          ...render([
+            `Someone from the support team of ${host} opened a read-only support session of your Harmont account, until ${formatUtc(support.expiresAt)} at the latest. The reason they gave: "${support.reason}".`,
+            `It can see what you see but change nothing. You can end it at once on your account page (${site}/account): revoke the session named "Support session".`,
+          ]),
+        }),
+      );
+    },
     async sendBackupCodeUsed(to, remaining) {
       await bestEffort("the backup code notice", () =>
         mailer.send({

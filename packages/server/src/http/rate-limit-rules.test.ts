@@ -63,6 +63,7 @@ describe("the rate limit rules", () => {
       secondFactorFailureNotice: { keyedBy: "user", name: "second_factor_notice", points: 1, durationSeconds: 3600, failOpen: true },
       approvalRequestsPerAccount: { keyedBy: "user", name: "approval_account", points: 10, durationSeconds: 3600, failOpen: false },
       approvalReportCooldown: { keyedBy: "user", name: "approval_report", points: 1, durationSeconds: 3600, failOpen: false },
+      impersonationsPerOperator: { keyedBy: "user", name: "impersonation_operator", points: 20, durationSeconds: 3600, failOpen: false },
       orgCreatesPerUser: { keyedBy: "user", name: "org_create_user", points: 10, durationSeconds: 86400, failOpen: false },
       invitationsPerOrg: { keyedBy: "org", name: "invitations_org", points: 50, durationSeconds: 86400, failOpen: false },
       invitationsPerInviter: { keyedBy: "user", name: "invitations_inviter", points: 50, durationSeconds: 86400, failOpen: false },

@@ -189,6 +189,14 @@ export const rateLimitRules = {
     window: { seconds: HOUR },
     failOpen: false,
   },
+  impersonationsPerOperator: {
+    name: "impersonation_operator",
+    keyedBy: "user",
+    counts: "a support session started by the operator",
+    budget: { setting: "HARMONT_LIMIT_IMPERSONATIONS", points: (config) => config.accountLimits.impersonationsPerOperatorPerHour },
+    window: { seconds: HOUR },
+    failOpen: false,
+  },
   orgCreatesPerUser: {
     name: "org_create_user",
     keyedBy: "user",

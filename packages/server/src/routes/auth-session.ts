@@ -3,7 +3,9 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
 import { listMyOrgs } from "../auth/orgs.js";
 import { listUserSessions, revokeAllUserSessions, revokeOwnSession, revokeSessionByToken } from "../auth/sessions.js";
+import { describeImpersonation } from "../auth/impersonation.js";
 import { ApiError } from "../errors.js";
+import { ImpersonationSchema, toImpersonationBody } from "./admin.js";
 import { readCredential } from "../http/authenticate.js";
 import type { AppEnv } from "../http/context.js";
 import { requestMeta } from "../http/request-meta.js";
@@ -11,7 +13,15 @@ import { routeGuards, routePolicies } from "../http/route-guards.js";
 import { clearSessionCookie } from "../http/session-cookie.js";
 import { SessionSchema, UserSchema, bearerSecurity, errorResponses, toSessionBody, toUserBody } from "./schemas.js";
 
-const CurrentSession = z.object({ user: UserSchema, session: SessionSchema }).openapi("CurrentSession");
+const CurrentSession = z
+  .object({
+    user: UserSchema,
+    session: SessionSchema,
+    impersonation: z.union([ImpersonationSchema, z.null()]).openapi({
+      description: "For a support session: who is acting as the user, why, and until when (treat such a session as read-only); `null` otherwise.",
+    }),
+  })
+  .openapi("CurrentSession");
 const SessionList = z
   .object({ sessions: z.array(SessionSchema.extend({ current: z.boolean().openapi({ description: "This request's session." }) })) })
   .openapi("SessionList");
@@ -70,9 +80,12 @@ export function registerAuthSessionRoutes(app: OpenAPIHono<AppEnv>, deps: AppDep
     },
     middleware: routeGuards(deps.guard, { path: "/api/v0/auth/session", policy: routePolicies.sessionOrApiToken, jsonBody: false }),
   });
-  app.openapi(current, (c) => {
+  app.openapi(current, async (c) => {
     const auth = c.get("auth");
-    return c.json({ user: toUserBody(auth.user), session: toSessionBody(auth.session, auth.orgRole) }, 200);
+    // Read only for a support session, so the ordinary session check stays one read.
+    const support = await describeImpersonation(deps.auth, auth.session);
+    const impersonation = support ? toImpersonationBody(support, support.impersonator) : null;
+    return c.json({ user: toUserBody(auth.user), session: toSessionBody(auth.session, auth.orgRole), impersonation }, 200);
   });
 
   const list = createRoute({

@@ -69,6 +69,7 @@ export const SessionSchema = z
     org_role: z.enum(["owner", "admin", "member"]).nullable().openapi({ description: "The user's role in the active organization, read with the session." }),
     device: z.string().nullable().openapi({ description: "The browser and system its User-Agent names, when it names them.", example: "Chrome on Linux" }),
     ip: z.string().nullable().openapi({ description: "The address it was last used from (recorded with `last_used_at`), else the one it was made from.", example: "203.0.113.7" }),
+    impersonated: z.boolean().openapi({ description: "A support session: an operator acting as the user (read-only)." }),
     second_factor_verified: z.boolean().openapi({
       description: "Whether this session (or the sign-in it came from) passed two-step verification: a code, a backup code, or an approval from another device.",
     }),
@@ -98,6 +99,7 @@ export function toSessionBody(session: Session, orgRole: OrgRole | null = null):
     org_role: session.orgId === null ? null : orgRole,
     device: describeUserAgent(session.userAgent),
     ip: session.lastIp ?? session.ip,
+    impersonated: session.impersonatorUserId !== null,
     second_factor_verified: session.mfaVerifiedAt !== null,
   };
 }

@@ -9,6 +9,7 @@ import { createDeviceAuthorizationStore } from "./device-authorizations.js";
 import { createEmailCodeStore } from "./email-codes.js";
 import type { FastReads } from "./fast-reads.js";
 import { createGrantStore } from "./grants.js";
+import { createImpersonationStore } from "./impersonations.js";
 import { createLoginChallengeStore } from "./login-challenges.js";
 import { createInvitationStore, createOrgStore } from "./orgs.js";
 import { createPasswordResetStore } from "./password-resets.js";
@@ -40,6 +41,7 @@ export function createKyselyStore(db: Connection, options: KyselyStoreOptions): 
     secondFactors: createSecondFactorStore(db),
     loginChallenges: createLoginChallengeStore(db),
     deviceAuthorizations: createDeviceAuthorizationStore(db),
+    impersonations: createImpersonationStore(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
       return (db as Kysely<Database>).transaction().execute((trx) => work(createKyselyStore(trx, { rowLocks })));

@@ -307,6 +307,24 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable("users").addColumn("platform_role", "text").execute();
     },
   },
+  "0011_impersonations": {
+    async up(db: Kysely<unknown>) {
+      // One row per support session, kept after it ends: the audit trail's index.
+      await db.schema
+        .createTable("impersonations")
+        .addColumn("session_id", "text", (column) => column.primaryKey())
+        .addColumn("impersonator_user_id", "text", (column) => column.notNull())
+        .addColumn("target_user_id", "text", (column) => column.notNull())
+        .addColumn("reason", "text", (column) => column.notNull())
+        .addColumn("started_at", time, (column) => column.notNull())
+        .addColumn("expires_at", time, (column) => column.notNull())
+        .addColumn("ended_at", time)
+        .addColumn("end_reason", "text")
+        .execute();
+      await db.schema.createIndex("impersonations_impersonator").on("impersonations").column("impersonator_user_id").execute();
+      await db.schema.createIndex("impersonations_target").on("impersonations").column("target_user_id").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -107,6 +107,17 @@ export interface DeviceAuthorizationsTable {
   consumed_at: number | null;
 }
 
+export interface ImpersonationsTable {
+  session_id: string;
+  impersonator_user_id: string;
+  target_user_id: string;
+  reason: string;
+  started_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
 export interface SessionsTable {
   id: string;
   token_hash: string;
@@ -199,6 +210,7 @@ export interface Database {
   backup_codes: BackupCodesTable;
   login_challenges: LoginChallengesTable;
   device_authorizations: DeviceAuthorizationsTable;
+  impersonations: ImpersonationsTable;
   cli_handoffs: CliHandoffsTable;
   cli_paste_codes: CliPasteCodesTable;
   grants: GrantsTable;
