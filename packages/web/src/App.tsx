@@ -2,6 +2,7 @@
 import { AccountDeletedPage } from "./pages/AccountDeletedPage";
 import { AccountPage } from "./pages/AccountPage";
 import { CliLoginPage } from "./pages/CliLoginPage";
+import { DeviceLoginPage } from "./pages/DeviceLoginPage";
 import { DevMailPage } from "./pages/DevMailPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { CreateOrgPage, InvitationPage, OrgPage } from "./pages/OrgPages";
@@ -45,6 +46,8 @@ function Routes() {
       return <SignUpPage />;
     case "/cli-login":
       return <CliLoginPage />;
+    case "/device":
+      return <DeviceLoginPage />;
     case "/account":
       return <AccountPage />;
     case "/account/deleted":

@@ -11,6 +11,7 @@ const session = (id: string, fields: Partial<Listed> = {}): Listed => ({
   last_used_at: "2026-01-01T00:00:00.000Z",
   expires_at: "2026-02-01T00:00:00.000Z",
   second_factor_verified: false,
+  impersonated: false,
   client_id: null,
   parent_session_id: null,
   org_id: null,

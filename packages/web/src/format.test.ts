@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCountdown, formatRelative, groupPasteCode } from "./format";
+import { formatAgo, formatCountdown, formatRelative, groupPasteCode } from "./format";
 
 describe("format", () => {
   it("groups a paste code in fours for reading", () => {
@@ -19,5 +19,15 @@ describe("format", () => {
     expect(formatRelative("2026-03-01T11:59:30Z", now)).toBe("just now");
     expect(formatRelative("2026-03-01T11:55:00Z", now)).toBe("5 minutes ago");
     expect(formatRelative("2026-02-27T12:00:00Z", now)).toBe("2 days ago");
+  });
+
+  it("says how long ago to the second under a minute", () => {
+    expect(formatAgo(0)).toBe("just now");
+    expect(formatAgo(-2)).toBe("just now");
+    expect(formatAgo(4.9)).toBe("just now");
+    expect(formatAgo(40.7)).toBe("40 seconds ago");
+    expect(formatAgo(60)).toBe("1 minute ago");
+    expect(formatAgo(200)).toBe("3 minutes ago");
+    expect(formatAgo(7300)).toBe("2 hours ago");
   });
 });

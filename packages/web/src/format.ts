@@ -33,6 +33,15 @@ export function formatRelative(iso: string, now: number = Date.now()): string {
   return "just now";
 }
 
+/** Whole seconds in the past, to the second while under a minute: "just now", "40 seconds ago", "3 minutes ago". */
+export function formatAgo(seconds: number): string {
+  const elapsed = Math.max(0, Math.floor(seconds));
+  if (elapsed < 5) return "just now";
+  if (elapsed < 60) return relative.format(-elapsed, "second");
+  if (elapsed < 3600) return relative.format(-Math.floor(elapsed / 60), "minute");
+  return relative.format(-Math.floor(elapsed / 3600), "hour");
+}
+
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 export function formatAbsolute(iso: string): string {

@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import { captureCliLoginRequest } from "./cli-login-request";
+import { captureDeviceLoginCode } from "./device-login-request";
 import { captureInvitationToken } from "./invitation-token";
 import { captureResetToken } from "./pages/PasswordResetPages";
 import { appPathOf, hrefOf } from "./router";
@@ -12,8 +13,9 @@ captureCliLoginRequest(appPathOf(window.location.pathname), window.location.sear
   window.history.replaceState(null, "", hrefOf(path)),
 );
 
-// And the tokens of invitation and password reset links too.
+// And the tokens of invitation and password reset links too, and a device login's code.
 const replaceAddress = (path: string) => window.history.replaceState(null, "", hrefOf(path));
+captureDeviceLoginCode(appPathOf(window.location.pathname), window.location.search, replaceAddress);
 captureInvitationToken(appPathOf(window.location.pathname), window.location.hash, replaceAddress);
 captureResetToken(appPathOf(window.location.pathname), window.location.hash, replaceAddress);
 

@@ -2,11 +2,13 @@
  * The web app in a real browser (Debian's Chromium through playwright-core) against a real
  * Harmont server with a fresh database and real mail: sign-up, both ways of signing in, the
  * CLI authorize page (with the detour through sign-in), Deny, the paste code page, the
- * account page, and two-step verification (turning it on and off, the sign-in's second step,
- * and approving a sign-in from another signed-in browser). The CLI's side is played by plain HTTP calls and a loopback listener here; the
+ * account page, two-step verification (turning it on and off, the sign-in's second step,
+ * and approving a sign-in from another signed-in browser), and the device login page (`/device`,
+ * RFC 8628). The CLI's side is played by plain HTTP calls and a loopback listener here (and, for
+ * the device login, form posts to the OAuth endpoints, as any OAuth client makes them); the
  * journeys with the real `harmont` binary are in cli-journeys.test.ts.
  */
-import { generateNonce, verificationPhrase } from "@harmont/cloud";
+import { generateNonce, verificationPhrase, type DeviceAuthorizationResponse } from "@harmont/cloud";
 import type { Page } from "playwright-core";
 import QRCode from "qrcode";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -48,6 +50,62 @@ async function expectNothingLeaked(browser: TestBrowser, secrets: string[] = [])
     expect(url).not.toContain("hch_");
     for (const secret of secrets) expect(url).not.toContain(secret);
   }
+}
+
+/** A device (any OAuth client) starts a device login, as RFC 8628 §3.1 has it: a form post, no cookie. */
+async function startDeviceLogin(
+  harmont: RunningHarmont,
+  options: { clientId?: string; name?: string; userAgent?: string } = {},
+): Promise<DeviceAuthorizationResponse> {
+  const response = await fetch(`${harmont.url}/api/v0/oauth/device_authorization`, {
+    method: "POST",
+    headers: options.userAgent ? { "user-agent": options.userAgent } : {},
+    body: new URLSearchParams({ client_id: options.clientId ?? "harmont-cli", ...(options.name ? { name: options.name } : {}) }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as DeviceAuthorizationResponse;
+}
+
+/** One poll of the token endpoint by that device (RFC 8628 §3.4). */
+async function pollDeviceToken(harmont: RunningHarmont, deviceCode: string, clientId = "harmont-cli"): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${harmont.url}/api/v0/oauth/token`, {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:device_code", client_id: clientId, device_code: deviceCode }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** A user code of the right shape that is not `real` (the alphabet has no vowels and no digits). */
+function otherUserCode(real: string, seed: number): string {
+  const alphabet = "BCDFGHJKLMNPQRSTVWXZ";
+  for (let shift = seed; ; shift++) {
+    const code = Array.from({ length: 8 }, (_, index) => alphabet[(shift * 7 + index * 3) % alphabet.length]).join("");
+    const grouped = `${code.slice(0, 4)}-${code.slice(4)}`;
+    if (grouped !== real) return grouped;
+  }
+}
+
+/** Records the address bar at the app's first render, in `window.__firstRenderAddress`. */
+async function recordFirstRenderAddress(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const observer = new MutationObserver(() => {
+      const root = document.getElementById("root");
+      if (!root || root.childNodes.length === 0) return;
+      (window as unknown as { __firstRenderAddress: string }).__firstRenderAddress = window.location.href;
+      observer.disconnect();
+    });
+    observer.observe(document, { childList: true, subtree: true });
+  });
+}
+
+/** Every call the page makes to the device login's look-up and answers. */
+function watchDeviceCalls(page: Page): string[] {
+  const calls: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith("/api/v0/auth/device/")) calls.push(path);
+  });
+  return calls;
 }
 
 describeInChromium("web app in Chromium", () => {
@@ -946,6 +1004,230 @@ describeInChromium("web app in Chromium", () => {
     ];
     expect(authorize?.width).toBe(deny?.width);
     await saveScreenshot(page, "cli-authorize-phone");
+    expectCleanPages();
+  });
+
+  it("device login: signed out, the link's code leaves the address bar before the first render, survives sign-in, and Approve gives the device its token at the next poll", async () => {
+    const { page } = browser;
+    const email = "ada@example.com";
+    await harmont.createAccount(email, password, "Ada Lovelace");
+    const name = "harmont CLI on ada-laptop";
+    const device = await startDeviceLogin(harmont, { name, userAgent: "harmont-cli/0.2.0 (linux; x64) node/20.20.2" });
+    expect(device.user_code).toMatch(/^[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}$/);
+    expect(device.verification_uri).toBe(`${harmont.url}/device`);
+    expect(device.verification_uri_complete).toBe(`${harmont.url}/device?user_code=${device.user_code}`);
+    const calls = watchDeviceCalls(page);
+    await recordFirstRenderAddress(page);
+
+    const response = await page.goto(device.verification_uri_complete);
+    expect(response?.headers()["content-security-policy"]).toBe(webAppSecurityPolicy);
+    expect(response?.headers()["referrer-policy"]).toBe("no-referrer");
+    // The code was out of the address bar before the app first rendered, and stays out.
+    expect(await page.evaluate(() => (window as unknown as { __firstRenderAddress: string }).__firstRenderAddress)).toBe(`${harmont.url}/device`);
+
+    // Signed out: to the sign-in page, which says why and comes back to /device (the code nowhere in the URL).
+    await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+    expect(page.url()).toBe(`${harmont.url}/sign-in?return=%2Fdevice`);
+    await page.getByText("Sign in to approve the login of your terminal or device.", { exact: false }).waitFor();
+    await signInWithPassword(page, email);
+    await page.getByRole("heading", { name: "Enter the code from your device" }).waitFor();
+    expect(page.url()).toBe(`${harmont.url}/device`);
+
+    // The code is filled in from the link, but waits for Continue.
+    const field = page.getByLabel("Code", { exact: true });
+    expect(await field.inputValue()).toBe(device.user_code);
+    await page.getByText("The code came with the link you opened.", { exact: false }).waitFor();
+    await saveScreenshot(page, "device-code");
+    // Opening the page asked nothing of the server: the device still waits.
+    expect(calls).toEqual([]);
+    expect(await pollDeviceToken(harmont, device.device_code)).toEqual({ status: 400, body: expect.objectContaining({ error: "authorization_pending" }) });
+
+    // Continue looks the login up: the consent.
+    await page.getByRole("button", { name: "Continue", exact: true }).click();
+    await page.getByRole("heading", { name: "Approve a device login" }).waitFor();
+    expect(calls).toEqual(["/api/v0/auth/device/lookup"]);
+    const consent = page.locator(".consent");
+    expect(await consent.locator(".identity").textContent()).toContain(email);
+    await consent.getByRole("button", { name: "Not you? Sign out" }).waitFor();
+    expect(await page.getByTestId("device-client-name").textContent()).toBe("Harmont CLI");
+    expect(await consent.locator(".device-client").textContent()).toBe("Harmont CLI wants to sign in to your account");
+    expect(await page.getByTestId("device-session-name").textContent()).toBe(`“${name}”`);
+    expect(await consent.textContent()).toContain(`It calls itself “${name}” (its own words, not checked)`);
+    expect(await page.getByTestId("device-where").textContent()).toBe("harmont-cli 0.2.0 on Linux · from 127.0.0.1");
+    expect(await consent.textContent()).toMatch(/Requested (just now|\d+ seconds ago)/);
+    await eventually(() => page.getByTestId("device-countdown").textContent()).toMatch(/^Code expires in 4:[0-5]\d$/);
+    expect((await consent.locator(".phrase").innerText()).replace(/\s+/g, " ")).toBe(`Check that your terminal shows ${device.user_code}`);
+    expect(await consent.textContent()).toContain(
+      "A new CLI session will be created. It can act as you until it expires (30 days unused, 90 days at most) or you revoke it on your account page.",
+    );
+    expect(await page.getByRole("note").textContent()).toContain("Only continue if you just started a login in your own terminal (harmont login).");
+    expect(await consent.textContent()).toContain("If someone sent you this code or link, deny it.");
+    await saveScreenshot(page, "device-consent");
+
+    await page.getByRole("button", { name: "Approve", exact: true }).click();
+    await page.getByRole("heading", { name: "Go back to your terminal" }).waitFor();
+    expect(page.url()).toBe(`${harmont.url}/device`);
+    await saveScreenshot(page, "device-approved");
+    // Answered: the tab forgets the code.
+    expect(await pageReadableState(page)).not.toContain(device.user_code);
+
+    // The device's next poll gets its token: a CLI session of the account, made for this client.
+    const token = await pollDeviceToken(harmont, device.device_code);
+    expect(token.status).toBe(200);
+    expect(token.body).toMatchObject({ token_type: "Bearer", access_token: expect.stringMatching(/^hmt_/) });
+    const session = await harmont.api("/api/v0/auth/session", { token: token.body.access_token });
+    expect(session.body).toMatchObject({ user: { email }, session: { kind: "cli", name, client_id: "harmont-cli" } });
+
+    // The account page tells it apart: a device login, and for which client.
+    await page.getByRole("link", { name: "your account page" }).click();
+    const list = page.getByRole("list", { name: "Sessions" });
+    // This browser, the sign-up's session (made through the API), and the device's.
+    await eventually(() => list.getByRole("listitem").count()).toBe(3);
+    const listed = list.getByRole("listitem").filter({ hasText: name });
+    expect(await listed.locator(".session__where").textContent()).toBe("via device login (harmont-cli) · from 127.0.0.1");
+    expect(await list.getByRole("listitem").filter({ hasText: "via device login" }).count()).toBe(1);
+    await saveScreenshot(page, "account-device-session");
+
+    // The code was in no URL but the link itself, and in no log line.
+    const plain = device.user_code.replace("-", "");
+    expect(browser.requests.filter((url) => url.includes(device.user_code) || url.includes(plain))).toEqual([device.verification_uri_complete]);
+    expect(await page.evaluate(() => window.location.href)).not.toContain(device.user_code);
+    expect(harmont.logs.text).not.toContain(device.user_code);
+    expect(harmont.logs.text).not.toContain(plain);
+    expect(harmont.logs.text).not.toContain(device.device_code);
+    expect(harmont.logs.text).not.toContain(token.body.access_token);
+    expectCleanPages();
+  });
+
+  it("device login: Deny tells the device access_denied, and the answered code is forgotten and no longer found", async () => {
+    const { page } = browser;
+    await signUp(page, harmont, { name: "Ada Lovelace", email: "ada@example.com" });
+    const device = await startDeviceLogin(harmont, { name: "harmont CLI on build-box" });
+
+    // Signed in, the link goes straight to the code, filled in.
+    await page.goto(device.verification_uri_complete);
+    await page.getByRole("heading", { name: "Enter the code from your device" }).waitFor();
+    expect(page.url()).toBe(`${harmont.url}/device`);
+    expect(await page.getByLabel("Code", { exact: true }).inputValue()).toBe(device.user_code);
+    await page.getByRole("button", { name: "Continue", exact: true }).click();
+    await page.getByRole("heading", { name: "Approve a device login" }).waitFor();
+    // No user agent naming a product: only the address.
+    expect(await page.getByTestId("device-where").textContent()).toBe("from 127.0.0.1");
+
+    await page.getByRole("button", { name: "Deny", exact: true }).click();
+    await page.getByRole("heading", { name: "Login denied" }).waitFor();
+    await page.getByText("Nothing was shared.", { exact: false }).waitFor();
+    await saveScreenshot(page, "device-denied");
+    expect(await pollDeviceToken(harmont, device.device_code)).toEqual({ status: 400, body: expect.objectContaining({ error: "access_denied" }) });
+    expect(await pageReadableState(page)).not.toContain(device.user_code);
+
+    // Forgotten by the tab: a reload has an empty field; typed again, the answered code is not found.
+    await page.reload();
+    await page.getByRole("heading", { name: "Enter the code from your device" }).waitFor();
+    const field = page.getByLabel("Code", { exact: true });
+    expect(await field.inputValue()).toBe("");
+    await field.fill(device.user_code);
+    await page.getByRole("button", { name: "Continue", exact: true }).click();
+    await eventually(() => page.getByRole("alert").textContent()).toBe("That code is not valid: check it, or it may have expired.");
+    expect(await pollDeviceToken(harmont, device.device_code)).toEqual({ status: 400, body: expect.objectContaining({ error: "access_denied" }) });
+    expectCleanPages();
+  });
+
+  it("device login: a slip is caught in the page, a wrong code is refused, one typed in lowercase with spaces works, and too many wrong codes say how long to wait", async () => {
+    const { page } = browser;
+    await signUp(page, harmont, { name: "Ada Lovelace", email: "ada@example.com" });
+    const device = await startDeviceLogin(harmont, { name: "harmont CLI on ada-laptop" });
+    const calls = watchDeviceCalls(page);
+
+    // Typed at the bare address (verification_uri): nothing filled in, no link notice.
+    await page.goto(device.verification_uri);
+    await page.getByRole("heading", { name: "Enter the code from your device" }).waitFor();
+    const field = page.getByLabel("Code", { exact: true });
+    expect(await field.inputValue()).toBe("");
+    expect(await page.getByText("The code came with the link you opened.", { exact: false }).count()).toBe(0);
+    const continueButton = page.getByRole("button", { name: "Continue", exact: true });
+
+    // Not the shape of a code: said at once, nothing sent (so nothing counted against the limit).
+    await field.fill("bcdf-gh1");
+    await continueButton.click();
+    await eventually(() => page.getByRole("alert").textContent()).toBe("A code is 8 letters, like BCDF-GHJK: check the one your terminal shows.");
+    expect(calls).toEqual([]);
+
+    // The right shape but no such login: the server refuses it.
+    await field.fill(otherUserCode(device.user_code, 1));
+    await continueButton.click();
+    await eventually(() => page.getByRole("alert").textContent()).toBe("That code is not valid: check it, or it may have expired.");
+    expect(await field.getAttribute("aria-invalid")).toBe("true");
+    expect(calls).toEqual(["/api/v0/auth/device/lookup"]);
+    await saveScreenshot(page, "device-code-invalid");
+
+    // Typed by hand, in lowercase, with a space: shown as XXXX-XXXX while typing, and found.
+    await field.fill("");
+    await field.pressSequentially(device.user_code.toLowerCase().replace("-", " "));
+    expect(await field.inputValue()).toBe(device.user_code);
+    await continueButton.click();
+    await page.getByRole("heading", { name: "Approve a device login" }).waitFor();
+    expect(await page.getByTestId("device-user-code").textContent()).toBe(device.user_code);
+    await page.getByRole("button", { name: "Approve", exact: true }).click();
+    await page.getByRole("heading", { name: "Go back to your terminal" }).waitFor();
+    expect((await pollDeviceToken(harmont, device.device_code)).status).toBe(200);
+
+    // Ten wrong codes a quarter of an hour per person: the eleventh try says how long to wait.
+    await page.goto(`${harmont.url}/device`);
+    for (let tries = 2; tries <= 10; tries++) {
+      await field.fill(otherUserCode(device.user_code, tries));
+      const answered = page.waitForResponse((answer) => answer.url().endsWith("/api/v0/auth/device/lookup"));
+      await continueButton.click();
+      expect((await answered).status()).toBe(400);
+    }
+    await field.fill(otherUserCode(device.user_code, 11));
+    const limited = page.waitForResponse((answer) => answer.url().endsWith("/api/v0/auth/device/lookup"));
+    await continueButton.click();
+    expect((await limited).status()).toBe(429);
+    await eventually(() => page.getByRole("alert").textContent()).toMatch(/^Too many tries: wait 1[45] minutes, then try again\.$/);
+    await saveScreenshot(page, "device-rate-limited");
+    expectCleanPages();
+  });
+
+  it("device login: Approve and Deny have equal weight and neither has the focus; a client the operator registered says so; it fits a phone", async () => {
+    await harmont.stop();
+    harmont = await startHarmont({ settings: { HARMONT_OAUTH_CLIENTS: "acme-cli=Acme CLI" } });
+    const { page } = browser;
+    await signUp(page, harmont, { name: "Ada Lovelace", email: "ada@example.com" });
+    const device = await startDeviceLogin(harmont, { clientId: "acme-cli", name: "Acme deploy bot" });
+    await page.goto(device.verification_uri_complete);
+    await page.getByRole("button", { name: "Continue", exact: true }).click();
+    await page.getByRole("heading", { name: "Approve a device login" }).waitFor();
+
+    // The registry's name, labelled as the operator's; its own name quoted beside it.
+    const client = page.locator(".device-client");
+    expect(await page.getByTestId("device-client-name").textContent()).toBe("Acme CLI");
+    expect(await client.textContent()).toBe("Acme CLI wants to sign in to your accountregistered by this server's operator");
+    expect(await page.getByTestId("device-session-name").textContent()).toBe("“Acme deploy bot”");
+
+    // Equal weight: the same component, variant and size, side by side; the focus on neither.
+    const approve = page.getByRole("button", { name: "Approve", exact: true });
+    const deny = page.getByRole("button", { name: "Deny", exact: true });
+    expect(await approve.getAttribute("class")).toBe("button button--secondary");
+    expect(await deny.getAttribute("class")).toBe(await approve.getAttribute("class"));
+    const [approveBox, denyBox] = [await approve.boundingBox(), await deny.boundingBox()];
+    expect(approveBox && [approveBox.width, approveBox.height, approveBox.y]).toEqual(denyBox && [denyBox.width, denyBox.height, denyBox.y]);
+    expect(approveBox!.x).toBeLessThan(denyBox!.x);
+    expect(await approve.evaluate((element) => element === document.activeElement)).toBe(false);
+    expect(await deny.evaluate((element) => element === document.activeElement)).toBe(false);
+    await saveScreenshot(page, "device-consent-operator-client");
+
+    // On a phone: nothing wider than the screen, the two buttons still the same size.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const [approveOnPhone, denyOnPhone] = [await approve.boundingBox(), await deny.boundingBox()];
+    expect(approveOnPhone && [approveOnPhone.width, approveOnPhone.height]).toEqual(denyOnPhone && [denyOnPhone.width, denyOnPhone.height]);
+    await saveScreenshot(page, "device-consent-phone");
+
+    // The client's own polls hear the answer.
+    await deny.click();
+    await page.getByRole("heading", { name: "Login denied" }).waitFor();
+    expect(await pollDeviceToken(harmont, device.device_code, "acme-cli")).toEqual({ status: 400, body: expect.objectContaining({ error: "access_denied" }) });
     expectCleanPages();
   });
 

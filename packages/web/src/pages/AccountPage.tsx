@@ -122,10 +122,13 @@ function VerifyEmail({ email }: { email: string }) {
   );
 }
 
-/** The device (unless the name already says it) and the address a session was last used from. */
+/**
+ * How a session came to be when a device login made it (and for which OAuth client), the device
+ * (unless the name already says it) and the address it was last used from.
+ */
 function SessionWhere({ session }: { session: ListedSession }) {
   const device = session.device && !session.name.includes(session.device) ? session.device : null;
-  const parts = [device, session.ip ? `from ${session.ip}` : null].filter(Boolean);
+  const parts = [session.client_id ? `via device login (${session.client_id})` : null, device, session.ip ? `from ${session.ip}` : null].filter(Boolean);
   return parts.length > 0 ? <p className="session__where">{parts.join(" · ")}</p> : null;
 }
 

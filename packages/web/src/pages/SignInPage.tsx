@@ -23,8 +23,11 @@ export function useReturnPath(): string | null {
   return safeReturnPath(new URLSearchParams(search).get("return"));
 }
 
-/** What the person is about to do, when they arrived from a CLI login. */
+/** What the person is about to do, when they arrived from a CLI login or a device login. */
 export function ReturnContext({ returnTo }: { returnTo: string | null }) {
+  if (returnTo === "/device") {
+    return <Notice tone="info">Sign in to approve the login of your terminal or device. You will come back to its code afterwards.</Notice>;
+  }
   if (!returnTo?.startsWith("/cli-login")) return null;
   return (
     <Notice tone="info">
