@@ -14,6 +14,7 @@ import { Writable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import { createUserAsOperator, disableUser, enableUser, listUsers, setOperatorRole } from "./auth/accounts.js";
 import { normalizeEmail } from "./auth/email-address.js";
+import { listImpersonationTrail, type Impersonation } from "./auth/impersonation.js";
 import { resetSecondFactorAsOperator } from "./auth/second-factor.js";
 import { hashSecret } from "./auth/tokens.js";
 import { passwordProblemMessages } from "./auth/passwords.js";
@@ -24,7 +25,7 @@ import { checkDatabaseReady, DatabaseNotReadyError } from "./store/database.js";
 import { isDatabaseUnavailableError } from "./store/errors.js";
 
 /** The command groups `harmont-server` takes before any setting is read. */
-export const operatorGroups: ReadonlySet<string> = new Set(["users", "introspection-client"]);
+export const operatorGroups: ReadonlySet<string> = new Set(["users", "introspection-client", "impersonations"]);
 
 export const operatorUsage = [
   "  harmont-server users create --email <email> [--name <name>]",
@@ -43,6 +44,10 @@ export const operatorUsage = [
   "                                 needs two-step verification on to do so)",
   "  harmont-server users revoke-operator --email <email>",
   "                                 take the role away and sign the account out everywhere",
+  "  harmont-server impersonations list [--email <email>] [--json]",
+  "                                 support sessions, newest first, of one operator or account",
+  "  harmont-server impersonations show <session id> [--json]",
+  "                                 one support session and everything done in it (the audit trail)",
   "  harmont-server introspection-client new <id>",
   "                                 a secret for a resource server that introspects tokens (RFC 7662),",
   "                                 printed once, with the HARMONT_INTROSPECTION_CLIENTS entry to add",
@@ -120,7 +125,7 @@ function formatTime(milliseconds: number): string {
 }
 
 function renderUserTable(users: User[]): string {
-  const rows = [
+  return renderTable([
     ["EMAIL", "ID", "VERIFIED", "DISABLED", "CREATED"],
     ...users.map((user) => [
       user.email,
@@ -129,9 +134,7 @@ function renderUserTable(users: User[]): string {
       user.disabledAt === null ? "no" : "yes",
       formatTime(user.createdAt),
     ]),
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ")).join("\n") + "\n";
+  ]);
 }
 
 async function runUsersAction(action: UsersAction, rest: string[], built: BuiltServer, config: Config): Promise<number> {
@@ -220,6 +223,7 @@ async function runUsersAction(action: UsersAction, rest: string[], built: BuiltS
 export async function runOperatorCommand(args: string[], readConfig: () => Config): Promise<number> {
   const [group, action, ...rest] = args;
   if (group === "introspection-client") return newIntrospectionClient(action, rest);
+  if (group === "impersonations") return runImpersonationsCommand(action, rest, readConfig);
   if (group !== "users") return fail(`unknown command "${args.join(" ")}"\n\nCommands:\n${operatorUsage}`, 2);
   if (action === undefined || action === "help" || action === "--help" || action === "-h") {
     process.stdout.write(usersHelp);
@@ -232,6 +236,11 @@ export async function runOperatorCommand(args: string[], readConfig: () => Confi
   }
   if (action !== "list" && !readOption(rest, "--email")) return fail(`--email is required\n\n${operatorUsage}`, 2);
 
+  return withDatabase(readConfig, (built, config) => runUsersAction(action as UsersAction, rest, built, config));
+}
+
+/** Opens the server's database (never creating or migrating one) for a command, and closes it after. */
+async function withDatabase(readConfig: () => Config, run: (built: BuiltServer, config: Config) => Promise<number>): Promise<number> {
   const config = readConfig();
   // stdout is the command's answer; which database, and anything that went wrong, go to stderr.
   process.stderr.write(`harmont-server: database ${describeDatabase(config.databaseUrl)}\n`);
@@ -245,10 +254,83 @@ export async function runOperatorCommand(args: string[], readConfig: () => Confi
   const logger = createLogger({ logLevel: "error" }, pino.destination(2));
   const built = await buildServer(config, { logger });
   try {
-    return await runUsersAction(action as UsersAction, rest, built, config);
+    return await run(built, config);
   } finally {
     await built.close();
   }
+}
+
+/** A table of text columns, the last one unpadded. */
+function renderTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ")).join("\n") + "\n";
+}
+
+/**
+ * `impersonations list [--email <e>] [--json]`: support sessions, newest first, of one operator or
+ * account when given; `impersonations show <session id> [--json]`: one, with its audit trail.
+ */
+async function runImpersonationsCommand(action: string | undefined, rest: string[], readConfig: () => Config): Promise<number> {
+  if (action !== "list" && action !== "show") return fail(`usage: harmont-server impersonations list [--email <email>] [--json] | show <session id> [--json]\n\nCommands:\n${operatorUsage}`, 2);
+  const sessionId = action === "show" ? rest.find((arg) => !arg.startsWith("--")) : undefined;
+  if (action === "show" && sessionId === undefined) return fail("usage: harmont-server impersonations show <session id> [--json]", 2);
+  const json = rest.includes("--json");
+  return withDatabase(readConfig, async (built) => {
+    const auth = built.deps.auth;
+    const emails = new Map<string, string>();
+    const emailOf = async (userId: string | null) => {
+      if (userId === null) return "-";
+      if (!emails.has(userId)) emails.set(userId, (await auth.store.users.findById(userId))?.email ?? userId);
+      return emails.get(userId)!;
+    };
+    if (action === "list") {
+      const email = readOption(rest, "--email");
+      const user = email === undefined ? null : await auth.store.users.findByEmail(normalizeEmail(email));
+      if (email !== undefined && !user) return fail(`no account with the email ${email}`);
+      const rows = await auth.store.impersonations.list(user ? { userId: user.id } : {}, 200);
+      if (json) {
+        const body = [];
+        for (const row of rows) body.push({ ...toImpersonationJson(row), operator: await emailOf(row.impersonatorUserId), account: await emailOf(row.targetUserId) });
+        process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+        return 0;
+      }
+      const table = [["SESSION", "OPERATOR", "ACCOUNT", "STARTED", "ENDED", "REASON"]];
+      for (const row of rows) {
+        table.push([row.sessionId, await emailOf(row.impersonatorUserId), await emailOf(row.targetUserId), formatTime(row.startedAt), row.endedAt === null ? "(open)" : `${formatTime(row.endedAt)} ${row.endReason}`, row.reason]);
+      }
+      process.stdout.write(rows.length === 0 ? "no support sessions\n" : renderTable(table));
+      return 0;
+    }
+    const trail = await listImpersonationTrail(auth, sessionId!);
+    if (!trail) return fail(`no support session ${sessionId}`);
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ ...toImpersonationJson(trail.impersonation), events: trail.events.map((event) => ({ ...event, at: formatTime(event.at) })) }, null, 2)}\n`);
+      return 0;
+    }
+    const { impersonation } = trail;
+    process.stdout.write(
+      `${impersonation.sessionId}: ${await emailOf(impersonation.impersonatorUserId)} as ${await emailOf(impersonation.targetUserId)}, ${formatTime(impersonation.startedAt)} to ${
+        impersonation.endedAt === null ? "(open)" : `${formatTime(impersonation.endedAt)} (${impersonation.endReason})`
+      }\nReason: ${impersonation.reason}\n\n`,
+    );
+    const table = [["AT", "ACTION", "ACTOR", "TARGET"]];
+    for (const event of trail.events) table.push([formatTime(event.at), event.action, await emailOf(event.actorUserId), event.target ?? "-"]);
+    process.stdout.write(renderTable(table));
+    return 0;
+  });
+}
+
+function toImpersonationJson(row: Impersonation) {
+  return {
+    session_id: row.sessionId,
+    operator_user_id: row.impersonatorUserId,
+    account_user_id: row.targetUserId,
+    reason: row.reason,
+    started_at: formatTime(row.startedAt),
+    expires_at: formatTime(row.expiresAt),
+    ended_at: row.endedAt === null ? null : formatTime(row.endedAt),
+    end_reason: row.endReason,
+  };
 }
 
 /**

@@ -172,6 +172,11 @@ describe("harmont-server users", () => {
     expect((await fetch(`${url}/api/v0/auth/session`, { headers: { authorization: `Bearer ${operatorSession.token}` } })).status).toBe(401);
     expect(run(["users", "revoke-operator", "--email", "op@example.com"], { cwd: root }).stdout).toContain("is not an operator");
 
+    expect(run(["impersonations", "list"], { cwd: root }).stdout).toBe("no support sessions\n");
+    const unknownSession = run(["impersonations", "show", "ses_nope"], { cwd: root });
+    expect([unknownSession.status, unknownSession.stderr]).toEqual([1, expect.stringContaining("no support session ses_nope")]);
+    expect(run(["impersonations"], { cwd: root }).status).toBe(2);
+
     for (const action of ["disable", "enable", "reset-2fa", "grant-operator", "revoke-operator"]) {
       const unknown = run(["users", action, "--email", "nobody@example.com"], { cwd: root });
       expect(unknown.status, action).toBe(1);

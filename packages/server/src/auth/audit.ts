@@ -28,7 +28,8 @@ export interface StoredAuditEvent extends AuditEvent {
 
 export interface AuditStore {
   record(event: StoredAuditEvent): Promise<void>;
-  list(filter?: { actorUserId?: string; action?: string }): Promise<StoredAuditEvent[]>;
+  /** In time order; `since` and `until` (inclusive) bound the time. */
+  list(filter?: { actorUserId?: string; action?: string; since?: number; until?: number }): Promise<StoredAuditEvent[]>;
 }
 
 /** What a call site says about an event; the actor defaults to the request's signed-in user. */

@@ -184,3 +184,23 @@ export async function describeImpersonation(deps: Pick<AuthDeps, "store">, sessi
   if (session.impersonatorUserId === null) return null;
   return deps.store.impersonations.findBySession(session.id);
 }
+
+/**
+ * One support session and its audit trail: its start and end, and every event made while it
+ * lasted by the account with the operator named (what `recordAuditEvent` adds for a support
+ * session). `null` for an unknown session id.
+ */
+export async function listImpersonationTrail(deps: Pick<AuthDeps, "store" | "clock">, sessionId: string) {
+  const impersonation = (await deps.store.impersonations.list({}, 10_000)).find((row) => row.sessionId === sessionId);
+  if (!impersonation) return null;
+  const until = impersonation.endedAt ?? deps.clock.now();
+  const events = await deps.store.audit.list({ since: impersonation.startedAt, until });
+  return {
+    impersonation,
+    events: events.filter(
+      (event) =>
+        event.detail?.session_id === sessionId ||
+        (event.actorUserId === impersonation.targetUserId && event.detail?.impersonator_user_id === impersonation.impersonatorUserId),
+    ),
+  };
+}

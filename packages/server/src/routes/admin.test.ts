@@ -5,6 +5,7 @@
  */
 import * as OTPAuth from "otpauth";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { listImpersonationTrail } from "../auth/impersonation.js";
 import { purgeExpiredRecords } from "../auth/maintenance.js";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
 import { createTestServerWithMail, errorCode, jsonBody, signUpVerified, type TestServer } from "../test-support/harness.js";
@@ -144,6 +145,18 @@ describe.each(databaseTargets)("support sessions on $kind", (target) => {
       expect((await server.database.store.audit.list({ action: "admin.impersonation.ended" })).map((event) => event.detail?.end_reason).sort()).toEqual(
         ["expired", "logout", "operator_session_ended", "revoked_by_user", "stopped"],
       );
+    });
+
+    it("keeps the audit trail of a support session: its start, what was done in it, naming the operator, and its end", async () => {
+      const session = await supportSession();
+      await server.request("/api/v0/auth/session/org", { token: session.token, json: { org_id: null } });
+      // The person's own doings at the same time are not part of it.
+      await server.request("/api/v0/auth/session/org", { token: session.ada.token, json: { org_id: null } });
+      await server.request("/api/v0/admin/impersonations/current", { method: "DELETE", token: session.token });
+      const trail = await listImpersonationTrail(server.deps.auth, session.sessionId);
+      expect(trail?.events.map((event) => event.action).sort()).toEqual(["admin.impersonation.ended", "admin.impersonation.started", "session.org_switched", "session.revoked"]);
+      expect(trail?.events.find((event) => event.action === "session.org_switched")?.detail?.impersonator_user_id).toBe(session.operator.user.id);
+      expect(await listImpersonationTrail(server.deps.auth, "ses_unknown")).toBeNull();
     });
 
     it("ends when the person signs out everywhere", async () => {

@@ -39,6 +39,8 @@ export function createAuditStore(db: Connection): AuditStore {
       let query = db.selectFrom("audit_events").selectAll().orderBy("at").orderBy("id");
       if (filter.actorUserId) query = query.where("actor_user_id", "=", filter.actorUserId);
       if (filter.action) query = query.where("action", "=", filter.action);
+      if (filter.since !== undefined) query = query.where("at", ">=", filter.since);
+      if (filter.until !== undefined) query = query.where("at", "<=", filter.until);
       const rows = await query.execute();
       return rows.map(toAuditEvent);
     },
