@@ -102,6 +102,19 @@ function needsTerminal(context: Context, reason: string): ExitCodeValue {
   return ExitCode.needsTerminal;
 }
 
+/** What every login flow says while it retries: the server unreachable, slowing us down, or failing. */
+type RetryEvent =
+  | { type: "network_error"; error: Error; retryInMs: number }
+  | { type: "rate_limited"; retryInMs: number }
+  | { type: "server_error"; status: number; code: string; retryInMs: number };
+
+function warnRetrying(context: Context, event: RetryEvent): void {
+  const again = `trying again in ${formatDuration(event.retryInMs)}`;
+  if (event.type === "network_error") context.print.warn(`cannot reach ${context.apiUrl} (${describeNetworkError(event.error)}); ${again}`);
+  else if (event.type === "rate_limited") context.print.warn(`the server asked to slow down; ${again}`);
+  else context.print.warn(`the server answered ${event.status} ${event.code}; ${again}`);
+}
+
 function twoDigits(value: number): string {
   return String(value).padStart(2, "0");
 }
@@ -148,13 +161,9 @@ async function browserStep(context: Context, webUrl: string, sessionName: string
         if (countdown) clearInterval(countdown);
         break;
       case "network_error":
-        print.warn(`cannot reach ${context.apiUrl} (${describeNetworkError(event.error)}); trying again in ${formatDuration(event.retryInMs)}`);
-        break;
       case "rate_limited":
-        print.warn(`the server asked to slow down; trying again in ${formatDuration(event.retryInMs)}`);
-        break;
       case "server_error":
-        print.warn(`the server answered ${event.status} ${event.code}; trying again in ${formatDuration(event.retryInMs)}`);
+        warnRetrying(context, event);
         break;
       case "browser_opened":
         break;
@@ -208,10 +217,8 @@ async function pasteStep(context: Context, webUrl: string, sessionName: string, 
       refusedCodes++;
       const tries = event.attemptsLeft === 1 ? "1 try" : `${event.attemptsLeft} tries`;
       if (event.attemptsLeft > 0) print.note(`${print.err.red("✗")} That code did not work (mistyped, used or expired): ${tries} left.`);
-    } else if (event.type === "network_error") {
-      print.warn(`cannot reach ${context.apiUrl} (${describeNetworkError(event.error)}); trying again in ${formatDuration(event.retryInMs)}`);
-    } else if (event.type === "rate_limited") {
-      print.warn(`the server asked to slow down; trying again in ${formatDuration(event.retryInMs)}`);
+    } else if (event.type === "network_error" || event.type === "rate_limited") {
+      warnRetrying(context, event);
     }
   };
 
@@ -287,13 +294,9 @@ async function deviceStep(context: Context, sessionName: string, timeoutMs: numb
       case "slow_down":
         break; // the server's pace, kept without a word
       case "network_error":
-        print.warn(`cannot reach ${context.apiUrl} (${describeNetworkError(event.error)}); trying again in ${formatDuration(event.retryInMs)}`);
-        break;
       case "rate_limited":
-        print.warn(`the server asked to slow down; trying again in ${formatDuration(event.retryInMs)}`);
-        break;
       case "server_error":
-        print.warn(`the server answered ${event.status} ${event.code}; trying again in ${formatDuration(event.retryInMs)}`);
+        warnRetrying(context, event);
         break;
     }
   };
