@@ -38,6 +38,9 @@ import {
   completePasswordReset,
   cliClaim,
   cliCode,
+  consumeCliBrowserToken,
+  createCliBrowserToken,
+  inspectCliBrowserToken,
   cliCodeStatus,
   cliDeny,
   cliRedeem,
@@ -145,6 +148,9 @@ const exercised = new Set([
   "cliCode",
   "cliCodeStatus",
   "cliRedeem",
+  "createCliBrowserToken",
+  "inspectCliBrowserToken",
+  "consumeCliBrowserToken",
   "changePassword",
   "requestEmailCode",
   "verifyEmailCode",
@@ -693,6 +699,31 @@ describe("CLI login: paste code", () => {
 
     const anonymous = await cliCode({ client: harmont() });
     expectEnvelope(anonymous.error, "unauthorized", 401, anonymous.response);
+  });
+});
+
+describe("CLI → browser", () => {
+  it("createCliBrowserToken is for CLI sessions; inspect shows whose code it is; consume uses it once", async () => {
+    const account = await signUp(server);
+    const web = await createCliBrowserToken({ client: harmont({ token: account.token }) });
+    expectEnvelope(web.error, "forbidden", 403, web.response);
+
+    const pasted = await cliCode({ client: harmont({ token: account.token }) });
+    const cli = (await cliRedeem({ client: harmont(), body: { code: pasted.data!.code, name: "sdk open" } })).data!.token;
+    const minted = await createCliBrowserToken({ client: harmont({ token: cli }) });
+    expect(minted.data?.code).toMatch(/^hbt_[A-Za-z0-9_-]{43}$/);
+    expect(minted.data?.url).toMatch(/\/cli-open#code=hbt_/);
+    const code = minted.data!.code;
+
+    const seen = await inspectCliBrowserToken({ client: harmont(), body: { code } });
+    expect(seen.data).toMatchObject({ user: { email: account.email }, cli_session: { name: "sdk open" } });
+    const consumed = await consumeCliBrowserToken({ client: harmont(), body: { code } });
+    expect(consumed.data).toEqual({ user: expect.objectContaining({ email: account.email }), session_created: true });
+    expect(consumed.response.headers.get("set-cookie")).toMatch(/HttpOnly/);
+    const twice = await consumeCliBrowserToken({ client: harmont(), body: { code } });
+    expectEnvelope(twice.error, "cli_browser_token_invalid", 400, twice.response);
+    const gone = await inspectCliBrowserToken({ client: harmont(), body: { code } });
+    expectEnvelope(gone.error, "cli_browser_token_invalid", 400, gone.response);
   });
 });
 

@@ -12,6 +12,8 @@ import type { SessionCookieSettings } from "./http/session-cookie.js";
 export interface RateLimiters {
   /** Flood ceiling per IP for the CLI handoff endpoints. */
   cliPerIp: RateLimiter;
+  /** One-time codes a user's CLI sessions mint to open the web app. */
+  browserTokensPerUser: RateLimiter;
   /** Flood ceiling per IP for the OAuth endpoints. */
   oauthPerIp: RateLimiter;
   deviceCodesPerIp: RateLimiter;

@@ -14,6 +14,7 @@ import { allowWebOrigins } from "./http/cors.js";
 import { registerAdminRoutes } from "./routes/admin.js";
 import { registerApiTokenRoutes } from "./routes/api-tokens.js";
 import { registerAuthCliRoutes } from "./routes/auth-cli.js";
+import { registerCliOpenRoutes } from "./routes/cli-open.js";
 import { registerAuthDeviceRoutes } from "./routes/auth-device.js";
 import { registerAuthEmailRoutes } from "./routes/auth-email.js";
 import { registerAuthPasswordRoutes } from "./routes/auth-password.js";
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   registerMetaRoutes(app, deps);
   registerAuthCliRoutes(app, deps);
+  registerCliOpenRoutes(app, deps);
   registerAuthSessionRoutes(app, deps);
   registerApiTokenRoutes(app, deps);
   registerAuthPasswordRoutes(app, deps);

@@ -33,6 +33,14 @@ export const errorCodes = {
       "No pending handoff or paste code matches. The same answer is given for one that never existed, is not parked yet, has expired or was already used.",
     remedy: "A polling CLI keeps polling on this code; otherwise start `harmont login` again.",
   },
+  cli_browser_token_invalid: {
+    status: 400,
+    type: "invalid_request",
+    message: "This link expired or was already used.",
+    meaning:
+      "No live CLI → browser code matches: it is older than 60 seconds, was used, or its CLI session was signed out. The same answer is given for one that never existed.",
+    remedy: "Run `harmont open` again.",
+  },
   payload_too_large: {
     status: 413,
     type: "invalid_request",

@@ -186,6 +186,22 @@ describe.skipIf(!postgresUrl)("two server processes on one PostgreSQL database",
     expect(errorCode(again)).toBe("cli_code_invalid");
   });
 
+  it("a CLI → browser code minted on A opens exactly one browser session of 20 concurrent consumes on A and B", async () => {
+    const pasted = await call(a, "POST", "/api/v0/auth/cli/code", { token });
+    const redeemed = await call(b, "POST", "/api/v0/auth/cli/redeem", { json: { code: (pasted.body as { code: string }).code, name: "open race" } });
+    const cli = (redeemed.body as { token: string }).token;
+    const minted = await call(a, "POST", "/api/v0/auth/cli/browser-token", { token: cli });
+    expect(minted.status).toBe(200);
+    const { code } = minted.body as { code: string };
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => call(index % 2 === 0 ? b : a, "POST", "/api/v0/auth/cli/browser-token/consume", { json: { code } })),
+    );
+    const { winners, serverErrors, losers } = tally(answers);
+    expect(serverErrors).toEqual([]);
+    expect(winners).toHaveLength(1);
+    expect(losers.map(errorCode)).toEqual(Array<string>(19).fill("cli_browser_token_invalid"));
+  });
+
   it(`a paste code minted on A is redeemed exactly once by ${CONCURRENT_ATTEMPTS} concurrent redeems on A and B`, async () => {
     const minted = await call(a, "POST", "/api/v0/auth/cli/code", { token });
     expect(minted.status).toBe(200);

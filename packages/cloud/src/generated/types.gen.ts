@@ -140,13 +140,28 @@ export type CliDenyRequest = {
     nonce: string;
 };
 
-export type CurrentSession = {
-    user: User;
-    session: Session;
+export type CliBrowserToken = {
     /**
-     * For a support session: who is acting as the user, why, and until when (treat such a session as read-only); `null` otherwise.
+     * The one-time code (`hbt_…`): it works once, for 60 seconds.
      */
-    impersonation: Impersonation | null;
+    code: string;
+    /**
+     * The web app's `/cli-open` page with the code in the fragment: open it in a browser.
+     */
+    url: string;
+    expires_at: string;
+};
+
+export type CliBrowserTokenInspection = {
+    user: User;
+    /**
+     * The CLI session that made the code.
+     */
+    cli_session: {
+        id: string;
+        name: string;
+    };
+    expires_at: string;
 };
 
 export type User = {
@@ -157,6 +172,30 @@ export type User = {
      * Whether the address was proven by a code sent to it.
      */
     email_verified: boolean;
+};
+
+export type CliBrowserTokenRequest = {
+    /**
+     * The code from the opened URL's fragment.
+     */
+    code: string;
+};
+
+export type CliBrowserTokenConsumed = {
+    user: User;
+    /**
+     * `false` when the browser was already signed in as this user: the code is used up and the session kept.
+     */
+    session_created: boolean;
+};
+
+export type CurrentSession = {
+    user: User;
+    session: Session;
+    /**
+     * For a support session: who is acting as the user, why, and until when (treat such a session as read-only); `null` otherwise.
+     */
+    impersonation: Impersonation | null;
 };
 
 export type Session = {
@@ -987,7 +1026,7 @@ export type CliClaimData = {
 
 export type CliClaimErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1060,7 +1099,7 @@ export type CliCodeStatusData = {
 
 export type CliCodeStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1100,7 +1139,7 @@ export type CliRedeemData = {
 
 export type CliRedeemErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1140,7 +1179,7 @@ export type CliTransferData = {
 
 export type CliTransferErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1188,7 +1227,7 @@ export type CliDenyData = {
 
 export type CliDenyErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1223,6 +1262,113 @@ export type CliDenyResponses = {
 };
 
 export type CliDenyResponse = CliDenyResponses[keyof CliDenyResponses];
+
+export type CreateCliBrowserTokenData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/cli/browser-token';
+};
+
+export type CreateCliBrowserTokenErrors = {
+    /**
+     * Missing, malformed, expired or revoked credentials (codes: `unauthorized`, `invalid_credentials`)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Forbidden (codes: `cli_handoff_denied`, `forbidden`, `login_approval_rejected`, `reauthentication_required`, `impersonation_forbidden`, `email_verification_required`, `insufficient_org_role`, `invite_email_mismatch`)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type CreateCliBrowserTokenError = CreateCliBrowserTokenErrors[keyof CreateCliBrowserTokenErrors];
+
+export type CreateCliBrowserTokenResponses = {
+    /**
+     * The code and the URL to open.
+     */
+    200: CliBrowserToken;
+};
+
+export type CreateCliBrowserTokenResponse = CreateCliBrowserTokenResponses[keyof CreateCliBrowserTokenResponses];
+
+export type InspectCliBrowserTokenData = {
+    body: CliBrowserTokenRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/cli/browser-token/inspect';
+};
+
+export type InspectCliBrowserTokenErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type InspectCliBrowserTokenError = InspectCliBrowserTokenErrors[keyof InspectCliBrowserTokenErrors];
+
+export type InspectCliBrowserTokenResponses = {
+    /**
+     * The code works.
+     */
+    200: CliBrowserTokenInspection;
+};
+
+export type InspectCliBrowserTokenResponse = InspectCliBrowserTokenResponses[keyof InspectCliBrowserTokenResponses];
+
+export type ConsumeCliBrowserTokenData = {
+    body: CliBrowserTokenRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v0/auth/cli/browser-token/consume';
+};
+
+export type ConsumeCliBrowserTokenErrors = {
+    /**
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Body larger than 64 KiB (codes: `payload_too_large`)
+     */
+    413: ErrorEnvelope;
+    /**
+     * Body is not JSON (codes: `unsupported_media_type`)
+     */
+    415: ErrorEnvelope;
+    /**
+     * Rate limited (see Retry-After) (codes: `rate_limited`)
+     */
+    429: ErrorEnvelope;
+};
+
+export type ConsumeCliBrowserTokenError = ConsumeCliBrowserTokenErrors[keyof ConsumeCliBrowserTokenErrors];
+
+export type ConsumeCliBrowserTokenResponses = {
+    /**
+     * Signed in (the cookie is set).
+     */
+    200: CliBrowserTokenConsumed;
+};
+
+export type ConsumeCliBrowserTokenResponse = ConsumeCliBrowserTokenResponses[keyof ConsumeCliBrowserTokenResponses];
 
 export type LogoutData = {
     body?: never;
@@ -1335,7 +1481,7 @@ export type RevokeSessionData = {
 
 export type RevokeSessionErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1401,7 +1547,7 @@ export type CreateApiTokenData = {
 
 export type CreateApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1448,7 +1594,7 @@ export type RevokeApiTokenData = {
 
 export type RevokeApiTokenErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1485,7 +1631,7 @@ export type SignupData = {
 
 export type SignupErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1526,7 +1672,7 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1571,7 +1717,7 @@ export type ChangePasswordData = {
 
 export type ChangePasswordErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1616,7 +1762,7 @@ export type RequestPasswordResetData = {
 
 export type RequestPasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1653,7 +1799,7 @@ export type CheckPasswordResetData = {
 
 export type CheckPasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1690,7 +1836,7 @@ export type CompletePasswordResetData = {
 
 export type CompletePasswordResetErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1727,7 +1873,7 @@ export type VerifySecondFactorData = {
 
 export type VerifySecondFactorErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1768,7 +1914,7 @@ export type RequestLoginApprovalData = {
 
 export type RequestLoginApprovalErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1809,7 +1955,7 @@ export type GetLoginApprovalStatusData = {
 
 export type GetLoginApprovalStatusErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1881,7 +2027,7 @@ export type ApproveLoginData = {
 
 export type ApproveLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -1932,7 +2078,7 @@ export type RejectLoginData = {
 
 export type RejectLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2010,7 +2156,7 @@ export type StartTotpEnrollmentData = {
 
 export type StartTotpEnrollmentErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2059,7 +2205,7 @@ export type ConfirmTotpEnrollmentData = {
 
 export type ConfirmTotpEnrollmentErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2104,7 +2250,7 @@ export type DisableSecondFactorData = {
 
 export type DisableSecondFactorErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2157,7 +2303,7 @@ export type RegenerateBackupCodesData = {
 
 export type RegenerateBackupCodesErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2210,7 +2356,7 @@ export type LookUpDeviceLoginData = {
 
 export type LookUpDeviceLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2255,7 +2401,7 @@ export type ApproveDeviceLoginData = {
 
 export type ApproveDeviceLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2300,7 +2446,7 @@ export type DenyDeviceLoginData = {
 
 export type DenyDeviceLoginErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2345,7 +2491,7 @@ export type CliCompleteData = {
 
 export type CliCompleteErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2390,7 +2536,7 @@ export type StartImpersonationData = {
 
 export type StartImpersonationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2468,7 +2614,7 @@ export type RequestEmailCodeData = {
 
 export type RequestEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2505,7 +2651,7 @@ export type VerifyEmailCodeData = {
 
 export type VerifyEmailCodeErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2546,7 +2692,7 @@ export type VerifyEmailData = {
 
 export type VerifyEmailErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2641,7 +2787,7 @@ export type UpdateUserData = {
 
 export type UpdateUserErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2711,7 +2857,7 @@ export type DeleteAccountData = {
 
 export type DeleteAccountErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2785,7 +2931,7 @@ export type SwitchOrgData = {
 
 export type SwitchOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2855,7 +3001,7 @@ export type CreateOrgData = {
 
 export type CreateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2906,7 +3052,7 @@ export type DeleteOrgData = {
 
 export type DeleteOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2945,7 +3091,7 @@ export type GetOrgData = {
 
 export type GetOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -2980,7 +3126,7 @@ export type UpdateOrgData = {
 
 export type UpdateOrgErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -3031,7 +3177,7 @@ export type ListOrgMembersData = {
 
 export type ListOrgMembersErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -3067,7 +3213,7 @@ export type RemoveOrgMemberData = {
 
 export type RemoveOrgMemberErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -3111,7 +3257,7 @@ export type ChangeOrgMemberRoleData = {
 
 export type ChangeOrgMemberRoleErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -3162,7 +3308,7 @@ export type ListOrgInvitationsData = {
 
 export type ListOrgInvitationsErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -3201,7 +3347,7 @@ export type CreateOrgInvitationData = {
 
 export type CreateOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -3257,7 +3403,7 @@ export type RevokeOrgInvitationData = {
 
 export type RevokeOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**
@@ -3294,7 +3440,7 @@ export type AcceptOrgInvitationData = {
 
 export type AcceptOrgInvitationErrors = {
     /**
-     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
+     * Invalid request (codes: `invalid_request`, `invalid_json`, `invalid_nonce`, `cli_code_invalid`, `cli_browser_token_invalid`, `api_token_expiry_required`, `api_token_expiry_too_long`, `password_reset_invalid`, `user_code_invalid`, `login_challenge_invalid`, `second_factor_invalid`, `second_factor_required`, `approval_number_mismatch`, `invite_invalid`, `password_rejected`, `email_code_invalid`)
      */
     400: ErrorEnvelope;
     /**

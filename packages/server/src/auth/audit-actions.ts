@@ -191,6 +191,17 @@ export const auditActions = {
     target: "the new CLI session",
   },
 
+  "cli.browser_token.created": {
+    happened: "A CLI session made a one-time code to open the web app signed in (`harmont open`).",
+    actor: "the user",
+    target: "the CLI session",
+  },
+  "cli.browser_token.consumed": {
+    happened: "A browser used a CLI session's one-time code: a new browser session, a child of the CLI session, or none when the browser was already signed in as the user.",
+    actor: "the user",
+    target: "the new browser session, or the CLI session when none was made",
+  },
+
   // Sessions.
   "session.logout": {
     happened: "A session was signed out with its own token (logout).",

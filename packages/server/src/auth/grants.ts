@@ -15,7 +15,7 @@ import { fail, type Result } from "./result.js";
 import type { AuthStore } from "./types.js";
 
 /** Every kind of grant. Adding a capability adds a kind here, not a new table. */
-export const grantKinds = ["cli_handoff", "cli_paste_code", "cli_paste_code_receipt"] as const;
+export const grantKinds = ["cli_handoff", "cli_paste_code", "cli_paste_code_receipt", "cli_browser_token"] as const;
 export type GrantKind = (typeof grantKinds)[number];
 
 /**

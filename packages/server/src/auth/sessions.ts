@@ -113,6 +113,8 @@ export interface CreateSessionInput {
   meta: RequestMeta;
   /** A support session: the operator acting as the user, and its shorter lifetimes. */
   support?: { impersonatorUserId: string; idleTimeoutMs: number; lifetimeMs: number };
+  /** The latest it may live until, whatever its kind's lifetime: a session opened from another never outlives it. */
+  expiresNoLaterThan?: number;
 }
 
 /** Creates a session and returns its token: the only time the token exists in the clear. */
@@ -142,7 +144,7 @@ export async function createSession(
     createdAt: now,
     lastUsedAt: now,
     idleTimeoutMs: idle,
-    absoluteExpiresAt: now + absolute,
+    absoluteExpiresAt: Math.min(now + absolute, input.expiresNoLaterThan ?? Number.POSITIVE_INFINITY),
   };
   await deps.store.sessions.insert({ ...session, tokenHash: hashSecret(token) });
   return { token, session };

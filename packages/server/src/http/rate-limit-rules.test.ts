@@ -46,6 +46,7 @@ describe("the rate limit rules", () => {
     const resolved = Object.fromEntries(rules.map(([field, rule]) => [field, { keyedBy: rule.keyedBy, ...resolveRateLimitRule(rule, config) }]));
     expect(resolved).toEqual({
       cliPerIp: { keyedBy: "ip", name: "cli_ip", points: 6000, durationSeconds: 60, failOpen: true },
+      browserTokensPerUser: { keyedBy: "user", name: "cli_browser_token_user", points: 10, durationSeconds: 60, failOpen: false },
       oauthPerIp: { keyedBy: "ip", name: "oauth_ip", points: 6000, durationSeconds: 60, failOpen: true },
       deviceCodesPerIp: { keyedBy: "ip", name: "device_code_ip", points: 60, durationSeconds: 3600, failOpen: false },
       userCodeFailuresPerUser: { keyedBy: "user", name: "user_code_user", points: 10, durationSeconds: 900, failOpen: false },

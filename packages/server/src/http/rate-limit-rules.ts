@@ -48,10 +48,18 @@ export const rateLimitRules = {
   cliPerIp: {
     name: "cli_ip",
     keyedBy: "ip",
-    counts: "a request to a CLI handoff endpoint (transfer, deny, claim, redeem, code)",
+    counts: "a request to a CLI handoff endpoint (transfer, deny, claim, redeem, code, and the browser code's inspect and consume)",
     budget: { setting: "HARMONT_LIMIT_CLI_PER_IP", points: (config) => config.limits.cliPerIpPerMinute },
     window: { seconds: MINUTE },
     failOpen: true,
+  },
+  browserTokensPerUser: {
+    name: "cli_browser_token_user",
+    keyedBy: "user",
+    counts: "a one-time code minted by a CLI session to open the web app (`harmont open`)",
+    budget: { fixed: 10 },
+    window: { seconds: MINUTE },
+    failOpen: false,
   },
   oauthPerIp: {
     name: "oauth_ip",

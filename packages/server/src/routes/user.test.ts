@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { purgeExpiredRecords } from "../auth/maintenance.js";
 import { databaseTargets, reportSkippedPostgres } from "../test-support/databases.js";
-import { createTestServerWithMail, signUp, type TestServer, errorCode } from "../test-support/harness.js";
+import { cliLogin, createTestServerWithMail, signUp, type TestServer, errorCode } from "../test-support/harness.js";
 import type { TestSmtpServer } from "../test-support/smtp.js";
 
 reportSkippedPostgres();
@@ -14,14 +14,6 @@ const DAY = 24 * 60 * 60 * 1000;
 const chromeOnLinux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 
 type Server = TestServer & { smtp: TestSmtpServer };
-
-/** A CLI session for the account of `webToken`, made through a paste code as the CLI makes it. */
-async function cliLogin(server: Server, webToken: string, ip = "198.51.100.20") {
-  const minted = (await (await server.request("/api/v0/auth/cli/code", { method: "POST", token: webToken })).json()) as { code: string };
-  const redeemed = await server.request("/api/v0/auth/cli/redeem", { json: { code: minted.code, name: "harmont CLI on build-box" }, ip });
-  expect(redeemed.status).toBe(200);
-  return ((await redeemed.json()) as { token: string }).token;
-}
 
 function mailsTo(server: Server, email: string, subject: string) {
   return server.smtp.messages.filter((mail) => mail.to.includes(email) && mail.subject === subject);

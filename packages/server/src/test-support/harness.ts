@@ -99,6 +99,16 @@ export async function signUpVerified(server: TestServer & { smtp: TestSmtpServer
   return person;
 }
 
+/** A CLI session for the account of `webToken`, made through a paste code as the CLI makes it. */
+export async function cliLogin(server: TestServer, webToken: string, ip = "198.51.100.20", name = "harmont CLI on build-box"): Promise<string> {
+  const minted = await server.request("/api/v0/auth/cli/code", { method: "POST", token: webToken });
+  if (minted.status !== 200) throw new Error(`paste code refused: ${minted.status} ${await minted.text()}`);
+  const { code } = (await minted.json()) as { code: string };
+  const redeemed = await server.request("/api/v0/auth/cli/redeem", { json: { code, name }, ip });
+  if (redeemed.status !== 200) throw new Error(`redeem refused: ${redeemed.status} ${await redeemed.text()}`);
+  return ((await redeemed.json()) as { token: string }).token;
+}
+
 /** A JSON answer's body, typed as the test expects it. */
 export async function jsonBody<T = Record<string, unknown>>(response: Response): Promise<T> {
   return (await response.json()) as T;
