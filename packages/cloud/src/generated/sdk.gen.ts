@@ -571,7 +571,7 @@ export const startImpersonation = <ThrowOnError extends boolean = false>(options
 /**
  * End this support session
  *
- * Called with a support session: ends it at once. Any other session answers 404.
+ * Called with a support session: ends it at once. Any other session answers 404. Started from the web app, it also puts the operator's own session back into the cookie, when that session is still live.
  */
 export const stopImpersonation = <ThrowOnError extends boolean = false>(options?: Options<StopImpersonationData, ThrowOnError>) => (options?.client ?? client).delete<StopImpersonationResponses, StopImpersonationErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -623,9 +623,9 @@ export type ImpersonationStarted = {
     user: User;
     impersonation: Impersonation;
     /**
-     * The support session's token (`hmt_…`), shown once.
+     * The support session's token (`hmt_…`), shown once; absent when it went into the cookie.
      */
-    token: string;
+    token?: string;
 };
 
 export type StartImpersonationRequest = {
@@ -643,6 +643,10 @@ export type StartImpersonationRequest = {
      * Your own two-step code: every start needs a fresh one.
      */
     code: string;
+    /**
+     * "cookie" (the web app, signed in with its cookie): the support session goes into the session cookie and yours waits in a cookie that only `stopImpersonation` is sent, which puts it back. "token" (the default) returns the token.
+     */
+    session?: 'token' | 'cookie';
 };
 
 export type CodeSent = {

@@ -3,7 +3,7 @@
  * and Secure with the `__Host-` prefix when the public URL is https.
  */
 import type { Context } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "./context.js";
 
 export interface SessionCookieSettings {
@@ -28,4 +28,34 @@ export function setSessionCookie(c: Context<AppEnv>, settings: SessionCookieSett
 
 export function clearSessionCookie(c: Context<AppEnv>, settings: SessionCookieSettings): void {
   deleteCookie(c, settings.name, { path: "/", secure: settings.secure, httpOnly: true, sameSite: "Lax" });
+}
+
+/**
+ * While an operator works in a support session from the web app, their own session waits in a
+ * second cookie that only the "end support session" call is sent (its path), and that nothing
+ * reads as a credential, so it authenticates nothing by itself. `__Host-` needs `Path=/`, so over
+ * https the name takes `__Secure-` instead.
+ */
+export const operatorCookiePath = "/api/v0/admin/impersonations";
+
+export function operatorCookieName(settings: SessionCookieSettings): string {
+  return settings.secure ? "__Secure-harmont_operator_session" : "harmont_operator_session";
+}
+
+export function setOperatorCookie(c: Context<AppEnv>, settings: SessionCookieSettings, token: string, maxAgeMs: number): void {
+  setCookie(c, operatorCookieName(settings), token, {
+    httpOnly: true,
+    sameSite: "Strict",
+    path: operatorCookiePath,
+    secure: settings.secure,
+    maxAge: Math.max(0, Math.floor(maxAgeMs / 1000)),
+  });
+}
+
+export function readOperatorCookie(c: Context<AppEnv>, settings: SessionCookieSettings): string | null {
+  return (c.req.header("cookie") ? getCookie(c, operatorCookieName(settings)) : undefined) ?? null;
+}
+
+export function clearOperatorCookie(c: Context<AppEnv>, settings: SessionCookieSettings): void {
+  deleteCookie(c, operatorCookieName(settings), { path: operatorCookiePath, secure: settings.secure, httpOnly: true, sameSite: "Strict" });
 }

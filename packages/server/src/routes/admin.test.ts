@@ -159,6 +159,59 @@ describe.each(databaseTargets)("support sessions on $kind", (target) => {
       expect(await listImpersonationTrail(server.deps.auth, "ses_unknown")).toBeNull();
     });
 
+    it("started from the web app, puts the operator's session aside in a cookie only the end call is sent, and back when it ends", async () => {
+      const ada = await signUpVerified(server);
+      const operator = await withTwoStep(true);
+      const origin = server.config.publicUrl.origin;
+      const withCookies = (cookies: string) => ({ cookie: cookies, origin });
+      const asBearer = await start(operator, { email: ada.email, reason, method: "totp", code: operator.code(), session: "cookie" });
+      expect([asBearer.status, await errorCode(asBearer)]).toEqual([400, "invalid_request"]);
+      expect(await server.database.store.impersonations.list({}, 10)).toEqual([]);
+
+      const started = await server.request("/api/v0/admin/impersonations", {
+        json: { email: ada.email, reason, method: "totp", code: operator.code(), session: "cookie" },
+        headers: withCookies(`harmont_session=${operator.token}`),
+      });
+      expect(started.status).toBe(201);
+      const body = await jsonBody<{ token?: string; user: { email: string } }>(started);
+      expect([body.token, body.user.email]).toEqual([undefined, ada.email]);
+      const cookies = started.headers.getSetCookie();
+      const aside = cookies.find((cookie) => cookie.startsWith("harmont_operator_session="));
+      expect(aside).toContain(`harmont_operator_session=${operator.token};`);
+      expect(aside).toMatch(/Path=\/api\/v0\/admin\/impersonations;/);
+      expect(aside).toMatch(/HttpOnly/);
+      expect(aside).toMatch(/SameSite=Strict/);
+      const support = /^harmont_session=(hmt_[A-Za-z0-9_-]{43});/.exec(cookies.find((cookie) => cookie.startsWith("harmont_session=")) ?? "")?.[1];
+      expect(support).toBeDefined();
+      expect(await jsonBody(await server.request("/api/v0/auth/session", { headers: { cookie: `harmont_session=${support}` } }))).toMatchObject({ user: { email: ada.email }, session: { impersonated: true } });
+      // The cookie put aside authenticates nothing by itself.
+      expect((await server.request("/api/v0/auth/session", { headers: { cookie: `harmont_operator_session=${operator.token}` } })).status).toBe(401);
+
+      const ended = await server.request("/api/v0/admin/impersonations/current", {
+        method: "DELETE",
+        headers: withCookies(`harmont_session=${support}; harmont_operator_session=${operator.token}`),
+      });
+      expect(ended.status).toBe(204);
+      const after = ended.headers.getSetCookie();
+      expect(after.find((cookie) => cookie.startsWith("harmont_session="))).toContain(`harmont_session=${operator.token};`);
+      expect(after.find((cookie) => cookie.startsWith("harmont_operator_session="))).toMatch(/Max-Age=0/);
+      expect(await live(support!)).toBe(false);
+      expect(await live(operator.token)).toBe(true);
+
+      // A cookie that is not the operator's live session is dropped, never put back.
+      const again = await server.request("/api/v0/admin/impersonations", {
+        json: { email: ada.email, reason, method: "totp", code: operator.code(), session: "cookie" },
+        headers: withCookies(`harmont_session=${operator.token}`),
+      });
+      const second = /^harmont_session=(hmt_[A-Za-z0-9_-]{43});/.exec(again.headers.getSetCookie().find((cookie) => cookie.startsWith("harmont_session=")) ?? "")?.[1];
+      const forged = await server.request("/api/v0/admin/impersonations/current", {
+        method: "DELETE",
+        headers: withCookies(`harmont_session=${second}; harmont_operator_session=${ada.token}`),
+      });
+      expect(forged.status).toBe(204);
+      expect(forged.headers.getSetCookie().find((cookie) => cookie.startsWith("harmont_session="))).toMatch(/^harmont_session=;.*Max-Age=0/);
+    });
+
     it("ends when the person signs out everywhere", async () => {
       const session = await supportSession();
       expect((await server.request("/api/v0/auth/logout-all", { method: "POST", token: session.ada.token })).status).toBe(204);

@@ -6,12 +6,14 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.js";
 import { startImpersonation, type Impersonation } from "../auth/impersonation.js";
-import { revokeOwnSession } from "../auth/sessions.js";
+import { revokeOwnSession, validateSessionToken } from "../auth/sessions.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { rateLimitedError } from "../http/rate-limit.js";
+import { readCredential } from "../http/authenticate.js";
 import { requestMeta } from "../http/request-meta.js";
 import { routeGuards, routePolicies } from "../http/route-guards.js";
+import { clearOperatorCookie, clearSessionCookie, readOperatorCookie, setOperatorCookie, setSessionCookie } from "../http/session-cookie.js";
 import { UserSchema, bearerSecurity, errorResponses, toIsoTime, toUserBody } from "./schemas.js";
 import { malformedCodeError } from "./second-factor.js";
 
@@ -42,10 +44,14 @@ const StartRequest = z
     reason: z.string().max(2000).openapi({ description: "Why, in 10 to 500 characters: it is shown to the person and kept in the audit log.", example: "Ticket #4821: the org settings page is blank" }),
     method: z.enum(["totp", "backup_code"]),
     code: z.string().max(64).openapi({ description: "Your own two-step code: every start needs a fresh one.", example: "492039" }),
+    session: z.enum(["token", "cookie"]).optional().openapi({
+      description:
+        '"cookie" (the web app, signed in with its cookie): the support session goes into the session cookie and yours waits in a cookie that only `stopImpersonation` is sent, which puts it back. "token" (the default) returns the token.',
+    }),
   })
   .openapi("StartImpersonationRequest");
 const Started = z
-  .object({ user: UserSchema, impersonation: ImpersonationSchema, token: z.string().openapi({ description: "The support session's token (`hmt_…`), shown once." }) })
+  .object({ user: UserSchema, impersonation: ImpersonationSchema, token: z.string().optional().openapi({ description: "The support session's token (`hmt_…`), shown once; absent when it went into the cookie." }) })
   .openapi("ImpersonationStarted");
 
 export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
@@ -68,6 +74,9 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     const body = c.req.valid("json");
     if ((body.user_id === undefined) === (body.email === undefined)) throw new ApiError("invalid_request", "Give exactly one of user_id and email.");
     const caller = c.get("auth");
+    const credential = readCredential(c, deps.guard.cookieName);
+    // Checked before anything is spent: the operator's own session must be the cookie it moves aside.
+    if (body.session === "cookie" && credential?.via !== "cookie") throw new ApiError("invalid_request", 'session: "cookie" is for the web app, signed in with its cookie.');
     const result = await startImpersonation(
       deps.auth,
       caller,
@@ -95,7 +104,14 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     }
     c.header("Cache-Control", "no-store");
     const { id, email, name } = caller.user;
-    return c.json({ user: toUserBody(result.value.target), impersonation: toImpersonationBody(result.value.impersonation, { id, email, name }), token: result.value.token }, 201);
+    const answer = { user: toUserBody(result.value.target), impersonation: toImpersonationBody(result.value.impersonation, { id, email, name }) };
+    if (body.session === "cookie" && credential) {
+      const support = result.value.session;
+      setOperatorCookie(c, deps.cookie, credential.token, Math.min(caller.session.absoluteExpiresAt, caller.session.lastUsedAt + caller.session.idleTimeoutMs) - support.createdAt);
+      setSessionCookie(c, deps.cookie, result.value.token, support.absoluteExpiresAt - support.createdAt);
+      return c.json(answer, 201);
+    }
+    return c.json({ ...answer, token: result.value.token }, 201);
   });
 
   const stop = createRoute({
@@ -104,7 +120,8 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     operationId: "stopImpersonation",
     tags: ["Support"],
     summary: "End this support session",
-    description: "Called with a support session: ends it at once. Any other session answers 404.",
+    description:
+      "Called with a support session: ends it at once. Any other session answers 404. Started from the web app, it also puts the operator's own session back into the cookie, when that session is still live.",
     security: bearerSecurity,
     responses: { 204: { description: "Ended." }, ...errorResponses(401, 404) },
     middleware: routeGuards(deps.guard, { path: "/api/v0/admin/impersonations/current", policy: routePolicies.sessionOrSupport, jsonBody: false }),
@@ -113,6 +130,15 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     const caller = c.get("auth");
     if (caller.session.impersonatorUserId === null) throw new ApiError("not_found", "This is not a support session.");
     await revokeOwnSession(deps.auth, caller, caller.session.id, requestMeta(c));
+    const waiting = readOperatorCookie(c, deps.cookie);
+    if (waiting !== null) {
+      // Only the operator's own, live, ordinary session goes back; whatever else the cookie held is dropped.
+      const operator = await validateSessionToken(deps.auth, waiting, c.get("clientIp"));
+      const restorable = operator !== null && operator.session.kind === "web" && operator.session.impersonatorUserId === null && operator.user.id === caller.session.impersonatorUserId;
+      if (restorable) setSessionCookie(c, deps.cookie, waiting, operator.session.absoluteExpiresAt - deps.auth.clock.now());
+      else clearSessionCookie(c, deps.cookie);
+      clearOperatorCookie(c, deps.cookie);
+    }
     return c.body(null, 204);
   });
 }
