@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArguments, type ArgumentProblem, type FlagSpec } from "./arguments.js";
 import { runLogin } from "./commands/login.js";
 import { runLogout } from "./commands/logout.js";
+import { DEFAULT_OPEN_PATH, isWebAppPath, runOpen } from "./commands/open.js";
 import { runOrgs, runSwitch } from "./commands/orgs.js";
 import { runSessionsList, runSessionsRevoke } from "./commands/sessions.js";
 import { runStatus } from "./commands/status.js";
@@ -43,10 +44,12 @@ const options = {
   "with-token": { type: "boolean" },
   timeout: { type: "string" },
   expires: { type: "string" },
+  "print-url": { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
 
 const loginOnly = ["web-url", "browser", "paste", "device", "with-token", "timeout"] as const;
 const tokensOnly = ["expires"] as const;
+const openOnly = ["print-url"] as const;
 
 const exitCodeLines = exitCodeMeanings.map(({ code, meaning }) => `  ${String(code).padEnd(4)}${meaning}`);
 
@@ -98,6 +101,7 @@ const helps: Record<string, string[]> = {
     "  sessions revoke <id>  revoke one of your sessions",
     "  orgs                  list your organizations, this CLI's active one marked",
     "  switch <org>          make an organization (slug, id or name) this CLI's active one",
+    "  open [path]           open the web app in your browser, signed in as this CLI's account",
     "  tokens                list your API tokens; tokens create <name> makes one for CI",
     "  tokens revoke <id>    revoke one of your API tokens",
     "",
@@ -232,6 +236,28 @@ const helps: Record<string, string[]> = {
     "",
     ...globalFlags,
   ],
+  open: [
+    "harmont open: open the web app in your browser, signed in as this CLI's account",
+    "",
+    "The CLI session makes a one-time link (it works once, within 60 seconds) and opens it; the",
+    "browser gets a session of its own that ends with this CLI's session. Where no browser can be",
+    "opened (SSH, CI, no display), nothing is made: open the web app and sign in there, or carry a",
+    "link to another machine's browser with --print-url.",
+    "",
+    "Usage:",
+    "  harmont open [path] [--print-url] [--json]",
+    "",
+    "Open flags:",
+    `  path                  a page of the web app, starting with "/" (default ${DEFAULT_OPEN_PATH})`,
+    "  --print-url           print the one-time link instead of opening a browser; anyone who has",
+    "                        it can sign in as you, so never paste it into chats or tickets",
+    "",
+    "Examples:",
+    "  harmont open",
+    "  harmont open /orgs",
+    "",
+    ...globalFlags,
+  ],
   tokens: [
     "harmont tokens: API tokens for CI and scripts",
     "",
@@ -279,7 +305,7 @@ export function usageText(command = "main"): string {
   return `${(lines === helps.main ? [...usage, ...section("Commands:")] : usage).join("\n")}\n`;
 }
 
-const commands = ["login", "logout", "status", "whoami", "token", "sessions", "tokens", "orgs", "switch", "help"];
+const commands = ["login", "logout", "status", "whoami", "token", "sessions", "tokens", "orgs", "switch", "open", "help"];
 const subcommands = { sessions: ["revoke"], tokens: ["list", "create", "revoke"] } as const;
 type CommandWithSubcommands = keyof typeof subcommands;
 
@@ -288,7 +314,9 @@ function flagsOf(command: string | undefined): string[] {
   return Object.keys(options).filter(
     (name) =>
       command === undefined ||
-      ((command === "login" || !(loginOnly as readonly string[]).includes(name)) && (command === "tokens" || !(tokensOnly as readonly string[]).includes(name))),
+      (command === "login" || !(loginOnly as readonly string[]).includes(name)) &&
+      (command === "tokens" || !(tokensOnly as readonly string[]).includes(name)) &&
+      (command === "open" || !(openOnly as readonly string[]).includes(name)),
   );
 }
 
@@ -359,6 +387,7 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
     const misplaced = tokensOnly.find((name) => values[name] !== undefined);
     if (misplaced) return usage(`--${misplaced} belongs to \`harmont tokens create\``);
   }
+  if (command !== "open" && values["print-url"] !== undefined) return usage("--print-url belongs to `harmont open`");
   if (command === "sessions") {
     if (rest.length > 0 && !(rest[0] === "revoke" && rest.length === 2)) {
       if (rest[0] === "revoke") return usage(rest.length === 1 ? "`harmont sessions revoke` needs the id of a session" : `unexpected argument "${rest[2]}"`);
@@ -374,6 +403,9 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
   } else if (command === "switch") {
     if (rest.length === 0) return usage("`harmont switch` needs an organization: its slug, id or name (see `harmont orgs`)");
     if (rest.length > 1) return usage(`unexpected argument "${rest[1]}" (quote a name with spaces)`);
+  } else if (command === "open") {
+    if (rest.length > 1) return usage(`unexpected argument "${rest[1]}"`);
+    if (rest[0] !== undefined && !isWebAppPath(rest[0])) return usage(`the path must be a page of the web app, starting with "/" (got "${rest[0]}")`);
   } else if (rest.length > 0) {
     return usage(`unexpected argument "${rest[0]}"`);
   }
@@ -475,6 +507,8 @@ export async function runCli(argv: string[], io: Io, runOptions: RunOptions = {}
       return runOrgs(context);
     case "switch":
       return runSwitch(context, rest[0]!);
+    case "open":
+      return runOpen(context, { path: rest[0] ?? DEFAULT_OPEN_PATH, printUrl: values["print-url"] === true });
     case "tokens":
       if (rest[0] === "create") return runTokensCreate(context, rest[1]!, tokenExpiryDays);
       if (rest[0] === "revoke") return runTokensRevoke(context, rest[1]!);

@@ -127,6 +127,18 @@ export interface LogoutJson extends Target, TokenOrigin {
   reason: LogoutReason | null;
 }
 
+/**
+ * `harmont open --json`. `web_url` is the page without any code; `url` is the one-time URL, only
+ * with `--print-url`. `reason`: `no_browser` (nothing was minted) or `open_failed`.
+ */
+export interface OpenJson extends Target {
+  opened: boolean;
+  web_url: string;
+  url: string | null;
+  expires_at: string | null;
+  reason: "no_browser" | "open_failed" | null;
+}
+
 /** The `api_url` and `profile` of this command. */
 export function targetOf(context: { apiUrl: string; profile: string }): Target {
   return { api_url: context.apiUrl, profile: context.profile };

@@ -5,10 +5,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Socket } from "node:net";
+import { join } from "node:path";
 import * as OTPAuth from "otpauth";
 import { describe, expect, it } from "vitest";
 import { createCredentialStore } from "../src/storage/credential-store.js";
-import { cliEnv, cliMain, runHarmont, startTestServer, useTestbed } from "./support/harness.js";
+import { cliEnv, cliMain, openerEnv, runHarmont, startTestServer, useTestbed } from "./support/harness.js";
 
 const testbed = useTestbed();
 
@@ -275,6 +276,87 @@ describe("harmont orgs and switch", () => {
     const empty = await runHarmont(["orgs"], { env: person.env });
     expect(empty.code).toBe(0);
     expect(empty.stderr).toContain("no organization yet");
+  });
+});
+
+describe("harmont open", () => {
+  /** What the stand-in browser recorded. */
+  const openerLog = (file: string) =>
+    readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { event: string; url?: string; status?: number; next?: string; cookie?: boolean; body?: { session_created?: boolean } });
+
+  it("opens a one-time link the browser trades once for a session, and never prints the code", async () => {
+    const person = await loggedIn();
+    const log = join(person.home, "opener.log");
+    const env = { ...person.env, ...openerEnv(testbed.server, person.token, "consume", log) };
+    const run = await runHarmont(["open", "/orgs"], { env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`Opened ${testbed.server.url}/orgs in your browser (as ${person.email}).`);
+    expect(`${run.stdout}${run.stderr}`).not.toContain("hbt_");
+    const [opened, consumed] = openerLog(log);
+    expect(opened?.url).toMatch(new RegExp(`^${testbed.server.url}/cli-open#code=hbt_[A-Za-z0-9_-]{43}&next=%2Forgs$`));
+    expect(consumed).toMatchObject({ event: "consume", status: 200, next: "/orgs", cookie: true, body: { session_created: true } });
+
+    const json = await runHarmont(["open", "--json"], { env });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      api_url: testbed.server.url,
+      profile: "default",
+      opened: true,
+      web_url: `${testbed.server.url}/account`,
+      url: null,
+      expires_at: expect.stringMatching(/^\d{4}-/),
+      reason: null,
+    });
+    expect(json.stdout).not.toContain("hbt_");
+  });
+
+  it("mints nothing where no browser can be opened, and --print-url prints the link with a warning", async () => {
+    const person = await loggedIn({ SSH_CONNECTION: "198.51.100.7 52000 10.0.0.2 22" });
+    const run = await runHarmont(["open"], { env: person.env });
+    expect(run.code).toBe(6);
+    expect(run.stderr).toContain(`no browser here (this is an SSH session`);
+    expect(run.stderr).toContain(`open ${testbed.server.url}/account and sign in, or use --print-url`);
+    // A user may mint 10 codes a minute: all 10 still work, so the command minted none.
+    for (let index = 0; index < 10; index++) {
+      expect((await testbed.server.api("/api/v0/auth/cli/browser-token", { method: "POST", token: person.cliToken })).status).toBe(200);
+    }
+
+    const other = await loggedIn({ SSH_CONNECTION: "198.51.100.7 52000 10.0.0.2 22" });
+    const printed = await runHarmont(["open", "/orgs", "--print-url"], { env: other.env });
+    expect(printed.code).toBe(0);
+    expect(printed.stdout.trim()).toMatch(new RegExp(`^${testbed.server.url}/cli-open#code=hbt_[A-Za-z0-9_-]{43}&next=%2Forgs$`));
+    expect(printed.stderr).toContain("works once, within 60 seconds");
+    expect(printed.stderr).not.toContain("hbt_");
+    const code = new URLSearchParams(new URL(printed.stdout.trim()).hash.slice(1)).get("code");
+    expect((await testbed.server.api("/api/v0/auth/cli/browser-token/inspect", { json: { code } })).status).toBe(200);
+  });
+
+  it("refuses a token that is not a CLI session, a bad path, and says so when not logged in or the browser fails", async () => {
+    const person = await loggedIn();
+    const dir = testbed.home();
+    const notLoggedIn = await runHarmont(["open"], { env: cliEnv(dir.home, testbed.server.url) });
+    expect([notLoggedIn.code, notLoggedIn.stderr]).toEqual([1, expect.stringContaining("not logged in")]);
+
+    const web = await runHarmont(["open"], { env: { ...person.env, HARMONT_TOKEN: person.token } });
+    expect(web.code).toBe(1);
+    expect(web.stderr).toContain("this token is not a CLI session (it is a web session)");
+
+    for (const path of ["account", "//evil.example", "/\\evil.example"]) {
+      const bad = await runHarmont(["open", path], { env: person.env });
+      expect(bad.code, path).toBe(2);
+    }
+    expect((await runHarmont(["status", "--print-url"], { env: person.env })).code).toBe(2);
+
+    const log = join(person.home, "failing.log");
+    const failed = await runHarmont(["open", "--json"], { env: { ...person.env, ...openerEnv(testbed.server, person.token, "fail", log) } });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`could not open a browser`);
+    expect(failed.stderr).toContain(`open ${testbed.server.url}/account and sign in there`);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ opened: false, url: null, reason: "open_failed" });
+    expect(`${failed.stdout}${failed.stderr}`).not.toContain("hbt_");
   });
 });
 

@@ -4,6 +4,8 @@
  * It reads the login URL from its last argument, records it, and then, by HARMONT_TEST_OPENER_MODE:
  *
  *   approve   POST /api/v0/auth/cli/transfer with the nonce, as Authorize does (the default)
+ *   consume   POST /api/v0/auth/cli/browser-token/consume with the fragment's code, as the
+ *             /cli-open page does (`harmont open`)
  *   callback  approve, then follow the loopback callback http://127.0.0.1:<port>/callback?state=…
  *   deny      POST /api/v0/auth/cli/deny, as Deny does
  *   nothing   nobody answers in the browser
@@ -34,6 +36,16 @@ async function answer() {
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ nonce }),
     });
+  if (mode === "consume") {
+    const fragment = new URLSearchParams(page.hash.slice(1));
+    const consumed = await fetch(`${api}/api/v0/auth/cli/browser-token/consume`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: fragment.get("code") }),
+    });
+    log({ event: "consume", status: consumed.status, next: fragment.get("next"), cookie: /harmont_session=hmt_/.test(consumed.headers.get("set-cookie") ?? ""), body: await consumed.json() });
+    return;
+  }
   if (mode === "deny") {
     log({ event: "deny", status: (await post("/api/v0/auth/cli/deny")).status });
     return;
