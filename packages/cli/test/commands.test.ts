@@ -12,6 +12,7 @@ import { createCredentialStore } from "../src/storage/credential-store.js";
 import { cliEnv, cliMain, openerEnv, runHarmont, startTestServer, useTestbed } from "./support/harness.js";
 
 const testbed = useTestbed();
+const serverMain = new URL("../../server/dist/main.js", import.meta.url).pathname;
 
 /**
  * A person with a web session, and a HOME where the CLI holds a CLI session of theirs: redeemed
@@ -66,15 +67,22 @@ describe("harmont status", () => {
     });
   });
 
-  it("says the session passed two-step verification when the web session that logged the CLI in did", async () => {
+  /** A person with a verified address and two-step verification on; `code()` is their app's code of the moment. */
+  async function withTwoStep() {
     const person = await testbed.server.signup();
     const api = (path: string, json: unknown) => testbed.server.api(path, { token: person.token, json });
     const inbox = (await (await testbed.server.api("/api/v0/dev/mail")).json()) as { messages: Array<{ to: string; subject: string }> };
     const code = /(\d{8})/.exec(inbox.messages.find((mail) => mail.to === person.email && mail.subject.startsWith("Verify"))!.subject)![1];
     expect((await api("/api/v0/auth/email/verify", { code })).status).toBe(200);
     const { secret } = (await (await api("/api/v0/auth/2fa/totp", { password: "correct horse battery staple" })).json()) as { secret: string };
-    expect((await api("/api/v0/auth/2fa/totp/confirm", { code: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate() })).status).toBe(200);
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+    expect((await api("/api/v0/auth/2fa/totp/confirm", { code: totp.generate() })).status).toBe(200);
+    // The next time step's code: the server takes one step either side, and only a later step than the one confirmed.
+    return { ...person, api, code: () => totp.generate({ timestamp: Date.now() + 30_000 }) };
+  }
 
+  it("says the session passed two-step verification when the web session that logged the CLI in did", async () => {
+    const person = await withTwoStep();
     // The paste-code login from that (verified) web session, unchanged.
     const dir = testbed.home();
     const env = cliEnv(dir.home, testbed.server.url);
@@ -83,8 +91,27 @@ describe("harmont status", () => {
     const run = await runHarmont(["status"], { env: { ...env, HARMONT_TOKEN: token } });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Two-step: +passed/);
+    expect(run.stdout).not.toContain("Support:");
     const json = JSON.parse((await runHarmont(["status", "--json"], { env: { ...env, HARMONT_TOKEN: token } })).stdout) as { session: { second_factor_verified: boolean } };
     expect(json.session.second_factor_verified).toBe(true);
+  });
+
+  it("says when the token is a support session, and whose", async () => {
+    const operator = await withTwoStep();
+    const ada = await testbed.server.signup();
+    const granted = spawnSync(process.execPath, [serverMain, "users", "grant-operator", "--email", operator.email], {
+      env: { PATH: process.env.PATH, HARMONT_DATABASE_URL: `sqlite:${join(testbed.server.directory, "h.db")}` },
+      encoding: "utf8",
+    });
+    expect(granted.stdout).toContain("is now a platform operator");
+    const reason = "Ticket #7: the CLI shows no orgs";
+    const started = await operator.api("/api/v0/admin/impersonations", { email: ada.email, reason, method: "totp", code: operator.code() });
+    expect(started.status).toBe(201);
+    const { token } = (await started.json()) as { token: string };
+    const run = await runHarmont(["status"], { env: { ...cliEnv(testbed.home().home, testbed.server.url), HARMONT_TOKEN: token } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`as ${ada.email}`);
+    expect(run.stdout).toMatch(new RegExp(`Support: +a support session by ${operator.email.replace(/[.]/g, "\\.")}, until .*\\. Reason: ${reason}`));
   });
 
   it("exit code 1 and 'no longer valid: it was revoked or signed out' once the session is revoked before it expires", async () => {

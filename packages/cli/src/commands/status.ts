@@ -59,6 +59,8 @@ export async function runStatus(context: Context): Promise<ExitCodeValue> {
   print.result(`  Account:  ${user.email}${user.name ? ` (${user.name})` : ""}${user.email_verified ? "" : s.yellow(" (email not verified)")}`);
   print.result(`  Session:  ${session.name} ${s.dim(`(${session.id}, ${session.kind})`)}`);
   print.result(`  Org:      ${org ? describeOrg(org) : s.dim("none")}`);
+  const support = check.current.impersonation;
+  if (support) print.result(`  Support:  ${s.yellow(`a support session by ${support.impersonator.email}, until ${describeExpiry(support.expires_at)}. Reason: ${support.reason}`)}`);
   print.result(`  Two-step: ${session.second_factor_verified ? "passed (this session's sign-in passed two-step verification)" : s.dim("not passed")}`);
   print.result(`  Expires:  ${describeExpiry(session.expires_at)}`);
   print.result(`  Token:    ${from}`);
