@@ -29,6 +29,8 @@ export function parseWrkReport(report) {
     throw new Error(`wrk report is missing Requests/sec, the 99% line or the request count:\n${report}`);
   }
   const non2xx = /^\s+Non-2xx or 3xx responses:\s+(\d+)/m.exec(report);
+  // Written by a script from `countStatuses` (wrk itself only counts answers outside 2xx/3xx).
+  const statuses = Object.fromEntries([...report.matchAll(/^status (\d{3}): (\d+)$/gm)].map((match) => [match[1], Number(match[2])]));
   const socket = /^\s+Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/m.exec(report);
   return {
     requestsPerSec: Number(rps[1]),
@@ -37,6 +39,7 @@ export function parseWrkReport(report) {
     requests: Number(total[1]),
     elapsed: total[2],
     non2xx: non2xx ? Number(non2xx[1]) : 0,
+    ...(Object.keys(statuses).length > 0 ? { statuses } : {}),
     socketErrors: socket
       ? { connect: Number(socket[1]), read: Number(socket[2]), write: Number(socket[3]), timeout: Number(socket[4]) }
       : { connect: 0, read: 0, write: 0, timeout: 0 },
@@ -67,8 +70,26 @@ export function runWrk({ args, url, script, headers = [], track }) {
   });
 }
 
-/** A wrk Lua script that sends one fixed request with a JSON body. */
-export function jsonPostScript(body) {
+/**
+ * Lua that counts every answer by status, per wrk thread, and prints `status <code>: <count>`
+ * lines at the end, so a run that saw other answers than it expected says which.
+ */
+const countStatuses = [
+  "local threads = {}",
+  "function setup(thread) table.insert(threads, thread) end",
+  "function init(args) statuses = {} end",
+  "function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end",
+  "function done(summary, latency, requests)",
+  "  local total = {}",
+  "  for _, thread in ipairs(threads) do",
+  '    for status, count in pairs(thread:get("statuses")) do total[status] = (total[status] or 0) + count end',
+  "  end",
+  '  for status, count in pairs(total) do io.write(string.format("status %d: %d\\n", status, count)) end',
+  "end",
+].join("\n");
+
+/** A wrk Lua script that sends one fixed request with a JSON body (and, with `statuses`, counts the answers by status). */
+export function jsonPostScript(body, { statuses = false } = {}) {
   // A JSON string literal of ASCII text is also a valid Lua string literal.
   const literal = JSON.stringify(JSON.stringify(body));
   if (!/^[\x20-\x7e]*$/.test(literal)) throw new Error("request bodies for wrk must be printable ASCII");
@@ -76,6 +97,7 @@ export function jsonPostScript(body) {
     'wrk.method = "POST"',
     'wrk.headers["Content-Type"] = "application/json"',
     `wrk.body = ${literal}`,
+    ...(statuses ? [countStatuses] : []),
     "",
   ].join("\n");
 }
