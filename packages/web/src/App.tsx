@@ -1,7 +1,8 @@
-/** The shell (header, footer, skip link, sign-ins waiting for approval) and the table of pages. */
+/** The shell (header, footer, skip link, the support session banner, sign-ins waiting for approval) and the table of pages. */
 import { AccountDeletedPage } from "./pages/AccountDeletedPage";
 import { AccountPage } from "./pages/AccountPage";
 import { CliLoginPage } from "./pages/CliLoginPage";
+import { CliOpenPage } from "./pages/CliOpenPage";
 import { DeviceLoginPage } from "./pages/DeviceLoginPage";
 import { DevMailPage } from "./pages/DevMailPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
@@ -11,6 +12,8 @@ import { LoginApprovals } from "./components/LoginApprovals";
 import { OrgSwitcher } from "./components/OrgSwitcher";
 import { SignInPage } from "./pages/SignInPage";
 import { SignUpPage } from "./pages/SignUpPage";
+import { SupportPage } from "./pages/SupportPage";
+import { SupportSessionBanner } from "./components/SupportSessionBanner";
 import { LogoMark } from "./components/icons";
 import { Button, Loading, Notice, Page } from "./components/ui";
 import { hrefOf, Link, Navigate, useLocation } from "./router";
@@ -46,6 +49,8 @@ function Routes() {
       return <SignUpPage />;
     case "/cli-login":
       return <CliLoginPage />;
+    case "/cli-open":
+      return <CliOpenPage />;
     case "/device":
       return <DeviceLoginPage />;
     case "/account":
@@ -62,6 +67,8 @@ function Routes() {
       return <ForgotPasswordPage />;
     case "/reset-password":
       return <ResetPasswordPage />;
+    case "/support":
+      return <SupportPage />;
     default: {
       const org = /^\/orgs\/(org_[A-Za-z0-9_-]{1,40})$/.exec(path);
       return org ? <OrgPage key={org[1]} orgId={org[1]!} /> : <NotFoundPage />;
@@ -112,6 +119,8 @@ export function App() {
         Skip to content
       </a>
       <div className="shell">
+        {/* Before the header: in a support session, whose account this is comes first. */}
+        <SupportSessionBanner />
         <Header />
         <main id="main" className="main" tabIndex={-1}>
           {/* Above every page: a sign-in waiting for this device's approval cannot wait for the account page. */}

@@ -53,7 +53,12 @@ export async function run<T>(call: Promise<{ data?: T; error?: unknown; response
   };
 }
 
+/** Whatever a support session is refused, the same words: what it is, and who can do it instead. */
+const supportSessionRefusal =
+  "Not possible in a support session: it shows the account as its owner sees it and changes nothing. Only the account's owner can do this.";
+
 function describe(code: string, message: string, retryAfterSeconds: number | null): string {
+  if (code === "impersonation_forbidden") return supportSessionRefusal;
   if (code === "rate_limited" && retryAfterSeconds !== null) {
     const wait = retryAfterSeconds < 90 ? `${retryAfterSeconds} seconds` : `${Math.ceil(retryAfterSeconds / 60)} minutes`;
     return `Too many attempts. Try again in ${wait}.`;

@@ -17,13 +17,8 @@ import { describeInChromium, launchBrowser, type TestBrowser } from "./support/c
 import { startHarmont, type RunningHarmont } from "./support/harmont.js";
 import { currentCode, previousCode, readBackupCodes, readSecret, turnOnTwoStep, wrongCode } from "./support/authenticator.js";
 import { startLoopbackListener } from "./support/loopback.js";
-import { eventually, password, signInWithPassword, signUp, signUpVerified } from "./support/pages.js";
+import { eventually, pageReadableState, password, recordFirstRenderAddress, signInWithPassword, signUp, signUpVerified } from "./support/pages.js";
 import { saveScreenshot } from "./support/screenshots.js";
-
-/** What a page script could find: the token must not be among it. */
-async function pageReadableState(page: Page): Promise<string> {
-  return page.evaluate(() => JSON.stringify({ cookie: document.cookie, local: { ...localStorage }, session: { ...sessionStorage } }));
-}
 
 /** What this browser's session says of itself. */
 async function currentSession(page: Page): Promise<{ status: number; verified: boolean | null }> {
@@ -83,19 +78,6 @@ function otherUserCode(real: string, seed: number): string {
     const grouped = `${code.slice(0, 4)}-${code.slice(4)}`;
     if (grouped !== real) return grouped;
   }
-}
-
-/** Records the address bar at the app's first render, in `window.__firstRenderAddress`. */
-async function recordFirstRenderAddress(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const observer = new MutationObserver(() => {
-      const root = document.getElementById("root");
-      if (!root || root.childNodes.length === 0) return;
-      (window as unknown as { __firstRenderAddress: string }).__firstRenderAddress = window.location.href;
-      observer.disconnect();
-    });
-    observer.observe(document, { childList: true, subtree: true });
-  });
 }
 
 /** Every call the page makes to the device login's look-up and answers. */

@@ -22,7 +22,9 @@ export function AccountPage() {
   const { state } = useSession();
   if (state.status === "signed-out") return <Navigate to={signInPath("/account")} />;
   if (state.status !== "signed-in") return <Loading />;
-  return <Account user={state.user} />;
+  // Keyed by the session: starting or ending a support session swaps whose account this is, and
+  // nothing read for the one (sessions, tokens, a half-typed name) may linger for the other.
+  return <Account key={state.session.id} user={state.user} />;
 }
 
 function Account({ user }: { user: User }) {

@@ -4,6 +4,7 @@
  * search them. The public URL is the origin the browser uses, so the cookie-write `Origin` check
  * sees the web app's own origin, as in production.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,8 @@ import { findFreePort } from "../../../server/src/test-support/ports.js";
 import { startTestSmtpServer, type TestSmtpServer } from "../../../server/src/test-support/smtp.js";
 
 export const webBuild = fileURLToPath(new URL("../../dist/index.html", import.meta.url));
+/** The built `harmont-server` command, as an operator runs it beside the server. */
+export const serverCommand = fileURLToPath(new URL("../../../server/bin/harmont-server.js", import.meta.url));
 
 export interface RunningHarmont {
   url: string;
@@ -26,6 +29,8 @@ export interface RunningHarmont {
   createAccount(email: string, password: string, name?: string): Promise<void>;
   /** The 8-digit code of the first mail to `to` after `since` messages. */
   nextCode(to: string, since: number): Promise<string>;
+  /** Runs `harmont-server <args>` on this server's database (`users grant-operator --email …`); throws unless it exits 0. */
+  runCommand(args: string[]): string;
   stop(): Promise<void>;
 }
 
@@ -36,8 +41,9 @@ export async function startHarmont(options: { settings?: Record<string, string> 
   const smtp = await startTestSmtpServer();
   const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
+  const databaseUrl = `sqlite:${join(directory, "h.db")}`;
   const config = loadConfig({
-    HARMONT_DATABASE_URL: `sqlite:${join(directory, "h.db")}`,
+    HARMONT_DATABASE_URL: databaseUrl,
     PORT: String(port),
     HARMONT_HOST: "127.0.0.1",
     HARMONT_PUBLIC_URL: url,
@@ -76,6 +82,18 @@ export async function startHarmont(options: { settings?: Record<string, string> 
       const code = /\b(\d{8})\b/.exec(mail.subject)?.[1];
       if (!code) throw new Error(`no code in the mail to ${to}: ${mail.subject}`);
       return code;
+    },
+    runCommand(args) {
+      // The database is the only setting the commands need; the test's own HARMONT_ settings are not theirs.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("HARMONT_") && !key.startsWith("npm_") && key !== "INIT_CWD"));
+      const ran = spawnSync(process.execPath, [serverCommand, ...args], {
+        cwd: directory,
+        env: { ...env, HARMONT_DATABASE_URL: databaseUrl, HARMONT_LOG_LEVEL: "warn" },
+        input: "",
+        encoding: "utf8",
+      });
+      if (ran.status !== 0) throw new Error(`harmont-server ${args.join(" ")} exited with ${ran.status}: ${ran.stderr}`);
+      return ran.stdout;
     },
     async stop() {
       await server.stop();

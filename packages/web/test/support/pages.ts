@@ -29,6 +29,24 @@ export async function signInWithPassword(page: Page, email: string): Promise<voi
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
+/** What a page script could find (cookies it may read, both storages): a secret must not be among it. */
+export async function pageReadableState(page: Page): Promise<string> {
+  return page.evaluate(() => JSON.stringify({ cookie: document.cookie, local: { ...localStorage }, session: { ...sessionStorage } }));
+}
+
+/** Records the address bar at the app's first render, in `window.__firstRenderAddress`. */
+export async function recordFirstRenderAddress(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const observer = new MutationObserver(() => {
+      const root = document.getElementById("root");
+      if (!root || root.childNodes.length === 0) return;
+      (window as unknown as { __firstRenderAddress: string }).__firstRenderAddress = window.location.href;
+      observer.disconnect();
+    });
+    observer.observe(document, { childList: true, subtree: true });
+  });
+}
+
 /** `expect.poll` with room for a busy machine (its default gives up after one second). */
 export function eventually<T>(read: () => T | Promise<T>) {
   return expect.poll(read, { timeout: 15_000, interval: 50 });
