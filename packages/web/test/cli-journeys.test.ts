@@ -12,6 +12,8 @@
  * 3. Deny: the CLI stops at once with the denied message.
  * 5. The account page lists the CLI session by its name; revoking it makes `harmont status`
  *    report it dead.
+ * 6. `harmont open`: the CLI's session opens the web app in a signed-out browser, after the page
+ *    asks; `harmont logout` then signs that browser out too.
  */
 import { hostname } from "node:os";
 import type { Page } from "playwright-core";
@@ -214,6 +216,39 @@ describeInChromium("the harmont CLI and the web app together", () => {
     // "At once": within a couple of the CLI's one-second polls, far from its 5-minute window.
     expect(Date.now() - clicked).toBeLessThan(5_000);
     expect((await cli.runToEnd(["status"])).code).toBe(1);
+  });
+
+  it("journey 6: `harmont open` signs a signed-out browser in as the CLI's account after it asks, and `harmont logout` signs it out again", async () => {
+    await start();
+    const { page } = browser;
+    await signUp(page, harmont, { email });
+    const { login } = await startBrowserLogin(page);
+    await page.getByRole("button", { name: "Authorize", exact: true }).click();
+    expect(await login.exited).toBe(0);
+    await page.goto(`${harmont.url}/account`);
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
+
+    const opening = cli.run(["open", "/orgs/new"]);
+    const opened = new URL(await bridge.nextUrl());
+    expect(opened.pathname).toBe("/cli-open");
+    expect(opened.hash).toMatch(/^#code=hbt_[A-Za-z0-9_-]{43}&next=%2Forgs%2Fnew$/);
+    expect(await opening.exited).toBe(0);
+    expect(opening.output()).toContain(`Opened ${harmont.url}/orgs/new in your browser (as ${email}).`);
+    expect(opening.output()).not.toContain("hbt_");
+
+    await page.goto(opened.href);
+    await page.getByRole("heading", { name: "Continue from your terminal" }).waitFor();
+    expect(page.url()).toBe(`${harmont.url}/cli-open`);
+    await page.getByRole("button", { name: "Continue", exact: true }).click();
+    await page.waitForURL(`${harmont.url}/orgs/new`);
+    const session = await page.evaluate(async () => (await (await fetch("/api/v0/auth/session")).json()) as { user: { email: string }; session: { kind: string } });
+    expect(session).toMatchObject({ user: { email }, session: { kind: "web" } });
+
+    // The browser's session is the CLI session's child: signing the CLI out ends it.
+    expect((await cli.runToEnd(["logout"])).code).toBe(0);
+    expect(await page.evaluate(async () => (await fetch("/api/v0/auth/session")).status)).toBe(401);
+    expect(browser.cspViolations).toEqual([]);
   });
 
   it("journey 5: the account page lists the CLI session by name; revoking it makes `harmont status` report it dead", async () => {
