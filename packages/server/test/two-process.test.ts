@@ -331,6 +331,26 @@ describe.skipIf(!postgresUrl)("two server processes on one PostgreSQL database",
     expect(members.members).toHaveLength(2);
   }, 60_000);
 
+  it("a password reset link mailed by A is completed exactly once by 20 concurrent completions on A and B", async () => {
+    const person = await verifiedAccount(a);
+    expect((await call(a, "POST", "/api/v0/auth/password-reset", { json: { email: person.address } })).status).toBe(202);
+    const inbox = (await call(a, "GET", "/api/v0/dev/mail")).body as { messages: Array<{ to: string; text: string }> };
+    const resetToken = /#token=(hrt_[A-Za-z0-9_-]{43})/.exec(inbox.messages.find((mail) => mail.to === person.address && mail.text.includes("#token=hrt_"))!.text)![1];
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        call(index % 2 === 0 ? b : a, "POST", "/api/v0/auth/password-reset/complete", { json: { token: resetToken, new_password: `a new password, try ${index}` } }),
+      ),
+    );
+    expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
+    const done = answers.filter((answer) => answer.status === 204);
+    expect(done).toHaveLength(1);
+    for (const refused of answers.filter((answer) => answer.status !== 204)) expect(errorCode(refused)).toBe("password_reset_invalid");
+    // Whichever won set the password: one of the twenty signs in, on either process.
+    const winner = answers.indexOf(done[0]!);
+    const login = await call(b, "POST", "/api/v0/auth/login", { json: { email: person.address, password: `a new password, try ${winner}` } });
+    expect(login.status).toBe(200);
+  }, 60_000);
+
   it("two owners demoting each other at once, one on A and one on B: one wins, and the org keeps an owner", async () => {
     const first = await verifiedAccount(a);
     const second = await verifiedAccount(b);
