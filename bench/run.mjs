@@ -63,9 +63,13 @@ function track(child) {
 
 const hasExited = (child) => child.exitCode !== null || child.signalCode !== null;
 
+/** The children being stopped on purpose: their exit is no news. */
+const stopping = new Set();
+
 /** SIGTERM (the server shuts down gracefully and writes a CPU profile if asked), then SIGKILL. */
 async function stopChild(child, graceMs = 5000) {
   if (hasExited(child)) return;
+  stopping.add(child);
   const exited = new Promise((done) => child.once("exit", done));
   child.kill("SIGTERM");
   const timer = setTimeout(() => {
@@ -103,7 +107,12 @@ function freePort() {
 }
 
 async function request(url, init = {}) {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  let response;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw new Error(`${init.method ?? "GET"} ${url}: ${error.message}${error.cause ? ` (${error.cause.code ?? ""} ${error.cause.message ?? error.cause})` : ""}`);
+  }
   const text = await response.text();
   let json = null;
   try {
@@ -147,7 +156,13 @@ async function startHarmont({ databaseUrl, profileDir, main = serverMain }) {
   Object.assign(env, harmontEnv(port, databaseUrl));
   const nodeArgs = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   // stdout and stderr go to /dev/null: the access log is still formatted and written.
-  const child = track(spawn(process.execPath, [...nodeArgs, main], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "ignore"] }));
+  const child = track(spawn(process.execPath, [...nodeArgs, main], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "pipe"] }));
+  // The last of stderr, to say why a server that stopped answering did.
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  child.once("exit", (code, signal) => {
+    if (!stopping.has(child)) process.stderr.write(`\nbench: the Harmont server on port ${port} exited (${signal ?? `code ${code}`}):\n${stderr}\n`);
+  });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -341,6 +356,9 @@ async function main() {
     const scale = scales[scaleName];
     const started = Date.now();
     const fixtures = await insertFixtures(database.fixtures, { ...scale, password: FIXTURE_PASSWORD });
+    // The SQLite insert blocks this process for as long as it runs: let the keep-alive sockets the
+    // servers closed meanwhile be seen as closed before the next request picks one of them.
+    await sleep(200);
     if (fixtures.counted.users < scale.users || fixtures.counted.sessions < scale.sessions) {
       throw new Error(`fixtures: expected ${scale.users} users and ${scale.sessions} sessions, found ${JSON.stringify(fixtures.counted)}`);
     }
@@ -605,7 +623,7 @@ async function main() {
     // Better Auth answers an unknown token with `200 null`: its body is checked, before and after.
     await started.verify();
     await measure(
-      { id: "peer-better-auth-session", name: `${prepared.name} ${prepared.version} get-session (bearer), sqlite`, database: "sqlite", scale: chosenScales[0], request: "GET /api/auth/get-session", expectedStatus: 200, peer: true },
+      { id: "peer-better-auth-session", name: `${prepared.name} ${prepared.version} get-session (bearer), sqlite`, database: "sqlite", scale: chosenScales[0], request: "GET /api/auth/get-session", expectedStatus: 200, peer: true, peerName: `${prepared.name} ${prepared.version}` },
       { loads: [{ url: started.url, headers: [`Authorization: Bearer ${started.token}`] }], expect: 200, pids: [started.child.pid] },
     );
     await started.verify();
@@ -676,7 +694,7 @@ function peerComparison(targets) {
   const ratio = round(harmont.requestsPerSec / peer.requestsPerSec, 2);
   return {
     ratios: { harmontToPeerRequestsPerSec: ratio, harmontP99Ms: round(harmont.p99Ms, 3), peerP99Ms: round(peer.p99Ms, 3) },
-    line: `Harmont's session check does ${ratio}x the req/s of ${peer.name}'s get-session (both SQLite, ${peer.scale}).`,
+    line: `Harmont's session check does ${ratio}x the req/s of ${peer.peerName}'s get-session (both on SQLite, ${peer.scale} sessions).`,
   };
 }
 
