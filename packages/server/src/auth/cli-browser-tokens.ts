@@ -15,9 +15,8 @@
 import { recordAuditEvent } from "./audit.js";
 import type { AuthDeps, Authenticated, RequestMeta } from "./context.js";
 import { redeemGrant, storeDecidedGrant } from "./grants.js";
-import { recordImpersonationsEnded } from "./impersonation.js";
 import { fail, ok, type Result } from "./result.js";
-import { createSession, revokeWebChildren, sessionExpiresAt, type Session } from "./sessions.js";
+import { createSession, finishLogout, sessionExpiresAt, type Session } from "./sessions.js";
 import { generatePrefixedSecret, hashSecret, isWellFormedSecret } from "./tokens.js";
 import type { AuthStore } from "./types.js";
 import { toPublicUser, type User } from "./users.js";
@@ -101,20 +100,8 @@ export async function consumeCliBrowserToken(
       await recordAuditEvent(audited, meta, { action: "cli.browser_token.consumed", actorUserId: user.id, target: cliSession.id, detail: { cli_session_id: cliSession.id, web_session_id: null } });
       return ok({ sessionCreated: false, user });
     }
-    let replaced: Session | null = null;
-    if (current) {
-      replaced = await store.sessions.deleteById(current.session.id);
-      if (replaced) {
-        await revokeWebChildren(audited, [replaced.id], meta);
-        await recordImpersonationsEnded(audited, [replaced.id], "logout", meta);
-        await recordAuditEvent(audited, meta, {
-          action: "session.logout",
-          actorUserId: replaced.userId,
-          target: replaced.id,
-          detail: { reason: "replaced_by_cli_browser_token" },
-        });
-      }
-    }
+    const replaced = current ? await store.sessions.deleteById(current.session.id) : null;
+    if (replaced) await finishLogout(audited, replaced, meta, { reason: "replaced_by_cli_browser_token" });
     const { token, session } = await createSession(
       { store, clock: deps.clock, lifetimes: deps.lifetimes },
       {

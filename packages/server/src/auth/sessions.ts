@@ -285,19 +285,28 @@ export async function revokeWebChildren(deps: { store: AuthStore; clock: Clock }
   return revoked;
 }
 
+/**
+ * The rest of a logout, once its session is deleted: the browser sessions opened from it go too,
+ * a support session's end is recorded, and the logout is audited (with `detail`, when the logout
+ * was not the person's own request). Runs on the caller's transaction store.
+ */
+export async function finishLogout(deps: { store: AuthStore; clock: Clock }, session: Session, meta: RequestMeta, detail?: { reason: string }): Promise<void> {
+  await revokeWebChildren(deps, [session.id], meta);
+  await recordImpersonationsEnded(deps, [session.id], "logout", meta);
+  // The session's grants (parked handoffs, paste codes) went with it: a cascading foreign key.
+  await recordAuditEvent(deps, meta, {
+    action: "session.logout",
+    actorUserId: session.userId,
+    target: session.id,
+    ...(detail ? { detail } : {}),
+  });
+}
+
 /** Logout: revokes the session a token belongs to. Idempotent: an unknown token is not an error. */
 export async function revokeSessionByToken(deps: AuthDeps, token: string, meta: RequestMeta): Promise<void> {
   await deps.store.transaction(async (store) => {
     const session = await store.sessions.deleteByTokenHash(hashSecret(token));
-    if (!session) return;
-    await revokeWebChildren({ store, clock: deps.clock }, [session.id], meta);
-    await recordImpersonationsEnded({ store, clock: deps.clock }, [session.id], "logout", meta);
-    // The session's grants (parked handoffs, paste codes) went with it: a cascading foreign key.
-    await recordAuditEvent({ store, clock: deps.clock }, meta, {
-      action: "session.logout",
-      actorUserId: session.userId,
-      target: session.id,
-    });
+    if (session) await finishLogout({ store, clock: deps.clock }, session, meta);
   });
 }
 

@@ -5,12 +5,12 @@
  * (`Origin` header), which is the CSRF defence for the cookie.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { getCookie } from "hono/cookie";
 import type { AuthDeps } from "../auth/context.js";
 import { isFresh, validateSessionToken, type SessionKind } from "../auth/sessions.js";
 import { isWellFormedBearerToken } from "../auth/tokens.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "./context.js";
+import { readCookie } from "./session-cookie.js";
 
 export interface AuthGuardDeps extends Pick<AuthDeps, "store" | "clock"> {
   /** Origins allowed to make cookie-authenticated writes. */
@@ -36,7 +36,7 @@ export function readCredential(c: Context<AppEnv>, cookieName: string): Credenti
     const token = readBearerToken(header);
     return token ? { token, via: "bearer" } : null;
   }
-  const cookie = c.req.header("cookie") ? getCookie(c, cookieName) : undefined;
+  const cookie = readCookie(c, cookieName);
   return cookie ? { token: cookie, via: "cookie" } : null;
 }
 

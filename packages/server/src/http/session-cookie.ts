@@ -16,6 +16,11 @@ export function sessionCookieSettings(publicUrl: URL): SessionCookieSettings {
   return { name: secure ? "__Host-harmont_session" : "harmont_session", secure };
 }
 
+/** A cookie of the request by name; `null` when absent (and no parsing at all without a Cookie header). */
+export function readCookie(c: Context<AppEnv>, name: string): string | null {
+  return (c.req.header("cookie") ? getCookie(c, name) : undefined) ?? null;
+}
+
 export function setSessionCookie(c: Context<AppEnv>, settings: SessionCookieSettings, token: string, maxAgeMs: number): void {
   setCookie(c, settings.name, token, {
     httpOnly: true,
@@ -53,7 +58,7 @@ export function setOperatorCookie(c: Context<AppEnv>, settings: SessionCookieSet
 }
 
 export function readOperatorCookie(c: Context<AppEnv>, settings: SessionCookieSettings): string | null {
-  return (c.req.header("cookie") ? getCookie(c, operatorCookieName(settings)) : undefined) ?? null;
+  return readCookie(c, operatorCookieName(settings));
 }
 
 export function clearOperatorCookie(c: Context<AppEnv>, settings: SessionCookieSettings): void {

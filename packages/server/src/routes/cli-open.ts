@@ -5,7 +5,6 @@
  * in a query string, and no answer ever carries a session token.
  */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { getCookie } from "hono/cookie";
 import type { AppDeps } from "../app-deps.js";
 import { consumeCliBrowserToken, inspectCliBrowserToken, mintCliBrowserToken } from "../auth/cli-browser-tokens.js";
 import { validateSessionToken } from "../auth/sessions.js";
@@ -14,7 +13,7 @@ import type { AppEnv } from "../http/context.js";
 import { rateLimitedError } from "../http/rate-limit.js";
 import { requestMeta } from "../http/request-meta.js";
 import { routeGuards, routePolicies } from "../http/route-guards.js";
-import { setSessionCookie } from "../http/session-cookie.js";
+import { readCookie, setSessionCookie } from "../http/session-cookie.js";
 import { UserSchema, bearerSecurity, errorResponses, toIsoTime, toUserBody } from "./schemas.js";
 
 const codeExample = "hbt_Jx2bGv0Qe8r5s1tWc9kLmNpAa3zYdFhUiO4o6u7X_yw";
@@ -109,7 +108,7 @@ export function registerCliOpenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
   app.openapi(consume, async (c) => {
     const { code } = c.req.valid("json");
     // Only the browser's own cookie counts: the session this page replaces or keeps.
-    const cookie = c.req.header("cookie") ? getCookie(c, deps.cookie.name) : undefined;
+    const cookie = readCookie(c, deps.cookie.name);
     const found = cookie ? await validateSessionToken(deps.auth, cookie, c.get("clientIp")) : null;
     const current = found && found.session.kind !== "api" ? found : null;
     const result = await consumeCliBrowserToken(deps.auth, code, current, requestMeta(c));
