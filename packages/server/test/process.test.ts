@@ -88,4 +88,37 @@ describe("harmont-server process", () => {
     const lines = stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { msg: string });
     expect(lines.map((line) => line.msg)).toEqual(expect.arrayContaining(["listening", "shutting down", "stopped"]));
   });
+
+  it("writes the access log in batches: every line whole, and a quiet server's last line out without more traffic", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "harmont-process-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await findFreePort();
+    const child = spawn(process.execPath, [main], {
+      cwd: dir,
+      env: { ...process.env, PORT: String(port), HARMONT_HOST: "127.0.0.1", HARMONT_DATABASE_URL: "", HARMONT_LOG_LEVEL: "info", HARMONT_ACCESS_LOG: "on" },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    cleanups.push(() => child.kill("SIGKILL"));
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await waitForServer(url, child);
+    const accessLines = () =>
+      stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { msg: string; route?: string; request_id?: string })
+        .filter((line) => line.msg === "request" && line.route === "/api/v0/health");
+
+    // Many lines at once fill the buffer more than once: each arrives whole, none twice.
+    const answers = await Promise.all(Array.from({ length: 200 }, () => fetch(`${url}/api/v0/health`)));
+    const ids = answers.map((answer) => answer.headers.get("x-request-id"));
+    // Then the server goes quiet with less than a buffer's worth waiting: it is written anyway.
+    const last = await fetch(`${url}/api/v0/health`);
+    const deadline = Date.now() + 5_000;
+    while (accessLines().length < 201 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const written = accessLines().map((line) => line.request_id);
+    expect(written).toHaveLength(201);
+    expect(new Set(written)).toEqual(new Set([...ids, last.headers.get("x-request-id")]));
+  });
 });
