@@ -654,12 +654,14 @@ function printBreakdown(row) {
   const lines = [
     ["whole request (app.request, no socket)", us.request],
     ["  the same, access log off", us.requestWithoutAccessLog],
+    ["  the same, read replaced by its answer", us.requestWithoutRead],
     ["  public route through the same middleware", us.publicRoute],
     ["  session check (hash, read, checks)", us.sessionCheck],
     ["    token hash (SHA-256)", us.tokenHash],
     ["    the indexed read", us.read],
     ["  JSON answer (bodies + stringify)", us.jsonAnswer],
     ["  access log line (difference)", row.derived.accessLog],
+    ["  the read within a request (difference)", row.derived.readInRequest],
   ];
   console.log(`    ${row.database}:`);
   for (const [label, value] of lines) console.log(`      ${label.padEnd(44)} ${value.toFixed(2).padStart(9)} us  ${share(value).padStart(4)}`);
