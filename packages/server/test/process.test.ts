@@ -48,22 +48,28 @@ describe("harmont-server process", () => {
     expect(result.stderr).toContain("PORT must be a whole number");
   });
 
-  it("starts on a SQLite file, tells how to sign in, and stops gracefully on SIGTERM", async () => {
+  /** The server in a fresh folder with its default database, as `npx harmont-server` starts it there; its output collected. */
+  async function startInFreshFolder(env: Record<string, string> = {}) {
     const dir = mkdtempSync(join(tmpdir(), "harmont-process-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const port = await findFreePort();
     const child = spawn(process.execPath, [main], {
       cwd: dir,
-      env: { ...process.env, PORT: String(port), HARMONT_HOST: "127.0.0.1", HARMONT_DATABASE_URL: "", HARMONT_LOG_LEVEL: "info" },
+      env: { ...process.env, PORT: String(port), HARMONT_HOST: "127.0.0.1", HARMONT_DATABASE_URL: "", HARMONT_LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     cleanups.push(() => child.kill("SIGKILL"));
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const output = { stdout: "", stderr: "" };
+    child.stdout!.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
     const url = `http://127.0.0.1:${port}`;
     await waitForServer(url, child);
+    return { dir, child, url, output };
+  }
+
+  it("starts on a SQLite file, tells how to sign in, and stops gracefully on SIGTERM", async () => {
+    const { dir, child, url, output } = await startInFreshFolder();
+    const stderr = output.stderr;
     expect(existsSync(join(dir, ".harmont", "harmont.db"))).toBe(true);
     expect(stderr).toContain(`Data: ${join(realpathSync(dir), ".harmont", "harmont.db")}`);
     expect(stderr).toContain("/api/v0/auth/signup");
@@ -85,26 +91,14 @@ describe("harmont-server process", () => {
     const exitCode = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     expect((await signup).status).toBe(201);
     expect(exitCode).toBe(0);
-    const lines = stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { msg: string });
+    const lines = output.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { msg: string });
     expect(lines.map((line) => line.msg)).toEqual(expect.arrayContaining(["listening", "shutting down", "stopped"]));
   });
 
   it("writes the access log in batches: every line whole, and a quiet server's last line out without more traffic", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "harmont-process-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const port = await findFreePort();
-    const child = spawn(process.execPath, [main], {
-      cwd: dir,
-      env: { ...process.env, PORT: String(port), HARMONT_HOST: "127.0.0.1", HARMONT_DATABASE_URL: "", HARMONT_LOG_LEVEL: "info", HARMONT_ACCESS_LOG: "on" },
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    cleanups.push(() => child.kill("SIGKILL"));
-    let stdout = "";
-    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    const url = `http://127.0.0.1:${port}`;
-    await waitForServer(url, child);
+    const { url, output } = await startInFreshFolder({ HARMONT_ACCESS_LOG: "on" });
     const accessLines = () =>
-      stdout
+      output.stdout
         .split("\n")
         .filter(Boolean)
         .map((line) => JSON.parse(line) as { msg: string; route?: string; request_id?: string })
