@@ -17,7 +17,7 @@ import { describeInChromium, launchBrowser, type TestBrowser } from "./support/c
 import { startHarmont, type RunningHarmont } from "./support/harmont.js";
 import { currentCode, previousCode, readBackupCodes, readSecret, turnOnTwoStep, wrongCode } from "./support/authenticator.js";
 import { startLoopbackListener } from "./support/loopback.js";
-import { eventually, pageReadableState, password, recordFirstRenderAddress, signInWithPassword, signUp, signUpVerified } from "./support/pages.js";
+import { eventually, expectCleanBrowser, pageReadableState, password, recordFirstRenderAddress, signInWithPassword, signUp, signUpVerified, watchApiCalls } from "./support/pages.js";
 import { saveScreenshot } from "./support/screenshots.js";
 
 /** What this browser's session says of itself. */
@@ -80,16 +80,6 @@ function otherUserCode(real: string, seed: number): string {
   }
 }
 
-/** Every call the page makes to the device login's look-up and answers. */
-function watchDeviceCalls(page: Page): string[] {
-  const calls: string[] = [];
-  page.on("request", (request) => {
-    const path = new URL(request.url()).pathname;
-    if (path.startsWith("/api/v0/auth/device/")) calls.push(path);
-  });
-  return calls;
-}
-
 describeInChromium("web app in Chromium", () => {
   let harmont: RunningHarmont;
   let browser: TestBrowser;
@@ -106,9 +96,7 @@ describeInChromium("web app in Chromium", () => {
 
   /** Same checks after every journey: no CSP violation, nothing fetched from another origin. */
   function expectCleanPages(allowedOrigins: string[] = []) {
-    expect(browser.cspViolations).toEqual([]);
-    const origins = new Set(browser.requests.filter((url) => url.startsWith("http")).map((url) => new URL(url).origin));
-    for (const origin of origins) expect([harmont.url, ...allowedOrigins]).toContain(origin);
+    expectCleanBrowser(browser, [harmont.url, ...allowedOrigins]);
   }
 
   it("signs up with a cookie session the page cannot read, verifies the email, and signs out", async () => {
@@ -998,7 +986,7 @@ describeInChromium("web app in Chromium", () => {
     expect(device.user_code).toMatch(/^[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}$/);
     expect(device.verification_uri).toBe(`${harmont.url}/device`);
     expect(device.verification_uri_complete).toBe(`${harmont.url}/device?user_code=${device.user_code}`);
-    const calls = watchDeviceCalls(page);
+    const calls = watchApiCalls(page, "/api/v0/auth/device/");
     await recordFirstRenderAddress(page);
 
     const response = await page.goto(device.verification_uri_complete);
@@ -1027,7 +1015,7 @@ describeInChromium("web app in Chromium", () => {
     // Continue looks the login up: the consent.
     await page.getByRole("button", { name: "Continue", exact: true }).click();
     await page.getByRole("heading", { name: "Approve a device login" }).waitFor();
-    expect(calls).toEqual(["/api/v0/auth/device/lookup"]);
+    expect(calls).toEqual(["lookup"]);
     const consent = page.locator(".consent");
     expect(await consent.locator(".identity").textContent()).toContain(email);
     await consent.getByRole("button", { name: "Not you? Sign out" }).waitFor();
@@ -1119,7 +1107,7 @@ describeInChromium("web app in Chromium", () => {
     const { page } = browser;
     await signUp(page, harmont, { name: "Ada Lovelace", email: "ada@example.com" });
     const device = await startDeviceLogin(harmont, { name: "harmont CLI on ada-laptop" });
-    const calls = watchDeviceCalls(page);
+    const calls = watchApiCalls(page, "/api/v0/auth/device/");
 
     // Typed at the bare address (verification_uri): nothing filled in, no link notice.
     await page.goto(device.verification_uri);
@@ -1140,7 +1128,7 @@ describeInChromium("web app in Chromium", () => {
     await continueButton.click();
     await eventually(() => page.getByRole("alert").textContent()).toBe("That code is not valid: check it, or it may have expired.");
     expect(await field.getAttribute("aria-invalid")).toBe("true");
-    expect(calls).toEqual(["/api/v0/auth/device/lookup"]);
+    expect(calls).toEqual(["lookup"]);
     await saveScreenshot(page, "device-code-invalid");
 
     // Typed by hand, in lowercase, with a space: shown as XXXX-XXXX while typing, and found.

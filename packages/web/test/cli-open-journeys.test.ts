@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { describeInChromium, launchBrowser, type TestBrowser } from "./support/chromium.js";
 import { startHarmont, type RunningHarmont } from "./support/harmont.js";
-import { eventually, pageReadableState, password, recordFirstRenderAddress, signUp } from "./support/pages.js";
+import { eventually, expectCleanBrowser, pageReadableState, password, recordFirstRenderAddress, signUp, watchApiCalls } from "./support/pages.js";
 import { saveScreenshot } from "./support/screenshots.js";
 
 const cliName = "harmont CLI on ada-laptop";
@@ -89,16 +89,6 @@ const recorded = (page: Page) =>
     return { firstRender: seen.__firstRenderAddress, addresses: seen.__addresses, headings: seen.__headings };
   });
 
-/** The calls the page makes to inspect and consume codes. */
-function watchCodeCalls(page: Page): string[] {
-  const calls: string[] = [];
-  page.on("request", (request) => {
-    const path = new URL(request.url()).pathname;
-    if (path.startsWith("/api/v0/auth/cli/browser-token/")) calls.push(path.slice("/api/v0/auth/cli/browser-token/".length));
-  });
-  return calls;
-}
-
 describeInChromium("harmont open in Chromium", () => {
   let harmont: RunningHarmont;
   let browser: TestBrowser;
@@ -115,9 +105,7 @@ describeInChromium("harmont open in Chromium", () => {
 
   /** Same checks after every journey: no CSP violation, nothing fetched from another origin, no code in a log line. */
   function expectCleanPages(codes: string[] = []) {
-    expect(browser.cspViolations).toEqual([]);
-    const origins = new Set(browser.requests.filter((url) => url.startsWith("http")).map((url) => new URL(url).origin));
-    for (const origin of origins) expect(origin).toBe(harmont.url);
+    expectCleanBrowser(browser, [harmont.url]);
     for (const code of codes) expect(harmont.logs.text).not.toContain(code);
   }
 
@@ -127,7 +115,7 @@ describeInChromium("harmont open in Chromium", () => {
     await harmont.createAccount(email, password, "Ada Lovelace");
     const cli = await cliSessionFor(harmont, email);
     const link = await openLink(harmont, cli, "/account");
-    const calls = watchCodeCalls(page);
+    const calls = watchApiCalls(page, "/api/v0/auth/cli/browser-token/");
     await recordAddressesAndHeadings(page);
 
     await page.goto(link.url);
@@ -212,7 +200,7 @@ describeInChromium("harmont open in Chromium", () => {
     await signUp(page, harmont, { name: "Ada Lovelace", email });
     const before = await browserSession(page);
     const link = await openLink(harmont, await cliSessionFor(harmont, email), "/orgs/new");
-    const calls = watchCodeCalls(page);
+    const calls = watchApiCalls(page, "/api/v0/auth/cli/browser-token/");
     await recordAddressesAndHeadings(page);
 
     await page.goto(link.url);
@@ -239,7 +227,7 @@ describeInChromium("harmont open in Chromium", () => {
     const before = await browserSession(page);
     await harmont.createAccount(ada, password, "Ada Lovelace");
     const link = await openLink(harmont, await cliSessionFor(harmont, ada), "/account");
-    const calls = watchCodeCalls(page);
+    const calls = watchApiCalls(page, "/api/v0/auth/cli/browser-token/");
 
     await page.goto(link.url);
     await page.getByRole("heading", { name: confirmHeading }).waitFor();
@@ -258,7 +246,7 @@ describeInChromium("harmont open in Chromium", () => {
 
   it("a missing, damaged or unknown code says the link expired or was used, a damaged one is never sent; a new link in the same tab is taken", async () => {
     const { page } = browser;
-    const calls = watchCodeCalls(page);
+    const calls = watchApiCalls(page, "/api/v0/auth/cli/browser-token/");
     const expectExpired = async (address: string) => {
       await page.goto("about:blank");
       await page.goto(address);

@@ -1,6 +1,7 @@
 /** Steps the journeys share, done the way a person does them. */
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
+import type { TestBrowser } from "./chromium.js";
 import type { RunningHarmont } from "./harmont.js";
 
 export const password = "correct horse battery staple";
@@ -50,4 +51,21 @@ export async function recordFirstRenderAddress(page: Page): Promise<void> {
 /** `expect.poll` with room for a busy machine (its default gives up after one second). */
 export function eventually<T>(read: () => T | Promise<T>) {
   return expect.poll(read, { timeout: 15_000, interval: 50 });
+}
+
+/** The API calls the page makes under `prefix`, as they happen: what follows the prefix in each path. */
+export function watchApiCalls(page: Page, prefix: string): string[] {
+  const calls: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith(prefix)) calls.push(path.slice(prefix.length));
+  });
+  return calls;
+}
+
+/** What every journey ends with: no CSP violation, and nothing fetched from an origin but these. */
+export function expectCleanBrowser(browser: Pick<TestBrowser, "cspViolations" | "requests">, allowedOrigins: string[]): void {
+  expect(browser.cspViolations).toEqual([]);
+  const origins = new Set(browser.requests.filter((url) => url.startsWith("http")).map((url) => new URL(url).origin));
+  for (const origin of origins) expect(allowedOrigins).toContain(origin);
 }
