@@ -83,7 +83,7 @@ export interface BuiltServer {
   deps: AppDeps;
   database: OpenDatabase;
   app: ReturnType<typeof createApp>;
-  /** Closes the mail transport and the database. */
+  /** Closes the mail transport, the password hashing threads and the database. */
   close(): Promise<void>;
 }
 
@@ -134,6 +134,7 @@ export async function buildServer(config: Config, options: { logger: Logger; clo
   };
   const close = async () => {
     mailer.close();
+    await auth.passwords.close();
     await database.close();
   };
   return { deps, database, app: createApp(deps), close };

@@ -1,7 +1,9 @@
 /**
- * The password hasher's limits: how many hashes run at once, the bounded queue, and the
- * policy (length, the common-password list, no truncation).
+ * The password hasher's limits: how many hashes run at once, the bounded queue, the threads
+ * it hashes on (below the event loop's priority), and the policy (length, the common-password
+ * list, no truncation).
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkPasswordPolicy, createPasswordHasher, PasswordHashingBusyError, WorkLimiter } from "./passwords.js";
 
@@ -54,7 +56,37 @@ describe("WorkLimiter", () => {
   });
 });
 
+/** This process's threads and their nice values (Linux, from /proc). */
+function threadNiceValues(): Map<number, number> {
+  const threads = new Map<number, number>();
+  for (const id of readdirSync("/proc/self/task")) {
+    try {
+      // The fields after the command's closing parenthesis; nice is the 19th field of the line.
+      const fields = readFileSync(`/proc/self/task/${id}/stat`, "utf8").split(") ")[1]!.split(" ");
+      threads.set(Number(id), Number(fields[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return threads;
+}
+
 describe("createPasswordHasher", () => {
+  it.runIf(process.platform === "linux")("hashes on a thread of its own at a lower priority than the event loop, and stops it on close", async () => {
+    const before = threadNiceValues();
+    const hasher = createPasswordHasher({ concurrency: 1 });
+    const stored = await hasher.hash("correct horse battery staple");
+    const started = [...threadNiceValues()].filter(([id]) => !before.has(id));
+    const hashing = started.filter(([, nice]) => nice === 10);
+    expect(hashing).toHaveLength(1);
+    // The event loop's own thread (the process's first) keeps its priority.
+    expect(threadNiceValues().get(process.pid)).toBe(before.get(process.pid));
+    expect(await hasher.verify(stored, "correct horse battery staple")).toBe(true);
+    await hasher.close();
+    expect(threadNiceValues().has(hashing[0]![0])).toBe(false);
+    await expect(hasher.hash("correct horse battery staple")).rejects.toThrow(/closed/);
+  });
+
   it("verifies exactly what was hashed, with no truncation at 72 bytes", async () => {
     const hasher = createPasswordHasher({ concurrency: 1 });
     const long = "a".repeat(72) + "tail that matters";

@@ -1,17 +1,19 @@
 /**
- * Password hashing: argon2id (m = 19 MiB, t = 2, p = 1, the OWASP baseline) on libuv's thread
- * pool through the async API, so hashing never blocks the event loop.
+ * Password hashing: argon2id (m = 19 MiB, t = 2, p = 1, the OWASP baseline) on threads of its
+ * own (`workers/password-hashing.js`), so hashing never blocks the event loop.
  *
- * Off the event loop is not enough on a small machine: four hashes at once (libuv's default pool)
+ * Off the event loop is not enough on a small machine. Four hashes at once (libuv's default pool)
  * take every core, and the event loop, which answers every session check, waits for a core. So
  * at most `concurrency` hashes run at once (default: one core fewer than the machine has), and a
  * burst waits in a bounded queue; past it the caller gets `PasswordHashingBusyError` at once
- * rather than a slow answer.
+ * rather than a slow answer. On Linux the hashing threads also run at a lower CPU priority than
+ * the event loop: when sign-ins (or a password-guessing burst) and API calls compete for the same
+ * cores, the API calls go first, and the sign-ins still get every cycle nobody else wants.
  */
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
-import { hash, verify } from "@node-rs/argon2";
+import { Worker } from "node:worker_threads";
 
 // Algorithm.Argon2id is a const enum; its value is 2.
 const ARGON2ID = 2;
@@ -25,6 +27,8 @@ export interface PasswordHasher {
   verify(hash: string, password: string): Promise<boolean>;
   /** Spends the same work as a real verification, for accounts that do not exist. */
   verifyDummy(password: string): Promise<void>;
+  /** Stops the hashing threads; a task still running is refused. */
+  close(): Promise<void>;
 }
 
 /** Too many password hashes are already running or waiting; try again in a moment. */
@@ -74,24 +78,84 @@ export class WorkLimiter {
   }
 }
 
+type HashingTask = { kind: "hash"; password: string; options: typeof options } | { kind: "verify"; password: string; stored: string };
+
+/** The same file from `src/auth` and `dist/auth`: it is plain JavaScript, outside both. */
+const hashingThreadFile = new URL("../../workers/password-hashing.js", import.meta.url);
+
+/**
+ * The hashing threads: one task at a time each, started on first use and kept while idle (but
+ * never keeping the process alive then). `WorkLimiter` bounds how many run, so this holds at most
+ * `concurrency` of them. A thread that fails is replaced by a new one on the next task.
+ */
+class HashingThreads {
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Set<Worker>();
+  private closed = false;
+
+  run<T>(task: HashingTask): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("the password hasher is closed"));
+    const worker = this.idle.pop() ?? new Worker(hashingThreadFile);
+    this.busy.add(worker);
+    worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      const settle = () => {
+        worker.off("message", onMessage);
+        worker.off("error", onFailure);
+        worker.off("exit", onFailure);
+        this.busy.delete(worker);
+      };
+      const onMessage = (message: { value?: T; error?: string }) => {
+        settle();
+        worker.unref();
+        if (this.closed) void worker.terminate();
+        else this.idle.push(worker);
+        if (message.error !== undefined) reject(new Error(message.error));
+        else resolve(message.value as T);
+      };
+      const onFailure = (failure: unknown) => {
+        settle();
+        void worker.terminate();
+        reject(failure instanceof Error ? failure : new Error(`the password hashing thread stopped (${String(failure)})`));
+      };
+      worker.on("message", onMessage);
+      worker.on("error", onFailure);
+      worker.on("exit", onFailure);
+      worker.postMessage(task);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.idle.splice(0), ...this.busy].map((worker) => worker.terminate()));
+  }
+}
+
 export function createPasswordHasher(settings: PasswordHasherOptions = {}): PasswordHasher {
   const concurrency = settings.concurrency ?? Math.max(1, availableParallelism() - 1);
   const limiter = new WorkLimiter(concurrency, settings.maxWaiting ?? 32 * concurrency);
+  const threads = new HashingThreads();
+  const hash = (password: string) => limiter.run(() => threads.run<string>({ kind: "hash", password, options }));
   let dummyHash: Promise<string> | null = null;
   const hasher: PasswordHasher = {
-    hash: (password) => limiter.run(() => hash(password, options)),
+    hash,
     async verify(stored, password) {
       try {
-        return await limiter.run(() => verify(stored, password));
+        return await limiter.run(() => threads.run<boolean>({ kind: "verify", password, stored }));
       } catch (error) {
         if (error instanceof PasswordHashingBusyError) throw error;
         return false;
       }
     },
     async verifyDummy(password) {
-      dummyHash ??= hash(randomBytes(32).toString("base64url"), options);
+      // Made once, outside the queue; made again if making it failed.
+      dummyHash ??= threads.run<string>({ kind: "hash", password: randomBytes(32).toString("base64url"), options }).catch((error: unknown) => {
+        dummyHash = null;
+        throw error;
+      });
       await hasher.verify(await dummyHash, password);
     },
+    close: () => threads.close(),
   };
   return hasher;
 }
