@@ -130,6 +130,9 @@ describeInChromium("support sessions in Chromium", () => {
     await startSupportSession(page, { email: ada.email, reason, code: backupCodes[0]!, backupCode: true });
     await banner.waitFor();
     expect(await page.locator(".profile__email").textContent()).toBe(ada.email);
+    // Every panel of the page has loaded first: one still loading when the operator loses their
+    // sessions would get a 401, read the session again and leave the page before End is pressed.
+    await page.waitForLoadState("networkidle");
     expect(harmont.runCommand(["users", "revoke-operator", "--email", operator.email])).toContain("is no longer an operator");
     await banner.getByRole("button", { name: "End support session" }).click();
     await page.getByRole("heading", { name: "Sign in to Harmont" }).waitFor();
