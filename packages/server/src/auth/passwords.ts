@@ -148,8 +148,9 @@ export function createPasswordHasher(settings: PasswordHasherOptions = {}): Pass
       }
     },
     async verifyDummy(password) {
-      // Made once, outside the queue; made again if making it failed.
-      dummyHash ??= threads.run<string>({ kind: "hash", password: randomBytes(32).toString("base64url"), options }).catch((error: unknown) => {
+      // Made once, through the same queue (so no thread beyond `concurrency` is ever started);
+      // made again if making it failed.
+      dummyHash ??= hash(randomBytes(32).toString("base64url")).catch((error: unknown) => {
         dummyHash = null;
         throw error;
       });
