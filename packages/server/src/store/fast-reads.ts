@@ -76,17 +76,66 @@ export function prepareSqliteFastReads(reader: SqliteDatabase.Database): FastRea
   };
 }
 
-/** Named statements on PostgreSQL: parsed and planned once per connection. */
+/**
+ * Named statements on PostgreSQL: parsed and planned once per connection. The session checks
+ * that arrive in one turn of the event loop go to the database as one query (`= any($1)`), so a
+ * busy server makes one round trip, and the database one index scan, for many requests instead
+ * of one each. Every check still reads after its request arrived: nothing is kept between turns.
+ */
 export function preparePostgresFastReads(pool: pg.Pool): FastReads {
-  const sessionText = sessionWithUserSql("$1");
   const grantText = liveGrantSql("$1", "$2", "$3");
   return {
-    sessionWithUser: async (tokenHash) => {
-      const result = await pool.query<unknown[]>({ name: "harmont_session_by_token_hash", text: sessionText, values: [tokenHash], rowMode: "array" });
-      const values = result.rows[0];
-      return values ? sessionWithUserFromValues(values) : null;
-    },
+    sessionWithUser: batchedSessionReads(pool),
     liveGrant: async (kind, hash, now) =>
       ((await pool.query({ name: "harmont_live_grant", text: grantText, values: [kind, hash, now] })).rowCount ?? 0) > 0,
   };
+}
+
+/** The batched session check's SQL: the select list of `sessionWithUserSql`, then the token hash that matched. */
+export function sessionsWithUsersSql(): string {
+  const columns = sessionWithUserSelect.map(([expression, field]) => `${expression} as ${field}`).join(", ");
+  return `select ${columns}, s.token_hash from sessions s join users u on u.id = s.user_id left join memberships m on m.org_id = s.org_id and m.user_id = s.user_id where s.token_hash = any($1::text[])`;
+}
+
+interface PendingRead {
+  tokenHash: string;
+  resolve: (found: Awaited<ReturnType<SessionLookup>>) => void;
+  reject: (error: unknown) => void;
+}
+
+/** At most this many token hashes in one query; a longer queue is split. */
+const MAX_BATCH = 100;
+
+function batchedSessionReads(pool: pg.Pool): SessionLookup {
+  const text = sessionsWithUsersSql();
+  const hashPosition = sessionWithUserSelect.length;
+  let queue: PendingRead[] = [];
+
+  const run = async (batch: PendingRead[]) => {
+    try {
+      const distinct = [...new Set(batch.map((read) => read.tokenHash))];
+      const result = await pool.query<unknown[]>({ name: "harmont_sessions_by_token_hashes", text, values: [distinct], rowMode: "array" });
+      const rows = new Map(result.rows.map((values) => [values[hashPosition] as string, values]));
+      // Each caller gets objects of its own: the session check updates the session it was handed.
+      for (const read of batch) {
+        const values = rows.get(read.tokenHash);
+        read.resolve(values ? sessionWithUserFromValues(values) : null);
+      }
+    } catch (error) {
+      for (const read of batch) read.reject(error);
+    }
+  };
+
+  const flush = () => {
+    const pending = queue;
+    queue = [];
+    for (let start = 0; start < pending.length; start += MAX_BATCH) void run(pending.slice(start, start + MAX_BATCH));
+  };
+
+  return (tokenHash) =>
+    new Promise((resolve, reject) => {
+      // The first check of a turn schedules the query after the turn's other requests are parsed.
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ tokenHash, resolve, reject });
+    });
 }

@@ -277,6 +277,35 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         expect(await store.sessions.findWithUserByTokenHash("no-such-hash")).toBeNull();
       });
 
+      it("session checks made together each get their own row, and each reads after it was asked", async () => {
+        const database = await freshDatabase();
+        const { store } = database;
+        const { user, session: first } = await userWithSession(database);
+        const second = newSession(user.id, { name: "second" });
+        const other = await userWithSession(database, { name: "someone else's" });
+        await store.sessions.insert(second);
+
+        // Asked in one turn (PostgreSQL reads these in one query): unknown, repeated and distinct hashes.
+        const hashes = [first.tokenHash, "no-such-hash", second.tokenHash, first.tokenHash, other.session.tokenHash];
+        const found = await Promise.all(hashes.map((hash) => store.sessions.findWithUserByTokenHash(hash)));
+        expect(found.map((entry) => entry?.session.id ?? null)).toEqual([first.id, null, second.id, first.id, other.session.id]);
+        expect(found.map((entry) => entry?.user.id ?? null)).toEqual([user.id, null, user.id, user.id, other.user.id]);
+        expect(found[0]).toEqual(found[3]);
+        // The same row asked twice is two objects: a caller that updates its copy changes no other.
+        expect(found[0]).not.toBe(found[3]);
+        expect(found[0]?.session).not.toBe(found[3]?.session);
+
+        // A revocation that finished before the next checks were asked is seen by all of them.
+        await store.sessions.deleteById(first.id);
+        const after = await Promise.all([first.tokenHash, second.tokenHash, first.tokenHash].map((hash) => store.sessions.findWithUserByTokenHash(hash)));
+        expect(after.map((entry) => entry?.session.id ?? null)).toEqual([null, second.id, null]);
+
+        // More than one query's worth at once still answers every one.
+        const many = await Promise.all(Array.from({ length: 250 }, (_, index) => store.sessions.findWithUserByTokenHash(index % 2 === 0 ? second.tokenHash : `missing-${index}`)));
+        expect(many.filter((entry) => entry?.session.id === second.id)).toHaveLength(125);
+        expect(many.filter((entry) => entry === null)).toHaveLength(125);
+      });
+
       it("findById returns the session without its token hash, or null", async () => {
         const database = await freshDatabase();
         const { session } = await userWithSession(database, { secondFactorPending: true });
