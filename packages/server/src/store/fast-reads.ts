@@ -14,13 +14,7 @@ export interface FastReads {
   liveGrant: LiveGrantCheck;
 }
 
-/** The session check's SQL; `placeholder` is `?` on SQLite and `$1` on PostgreSQL. */
-export function sessionWithUserSql(placeholder: string): string {
-  const columns = sessionWithUserSelect.map(([expression, field]) => `${expression} as ${field}`).join(", ");
-  return `select ${columns} from sessions s join users u on u.id = s.user_id left join memberships m on m.org_id = s.org_id and m.user_id = s.user_id where s.token_hash = ${placeholder}`;
-}
-
-/** Whether a live grant exists for a kind and secret hash (placeholders as above). */
+/** Whether a live grant exists for a kind and secret hash (placeholders `?` on SQLite, `$1`… on PostgreSQL). */
 export function liveGrantSql(kind: string, hash: string, now: string): string {
   return `select 1 from grants where kind = ${kind} and secret_hash = ${hash} and expires_at > ${now}`;
 }
@@ -63,38 +57,48 @@ export function sessionWithUserFromValues(values: readonly unknown[]): ReturnTyp
   });
 }
 
-/** Prepared statements on SQLite's read-only connection (WAL lets it read while the writer writes). */
+/**
+ * Prepared statements on SQLite's read-only connection (WAL lets it read while the writer
+ * writes). The session checks of one turn are read by one statement, as on PostgreSQL: each
+ * read takes and drops a WAL read lock (two system calls), which costs more than the lookup.
+ */
 export function prepareSqliteFastReads(reader: SqliteDatabase.Database): FastReads {
-  const sessionStatement = reader.prepare<[string], unknown[]>(sessionWithUserSql("?")).raw(true);
+  const oneStatement = reader.prepare<[string], unknown[]>(sessionsWithUsersSql("one")).raw(true);
+  const manyStatement = reader.prepare<[string], unknown[]>(sessionsWithUsersSql("sqlite")).raw(true);
   const grantStatement = reader.prepare<[GrantKind, string, number], unknown>(liveGrantSql("?", "?", "?"));
   return {
-    sessionWithUser: async (tokenHash) => {
-      const values = sessionStatement.get(tokenHash);
-      return values ? sessionWithUserFromValues(values) : null;
-    },
+    sessionWithUser: readSessionsPerTurn((hashes) => {
+      if (hashes.length === 1) {
+        const values = oneStatement.get(hashes[0]!);
+        return values ? [values] : [];
+      }
+      return manyStatement.all(JSON.stringify(hashes));
+    }),
     liveGrant: async (kind, hash, now) => grantStatement.get(kind, hash, now) !== undefined,
   };
 }
 
-/**
- * Named statements on PostgreSQL: parsed and planned once per connection. The session checks
- * that arrive in one turn of the event loop go to the database as one query (`= any($1)`), so a
- * busy server makes one round trip, and the database one index scan, for many requests instead
- * of one each. Every check still reads after its request arrived: nothing is kept between turns.
- */
+/** Named statements on PostgreSQL: parsed and planned once per connection; the session checks of a turn in one query. */
 export function preparePostgresFastReads(pool: pg.Pool): FastReads {
+  const sessionsText = sessionsWithUsersSql("postgres");
   const grantText = liveGrantSql("$1", "$2", "$3");
   return {
-    sessionWithUser: batchedSessionReads(pool),
+    sessionWithUser: readSessionsPerTurn(
+      async (hashes) => (await pool.query<unknown[]>({ name: "harmont_sessions_by_token_hashes", text: sessionsText, values: [hashes], rowMode: "array" })).rows,
+    ),
     liveGrant: async (kind, hash, now) =>
       ((await pool.query({ name: "harmont_live_grant", text: grantText, values: [kind, hash, now] })).rowCount ?? 0) > 0,
   };
 }
 
-/** The batched session check's SQL: the select list of `sessionWithUserSql`, then the token hash that matched. */
-export function sessionsWithUsersSql(): string {
+/**
+ * The session check's SQL: the session, its user and the user's role in the session's org, then
+ * the token hash that matched, for one hash (`one`), a JSON array of them (`sqlite`) or an array parameter (`postgres`).
+ */
+export function sessionsWithUsersSql(form: "one" | "sqlite" | "postgres"): string {
   const columns = sessionWithUserSelect.map(([expression, field]) => `${expression} as ${field}`).join(", ");
-  return `select ${columns}, s.token_hash from sessions s join users u on u.id = s.user_id left join memberships m on m.org_id = s.org_id and m.user_id = s.user_id where s.token_hash = any($1::text[])`;
+  const condition = { one: "= ?", sqlite: "in (select value from json_each(?))", postgres: "= any($1::text[])" }[form];
+  return `select ${columns}, s.token_hash from sessions s join users u on u.id = s.user_id left join memberships m on m.org_id = s.org_id and m.user_id = s.user_id where s.token_hash ${condition}`;
 }
 
 interface PendingRead {
@@ -106,19 +110,24 @@ interface PendingRead {
 /** At most this many token hashes in one query; a longer queue is split. */
 const MAX_BATCH = 100;
 
-function batchedSessionReads(pool: pg.Pool): SessionLookup {
-  const text = sessionsWithUsersSql();
+/**
+ * The session check, batched per turn of the event loop: the checks that arrive in one turn go
+ * to the database together, after the turn's other requests are parsed, so a busy server makes
+ * one read (one round trip, one read lock) for many requests instead of one each. Every check
+ * still reads after its request arrived; nothing is kept between turns, so a revocation that has
+ * finished is seen by every later check.
+ */
+function readSessionsPerTurn(readMany: (distinctHashes: string[]) => Promise<unknown[][]> | unknown[][]): SessionLookup {
   const hashPosition = sessionWithUserSelect.length;
   let queue: PendingRead[] = [];
 
   const run = async (batch: PendingRead[]) => {
     try {
-      const distinct = [...new Set(batch.map((read) => read.tokenHash))];
-      const result = await pool.query<unknown[]>({ name: "harmont_sessions_by_token_hashes", text, values: [distinct], rowMode: "array" });
-      const rows = new Map(result.rows.map((values) => [values[hashPosition] as string, values]));
+      const rows = await readMany([...new Set(batch.map((read) => read.tokenHash))]);
+      const byHash = new Map(rows.map((values) => [values[hashPosition] as string, values]));
       // Each caller gets objects of its own: the session check updates the session it was handed.
       for (const read of batch) {
-        const values = rows.get(read.tokenHash);
+        const values = byHash.get(read.tokenHash);
         read.resolve(values ? sessionWithUserFromValues(values) : null);
       }
     } catch (error) {
@@ -134,7 +143,6 @@ function batchedSessionReads(pool: pg.Pool): SessionLookup {
 
   return (tokenHash) =>
     new Promise((resolve, reject) => {
-      // The first check of a turn schedules the query after the turn's other requests are parsed.
       if (queue.length === 0) setImmediate(flush);
       queue.push({ tokenHash, resolve, reject });
     });
