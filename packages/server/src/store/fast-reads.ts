@@ -95,7 +95,7 @@ export function preparePostgresFastReads(pool: pg.Pool): FastReads {
  * The session check's SQL: the session, its user and the user's role in the session's org, then
  * the token hash that matched, for one hash (`one`), a JSON array of them (`sqlite`) or an array parameter (`postgres`).
  */
-export function sessionsWithUsersSql(form: "one" | "sqlite" | "postgres"): string {
+function sessionsWithUsersSql(form: "one" | "sqlite" | "postgres"): string {
   const columns = sessionWithUserSelect.map(([expression, field]) => `${expression} as ${field}`).join(", ");
   const condition = { one: "= ?", sqlite: "in (select value from json_each(?))", postgres: "= any($1::text[])" }[form];
   return `select ${columns}, s.token_hash from sessions s join users u on u.id = s.user_id left join memberships m on m.org_id = s.org_id and m.user_id = s.user_id where s.token_hash ${condition}`;
