@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, type DatabaseConnection, type Driver } from "kysely";
 import pg from "pg";
 import type { AuthStore } from "../auth/types.js";
 import { migrationProvider } from "./migrations.js";
@@ -78,6 +78,24 @@ function openSqlite(path: string): SqliteDatabase.Database {
   return database;
 }
 
+/**
+ * SQLite with every transaction begun `IMMEDIATE`: it takes the file's write lock first, waiting
+ * for it up to `busy_timeout`. A plain (deferred) `BEGIN` reads first and asks for the lock at
+ * its first write; if another connection to the file (an operator command, a backup tool, a
+ * second process) committed in between, SQLite refuses that write at once (SQLITE_BUSY_SNAPSHOT)
+ * instead of waiting, and the request would fail. Transactions here exist to write, and the
+ * reads outside them (the session check among them) never take the lock.
+ */
+class ImmediateTransactionsSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
+  }
+}
+
 async function migrate(db: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
@@ -105,7 +123,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   if (url.startsWith("sqlite:")) {
     const path = sqlitePathOf(url);
     const writer = openSqlite(path);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
+    const db = new Kysely<Database>({ dialect: new ImmediateTransactionsSqliteDialect({ database: writer }) });
     await migrate(db);
     // The session check reads through its own connection with a prepared statement: WAL lets it
     // read committed rows while the writer is inside a transaction, and it skips the query builder.

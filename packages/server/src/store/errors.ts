@@ -14,16 +14,16 @@ const unavailableCodes = new Set([
   "08003",
   "08004",
   "08006",
-  "SQLITE_BUSY",
-  "SQLITE_LOCKED",
   "SQLITE_CANTOPEN",
-  "SQLITE_IOERR",
   "SQLITE_FULL",
 ]);
+
+/** SQLite reports extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_IOERR_FSYNC, …): each family counts whole. */
+const unavailableSqliteFamilies = ["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR"];
 
 export function isDatabaseUnavailableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && (unavailableCodes.has(code) || code.startsWith("SQLITE_IOERR"))) return true;
+  if (typeof code === "string" && (unavailableCodes.has(code) || unavailableSqliteFamilies.some((family) => code === family || code.startsWith(`${family}_`)))) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(error.message);
 }

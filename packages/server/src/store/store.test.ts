@@ -3,6 +3,7 @@
  * HARMONT_TEST_DATABASE_URL is set). Every test opens its own fresh, migrated database.
  */
 import { randomBytes } from "node:crypto";
+import SqliteDatabase from "better-sqlite3";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { DeviceAuthorization } from "../auth/device-codes.js";
 import type { LoginChallenge } from "../auth/login-challenges.js";
@@ -108,7 +109,7 @@ function auditEvent(overrides: Partial<StoredAuditEvent> = {}): StoredAuditEvent
 describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) => {
   describe.skipIf(!target.available)(`${target.kind}`, () => {
     /** A fresh migrated database for this test, closed and dropped when the test ends. */
-    async function freshDatabase(options?: OpenDatabaseOptions): Promise<OpenDatabase> {
+    async function freshDatabase(options?: OpenDatabaseOptions): Promise<OpenDatabase & { url: string }> {
       const database = await target.create();
       let opened: OpenDatabase;
       try {
@@ -121,7 +122,7 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
         await opened.close();
         await database.drop();
       });
-      return opened;
+      return Object.assign(opened, { url: database.url });
     }
 
     async function userWithSession(database: OpenDatabase, sessionOverrides: Partial<NewSession> = {}) {
@@ -131,6 +132,32 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
       await database.store.sessions.insert(session);
       return { user, session };
     }
+
+    describe("transactions", () => {
+      it.runIf(target.kind === "sqlite")(
+        "a transaction that read first still commits its writes when another connection writes to the file meanwhile",
+        async () => {
+          const database = await freshDatabase();
+          const { user } = await userWithSession(database);
+          // Another process on the same file (an operator command, a backup tool): it waits for
+          // no lock, so it either writes at once or is refused at once.
+          const other = new SqliteDatabase(database.url.slice("sqlite:".length));
+          onTestFinished(() => void other.close());
+          other.pragma("busy_timeout = 0");
+          const rename = () => other.prepare("update users set name = 'renamed elsewhere' where id = ?").run(user.id);
+          const session = newSession(user.id);
+          await database.store.transaction(async (inner) => {
+            expect(await inner.users.findById(user.id)).not.toBeNull();
+            // While this transaction is open the other connection cannot write in between
+            // (SQLite would otherwise refuse this transaction's write, its snapshot being stale).
+            expect(rename).toThrow(expect.objectContaining({ code: "SQLITE_BUSY" }));
+            await inner.sessions.insert(session);
+          });
+          expect(await database.store.sessions.findById(session.id)).toEqual(withoutHash(session));
+          expect(rename().changes).toBe(1);
+        },
+      );
+    });
 
     describe("users", () => {
       it("inserts a user and finds it by email and by id", async () => {
