@@ -79,21 +79,71 @@ function openSqlite(path: string): SqliteDatabase.Database {
 }
 
 /**
- * SQLite with every transaction begun `IMMEDIATE`: it takes the file's write lock first, waiting
- * for it up to `busy_timeout`. A plain (deferred) `BEGIN` reads first and asks for the lock at
+ * The writer connection's dialect. Every transaction begins `IMMEDIATE`: it takes the file's
+ * write lock first, waiting for it up to `busy_timeout`. A plain (deferred) `BEGIN` reads first and asks for the lock at
  * its first write; if another connection to the file (an operator command, a backup tool, a
  * second process) committed in between, SQLite refuses that write at once (SQLITE_BUSY_SNAPSHOT)
  * instead of waiting, and the request would fail. Transactions here exist to write, and the
- * reads outside them (the session check among them) never take the lock.
+ * reads outside them (the session check among them) never take the lock. And each statement
+ * runs in a turn of the event loop of its own (below).
  */
-class ImmediateTransactionsSqliteDialect extends SqliteDialect {
+class WriterSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection: DatabaseConnection) => {
       await connection.executeQuery(CompiledQuery.raw("begin immediate"));
     };
+    const acquire = driver.acquireConnection.bind(driver);
+    driver.acquireConnection = async () => statementsInTurnsOfTheirOwn(await acquire());
     return driver;
   }
+}
+
+/**
+ * better-sqlite3 runs a statement synchronously and Kysely's awaits between statements are
+ * microtasks, so a whole transaction (a sign-in writes about a dozen rows) would run in one turn
+ * of the event loop, and every session check that arrived meanwhile would wait for all of it.
+ * Here each statement waits for a turn of its own: the requests waiting in between are answered
+ * first. The transaction keeps the write lock across those turns; the session check reads
+ * through its own connection and never waits for that lock.
+ */
+function statementsInTurnsOfTheirOwn(connection: DatabaseConnection): DatabaseConnection {
+  return {
+    async executeQuery(query) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return connection.executeQuery(query);
+    },
+    streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+  };
+}
+
+/** How many distinct statements the writer keeps compiled: every query the store builds, with room to spare. */
+export const PREPARED_STATEMENTS_KEPT = 500;
+
+/**
+ * The writer connection as Kysely sees it, compiling each distinct SQL text once. Kysely asks
+ * SQLite to compile every query it runs; a sign-in runs about a dozen, and compiling them again
+ * each time was a good part of what a sign-in costs the event loop. The store's queries are
+ * few and fixed (their values are parameters), so the kept set stays small; past the bound the
+ * least recently used is dropped. A statement is used by one query at a time (Kysely's SQLite
+ * driver runs one at a time), and SQLite recompiles a kept one by itself after a migration.
+ */
+export function compilingEachStatementOnce(database: SqliteDatabase.Database): { prepare(sql: string): SqliteDatabase.Statement; close(): void } {
+  const kept = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(sql) {
+      let statement = kept.get(sql);
+      if (statement) {
+        kept.delete(sql);
+      } else {
+        statement = database.prepare(sql);
+        if (kept.size >= PREPARED_STATEMENTS_KEPT) kept.delete(kept.keys().next().value as string);
+      }
+      kept.set(sql, statement);
+      return statement;
+    },
+    close: () => database.close(),
+  };
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {
@@ -123,7 +173,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   if (url.startsWith("sqlite:")) {
     const path = sqlitePathOf(url);
     const writer = openSqlite(path);
-    const db = new Kysely<Database>({ dialect: new ImmediateTransactionsSqliteDialect({ database: writer }) });
+    const db = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: compilingEachStatementOnce(writer) }) });
     await migrate(db);
     // The session check reads through its own connection with a prepared statement: WAL lets it
     // read committed rows while the writer is inside a transaction, and it skips the query builder.

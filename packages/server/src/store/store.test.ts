@@ -159,6 +159,24 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
       );
     });
 
+    describe("transactions (event loop)", () => {
+      it("a transaction lets other work run between its statements", async () => {
+        const database = await freshDatabase();
+        const { user } = await userWithSession(database);
+        let finished = false;
+        const work = database.store
+          .transaction(async (inner) => {
+            for (let index = 0; index < 5; index++) await inner.sessions.insert(newSession(user.id));
+          })
+          .then(() => (finished = true));
+        // Queued after the transaction started: it runs before the transaction's five inserts are all done.
+        const finishedWhenOtherWorkRan = await new Promise<boolean>((resolve) => setImmediate(() => resolve(finished)));
+        expect(finishedWhenOtherWorkRan).toBe(false);
+        await work;
+        expect(await database.store.sessions.listByUser(user.id)).toHaveLength(6);
+      });
+    });
+
     describe("users", () => {
       it("inserts a user and finds it by email and by id", async () => {
         const { store } = await freshDatabase();
