@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import SqliteDatabase from "better-sqlite3";
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, type DatabaseConnection, type Driver } from "kysely";
 import pg from "pg";
@@ -64,7 +65,8 @@ function createPgPool(connectionString: string, max: number, onConnectionError: 
   return pool;
 }
 
-function sqlitePathOf(url: string): string {
+/** The file a `sqlite:` URL names (`sqlite:relative.db`, `sqlite:/abs.db`, `sqlite:///abs.db`). */
+export function sqlitePathOf(url: string): string {
   return url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
 }
 
@@ -80,8 +82,8 @@ function openSqlite(path: string): SqliteDatabase.Database {
 
 /**
  * The writer connection's dialect. Every transaction begins `IMMEDIATE`: it takes the file's
- * write lock first, waiting for it up to `busy_timeout`. A plain (deferred) `BEGIN` reads first and asks for the lock at
- * its first write; if another connection to the file (an operator command, a backup tool, a
+ * write lock first, waiting for it up to `busy_timeout`. A plain (deferred) `BEGIN` reads first
+ * and asks for the lock at its first write; if another connection to the file (an operator command, a backup tool, a
  * second process) committed in between, SQLite refuses that write at once (SQLITE_BUSY_SNAPSHOT)
  * instead of waiting, and the request would fail. Transactions here exist to write, and the
  * reads outside them (the session check among them) never take the lock. And each statement
@@ -110,7 +112,7 @@ class WriterSqliteDialect extends SqliteDialect {
 function statementsInTurnsOfTheirOwn(connection: DatabaseConnection): DatabaseConnection {
   return {
     async executeQuery(query) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       return connection.executeQuery(query);
     },
     streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),

@@ -11,7 +11,7 @@ import type { Org } from "../auth/orgs.js";
 import type { EmailCode, Grant, NewSession, Session, StoredAuditEvent, UserWithPassword } from "../auth/types.js";
 import { databaseTargets, reportSkippedPostgres, type DatabaseTarget } from "../test-support/databases.js";
 import { grantKinds } from "../auth/grants.js";
-import { openDatabase, type OpenDatabase, type OpenDatabaseOptions } from "./database.js";
+import { openDatabase, sqlitePathOf, type OpenDatabase, type OpenDatabaseOptions } from "./database.js";
 
 reportSkippedPostgres();
 
@@ -141,7 +141,7 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
           const { user } = await userWithSession(database);
           // Another process on the same file (an operator command, a backup tool): it waits for
           // no lock, so it either writes at once or is refused at once.
-          const other = new SqliteDatabase(database.url.slice("sqlite:".length));
+          const other = new SqliteDatabase(sqlitePathOf(database.url));
           onTestFinished(() => void other.close());
           other.pragma("busy_timeout = 0");
           const rename = () => other.prepare("update users set name = 'renamed elsewhere' where id = ?").run(user.id);
@@ -157,9 +157,7 @@ describe.each(databaseTargets)("AuthStore on $kind", (target: DatabaseTarget) =>
           expect(rename().changes).toBe(1);
         },
       );
-    });
 
-    describe("transactions (event loop)", () => {
       it("a transaction lets other work run between its statements", async () => {
         const database = await freshDatabase();
         const { user } = await userWithSession(database);
